@@ -1,0 +1,154 @@
+/*  zetl_config - the pipeline configuration: one YAML file, parsed and checked once
+
+    zetl_config_load reads the coordinator's YAML file, applies ZETL_*
+    environment overrides and checks every value against the option tables in
+    zetl_config.c, which also generate docs/CONFIG.md. Unknown keys and bad
+    values are errors that name the file, line and key. The coordinator sends
+    the file's text and its hash to workers and sinks, which parse the same
+    text with zetl_config_parse. The result is read-only after loading and may
+    be shared between threads. Caller owns the result.
+*/
+#ifndef ZETL_CONFIG_H_INCLUDED
+#define ZETL_CONFIG_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum {
+    ZETL_TYPE_STRING = 0,
+    ZETL_TYPE_INT,        //  int64
+    ZETL_TYPE_NUMBER,     //  exact decimal, carried as text, loaded as numeric
+    ZETL_TYPE_BOOL,
+    ZETL_TYPE_TIMESTAMP,  //  int64 microseconds since the epoch, UTC
+    ZETL_TYPE_DATE        //  days since 1970-01-01
+} zetl_type_t;
+
+//  One column of a pipeline's schema, in the order the file lists them
+typedef struct {
+    char *name;           //  column name: a validated SQL identifier
+    zetl_type_t type;     //  type
+    bool required;        //  required: a record without it is rejected
+    bool has_min;         //  min given
+    bool has_max;         //  max given
+    double min;           //  min: numbers, ints; length for nothing else
+    double max;           //  max
+    int64_t max_len;      //  max_len in characters (0 = no limit)
+    char **enum_values;   //  enum: allowed values, or NULL
+    size_t enum_count;    //  entries in enum_values
+    char *regex;          //  regex (PCRE2), or NULL
+} zetl_field_t;
+
+typedef enum { ZETL_SOURCE_FILE = 0, ZETL_SOURCE_PRODUCER, ZETL_SOURCE_POSTGRES, ZETL_SOURCE_HTTP } zetl_source_type_t;
+typedef enum { ZETL_FORMAT_JSONL = 0, ZETL_FORMAT_CSV } zetl_format_t;
+
+typedef struct {
+    zetl_source_type_t type;  //  type: file|producer|postgres|http
+    char *path;               //  path: a file, directory or glob (file)
+    zetl_format_t format;     //  format: jsonl|csv (file)
+    char delimiter;           //  delimiter: CSV field separator, default ','
+    bool follow;              //  follow: keep reading as files grow (file)
+} zetl_source_t;
+
+typedef enum { ZETL_TIME_ISO8601 = 0, ZETL_TIME_UNIX_MS, ZETL_TIME_STRFTIME } zetl_time_format_t;
+
+typedef struct {
+    char *field;                //  field: the record field holding event time
+    zetl_time_format_t kind;    //  format: iso8601, unix_ms, or a strftime pattern
+    char *strftime;             //  the pattern when kind is ZETL_TIME_STRFTIME, else NULL
+} zetl_event_time_t;
+
+typedef enum { ZETL_TARGET_POSTGRES = 0, ZETL_TARGET_FILES } zetl_target_type_t;
+
+//  One entry of a pipeline's sinks: list (a target a sink process writes)
+typedef struct {
+    zetl_target_type_t type;  //  type: postgres|files
+    char *name;               //  "postgres:<table>" or "files:<path>": the target's id in zetl_offsets
+    char *table;              //  table (postgres): a validated SQL identifier
+    char **primary_key;       //  primary_key (postgres): schema columns
+    size_t primary_key_count; //  entries in primary_key
+    char *partition_by_day;   //  partition_by_day (postgres), or NULL
+    int64_t retention_ms;     //  retention (postgres), default 90d
+    int64_t sink_batch_rows;  //  sink_batch_rows: rows per transaction, default 10000
+    int64_t sink_linger_ms;   //  sink_linger: wait for more rows, default 20ms
+    int64_t connections;      //  connections: PostgreSQL connections per sink, default 2
+    char *path;               //  path (files)
+    zetl_format_t format;     //  format (files): jsonl|csv
+    char *compression;        //  compression (files): none|gzip|zstd
+} zetl_target_t;
+
+typedef struct {
+    char *id;                    //  id: [a-z0-9_-]+, unique
+    zetl_source_t source;        //  source
+    char *id_field;              //  id_field, or NULL
+    char *partition_key;         //  partition_key: a schema column
+    uint32_t partitions;         //  partitions: 1..4096, default 64
+    zetl_event_time_t event_time;//  event_time: its field is a timestamp column of the schema
+    int64_t watermark_delay_ms;  //  watermark_delay, default 15m
+    int64_t late_window_ms;      //  late_window, default 24h
+    int64_t dedup_window_ms;     //  dedup_window, default 60m
+    int64_t idle_timeout_ms;     //  idle_timeout, default 5m
+    bool ordered;                //  ordered, default false
+    int64_t batch_size;          //  batch_size: 100..10000, default 1000
+    int64_t batch_linger_ms;     //  batch_linger, default 100ms
+    int64_t batch_timeout_ms;    //  batch_timeout: re-dispatch a batch not committed by then, default 30s
+    int64_t max_retries;         //  max_retries, default 3
+    int64_t retry_delay_ms;      //  retry_delay, default 5s
+    zetl_field_t *fields;        //  schema, in file order
+    size_t field_count;          //  entries in fields
+    zetl_target_t *targets;      //  sinks
+    size_t target_count;         //  entries in targets
+} zetl_pipeline_t;
+
+typedef struct {
+    char *name;       //  cluster.name, default "local"
+    char *producers;  //  cluster.producers endpoint, default tcp://*:5570
+    char *workers;    //  cluster.workers, default tcp://*:5571
+    char *sinks;      //  cluster.sinks, default tcp://*:5572
+    char *events;     //  cluster.events, default tcp://*:5573
+    char *http;       //  cluster.http, default 127.0.0.1:8080
+} zetl_cluster_t;
+
+typedef struct {
+    char *path;                  //  the file's name, for messages
+    char *text;                  //  the file's text, as read (sent to workers and sinks)
+    size_t text_len;             //  bytes in text
+    uint64_t hash;               //  xxh3-64 of text: the configuration hash on the wire
+    zetl_cluster_t cluster;      //  cluster
+    char *postgres;              //  postgres conninfo (or ZETL_POSTGRES), or NULL
+    char *redis;                 //  redis URL (or ZETL_REDIS), or NULL
+    zetl_pipeline_t *pipelines;  //  pipelines
+    size_t pipeline_count;       //  entries in pipelines
+} zetl_config_t;
+
+//  Read and check the YAML file PATH, then apply ZETL_POSTGRES and ZETL_REDIS.
+//  Returns the configuration, or NULL with *ERROR set to a message naming the
+//  file, line and key (caller owns *ERROR, free it). Caller owns the result.
+zetl_config_t *zetl_config_load (const char *path, char **error);
+
+//  Parse and check TEXT (LEN bytes) as if read from a file called NAME, then
+//  apply the environment overrides. Same contract as zetl_config_load.
+zetl_config_t *zetl_config_parse (const char *text, size_t len, const char *name, char **error);
+
+//  Destroy the configuration and set *self_p to NULL. Does nothing if NULL.
+void zetl_config_destroy (zetl_config_t **self_p);
+
+//  Return the pipeline called ID, or NULL. Borrowed: valid until destroyed.
+const zetl_pipeline_t *zetl_config_pipeline (const zetl_config_t *self, const char *id);
+
+//  Return the index of column NAME in PIPELINE's schema, or -1.
+int zetl_pipeline_field_index (const zetl_pipeline_t *pipeline, const char *name);
+
+//  Parse a duration such as "100ms", "5s", "15m", "24h", "90d" into
+//  milliseconds. Returns 0, or -1 if TEXT is not a duration.
+int zetl_duration_parse (const char *text, int64_t *ms);
+
+//  Write the Markdown reference of every key (docs/CONFIG.md) to OUT, from
+//  the same option tables the parser uses.
+void zetl_config_write_reference (FILE *out);
+
+//  Return true if NAME is a valid SQL identifier for zetl: [a-z_][a-z0-9_]*, at most 63 bytes.
+bool zetl_identifier_valid (const char *name);
+
+#endif

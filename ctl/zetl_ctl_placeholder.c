@@ -1,0 +1,2 @@
+/*  placeholder until the module lands  */
+typedef int zetl_placeholder_t;

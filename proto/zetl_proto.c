@@ -1,0 +1,1 @@
+#include "zetl_proto.h"
