@@ -148,7 +148,8 @@ int zetl_duration_parse (const char *text, int64_t *ms);
 //  the same option tables the parser uses.
 void zetl_config_write_reference (FILE *out);
 
-//  Return true if NAME is a valid SQL identifier for zetl: [a-z_][a-z0-9_]*, at most 63 bytes.
+//  Return true if NAME is a valid SQL identifier for zetl: [a-z_][a-z0-9_]*, at most 63 bytes,
+//  not starting with "zetl_" (reserved for zetl's own tables and columns). NULL is not valid.
 bool zetl_identifier_valid (const char *name);
 
 #endif

@@ -14,7 +14,7 @@
 
 #define ZETL_JSONL_MAX_LINE (16 * 1024 * 1024)  //  bytes in one line
 #define ZETL_JSONL_MAX_TOKENS (1 << 20)         //  tokens in one line
-#define ZETL_JSONL_MAX_DEPTH 64                 //  nesting
+#define ZETL_JSONL_MAX_DEPTH 32                 //  nesting: msgpack-c unpacks no deeper
 
 typedef struct zetl_jsonl zetl_jsonl_t;
 

@@ -1,7 +1,63 @@
+/*  zetlctl - the zetl operator CLI
+
+    zetlctl <command> [options]: finds the command in the table below and
+    hands it the rest of the command line. Each command lives in
+    ctl/zetl_ctl_<command>.c and prints its own --help.
+*/
+#include "zetl_ctl.h"
+#include "zetl_log.h"
+
 #include <stdio.h>
-int main (void);
-int
-main (void)
+#include <string.h>
+
+typedef struct {
+    const char *name;                    //  the word after zetlctl
+    int (*run) (int argc, char **argv);  //  gets argv[0] = name, returns the exit code
+    const char *summary;                 //  one line for the usage text
+} s_command_t;
+
+// clang-format off
+static const s_command_t s_commands[] = {
+    {"up",  zetl_ctl_up,  "run a whole zetl cluster on this host (coordinator, workers, sinks)"},
+    {"gen", zetl_ctl_gen, "write a synthetic data stream (gen bookings) with known disorder"},
+    {NULL, NULL, NULL}};
+// clang-format on
+
+static void
+s_usage (FILE *out)
 {
-    return 0;
+    fprintf (out, "Usage: zetlctl <command> [options]\n"
+                  "       zetlctl <command> --help\n"
+                  "       zetlctl --help | --version\n\n"
+                  "Commands:\n");
+    for (const s_command_t *command = s_commands; command->name; command++)
+        fprintf (out, "  %-10s %s\n", command->name, command->summary);
+    fprintf (out, "\nEnvironment: ZETL_POSTGRES, ZETL_REDIS, ZETL_COORDINATOR, ZETL_LOG_LEVEL.\n"
+                  "Exit codes: 0 success, 1 failure, 2 bad usage.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+    zetl_log_init ("zetlctl");
+    if (argc < 2) {
+        s_usage (stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (strcmp (name, "--help") == 0 || strcmp (name, "-h") == 0 || strcmp (name, "help") == 0) {
+        s_usage (stdout);
+        return 0;
+    }
+    if (strcmp (name, "--version") == 0 || strcmp (name, "-V") == 0) {
+        printf ("zetlctl %s\n", ZETL_VERSION);
+        return 0;
+    }
+    for (const s_command_t *command = s_commands; command->name; command++)
+        if (strcmp (name, command->name) == 0)
+            return command->run (argc - 1, argv + 1);
+
+    fprintf (stderr, "zetlctl: unknown command '%s'\n\n", name);
+    s_usage (stderr);
+    return 2;
 }

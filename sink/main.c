@@ -1,7 +1,72 @@
-#include <stdio.h>
-int main (void);
-int
-main (void)
+/*  zetl-sink - writes result batches to their targets and reports commits  */
+#include "zetl_log.h"
+#include "zetl_sink_server.h"
+
+#include <getopt.h>
+
+static void
+s_usage (FILE *out)
 {
-    return 0;
+    fprintf (out,
+             "Usage: zetl-sink [options]\n"
+             "Writes the result batches workers send it into PostgreSQL, idempotently,\n"
+             "and reports each commit to the coordinator.\n\n"
+             "  --coordinator EP  coordinator's sink endpoint (ZETL_COORDINATOR_SINKS,\n"
+             "                    default tcp://127.0.0.1:5572)\n"
+             "  --name NAME       this sink's name (default sink-<pid>)\n"
+             "  --bind EP         data endpoint to bind (default tcp://127.0.0.1:*)\n"
+             "  --advertise EP    data endpoint workers connect to (default: the bound one)\n"
+             "  --help, --version\n\n"
+             "Environment: ZETL_POSTGRES (connection string, required), ZETL_LOG_LEVEL.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+    zetl_log_init ("zetl-sink");
+    zsys_init ();
+    static const struct option options[] = {
+        {"coordinator", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'n'},
+        {"bind", required_argument, NULL, 'b'},        {"advertise", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    const char *env = getenv ("ZETL_COORDINATOR_SINKS");
+    zetl_sink_server_args_t args = {env ? env : "tcp://127.0.0.1:5572", NULL, "tcp://127.0.0.1:*",
+                                    NULL, getenv ("ZETL_POSTGRES")};
+    char default_name[64];
+    snprintf (default_name, sizeof default_name, "sink-%d", (int) getpid ());
+    args.name = default_name;
+    int option;
+    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
+        switch (option) {
+        case 'c': args.coordinator = optarg; break;
+        case 'n': args.name = optarg; break;
+        case 'b': args.bind = optarg; break;
+        case 'a': args.advertise = optarg; break;
+        case 'h': s_usage (stdout); return 0;
+        case 'V': printf ("zetl-sink %s\n", ZETL_VERSION); return 0;
+        default: s_usage (stderr); return 2;
+        }
+    }
+    if (!args.postgres || !*args.postgres) {
+        fprintf (stderr, "zetl-sink: ZETL_POSTGRES is not set; set it to a PostgreSQL connection "
+                         "string such as \"host=/tmp/zetl port=5432 dbname=zetl\"\n");
+        return 2;
+    }
+    zactor_t *server = zactor_new (zetl_sink_server_actor, &args);
+    char *status = NULL, *detail = NULL;
+    zsock_recv (server, "ss", &status, &detail);
+    int rc = status && streq (status, "READY") ? 0 : 1;
+    free (status);
+    free (detail);
+    //  Wait for SIGINT/SIGTERM (or the server stopping on its own)
+    while (rc == 0 && !zsys_interrupted) {
+        char *message = zstr_recv (server);
+        if (!message)
+            break;
+        free (message);
+    }
+    zactor_destroy (&server);
+    zetl_log_info ("sink", "stopped", NULL);
+    return rc;
 }

@@ -1,0 +1,216 @@
+/*  zetl_pg - PostgreSQL helpers shared by the coordinator, sinks and zetlctl  */
+#include "zetl_pg.h"
+#include "zetl_log.h"
+
+#include <string.h>
+
+char *
+zetl_pg_redact (const char *conninfo)
+{
+    if (!conninfo)
+        return strdup ("");
+    char *copy = strdup (conninfo);
+    //  key=value form: mask the value after "password="
+    char *at = strstr (copy, "password=");
+    if (at) {
+        char *value = at + strlen ("password=");
+        char *end = value;
+        while (*end && *end != ' ')
+            end++;
+        memset (value, '*', (size_t) (end - value));
+    }
+    //  URI form: postgresql://user:secret@host
+    char *scheme = strstr (copy, "://");
+    if (scheme) {
+        char *user = scheme + 3;
+        char *at_sign = strchr (user, '@');
+        char *colon = strchr (user, ':');
+        if (at_sign && colon && colon < at_sign)
+            memset (colon + 1, '*', (size_t) (at_sign - colon - 1));
+    }
+    return copy;
+}
+
+PGconn *
+zetl_pg_connect (const char *conninfo, char **error)
+{
+    PGconn *conn = PQconnectdb (conninfo ? conninfo : "");
+    if (PQstatus (conn) == CONNECTION_OK) {
+        //  Plain, predictable text output and UTC for every session
+        PGresult *res = PQexec (conn, "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; "
+                                      "SET client_min_messages = warning");
+        PQclear (res);
+        return conn;
+    }
+    if (error) {
+        char *redacted = zetl_pg_redact (conninfo);
+        char *reason = strdup (PQerrorMessage (conn));
+        size_t len = strlen (reason);
+        while (len && (reason[len - 1] == '\n' || reason[len - 1] == ' '))
+            reason[--len] = 0;
+        for (char *c = reason; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        *error = zsys_sprintf ("cannot connect to PostgreSQL \"%s\": %s; start it or set "
+                               "ZETL_POSTGRES",
+                               redacted, reason);
+        free (reason);
+        free (redacted);
+    }
+    PQfinish (conn);
+    return NULL;
+}
+
+const char *
+zetl_pg_sqlstate (const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
+    return state ? state : "";
+}
+
+bool
+zetl_pg_sqlstate_is_data (const char *sqlstate)
+{
+    return sqlstate && (strncmp (sqlstate, "22", 2) == 0 || strncmp (sqlstate, "23", 2) == 0);
+}
+
+int
+zetl_pg_exec (PGconn *conn, const char *sql, const char *what)
+{
+    PGresult *res = PQexec (conn, sql);
+    ExecStatusType status = PQresultStatus (res);
+    int rc = (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) ? 0 : -1;
+    if (rc != 0)
+        zetl_log_error ("pg", "statement_failed",
+                        json_pack ("{s:s, s:s, s:s}", "statement", what, "sqlstate",
+                                   zetl_pg_sqlstate (res), "error", PQerrorMessage (conn)));
+    PQclear (res);
+    return rc;
+}
+
+char *
+zetl_pg_ident (PGconn *conn, const char *name)
+{
+    char *quoted = PQescapeIdentifier (conn, name, strlen (name));
+    assert (quoted);
+    char *copy = strdup (quoted);
+    PQfreemem (quoted);
+    return copy;
+}
+
+int
+zetl_pg_ensure_meta (PGconn *conn)
+{
+    //  Concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalog:
+    //  serialise zetl's DDL on one advisory lock
+    static const char *sql =
+        "BEGIN;"
+        "SELECT pg_advisory_xact_lock(7325001);"
+        "CREATE TABLE IF NOT EXISTS zetl_offsets ("
+        "  pipeline text NOT NULL, target text NOT NULL, source text NOT NULL,"
+        "  partition integer NOT NULL, position bigint NOT NULL,"
+        "  updated_at timestamptz NOT NULL DEFAULT now(),"
+        "  PRIMARY KEY (pipeline, target, source, partition));"
+        "CREATE TABLE IF NOT EXISTS zetl_stats ("
+        "  pipeline text NOT NULL, target text NOT NULL, writer text NOT NULL,"
+        "  changed bigint NOT NULL DEFAULT 0, unchanged bigint NOT NULL DEFAULT 0,"
+        "  dead_lettered bigint NOT NULL DEFAULT 0, deduplicated bigint NOT NULL DEFAULT 0,"
+        "  PRIMARY KEY (pipeline, target, writer));"
+        "CREATE TABLE IF NOT EXISTS zetl_dead_letters ("
+        "  id bigserial PRIMARY KEY, pipeline text NOT NULL, target text NOT NULL,"
+        "  stage text NOT NULL, reason text NOT NULL, field text, error text, raw text,"
+        "  source text NOT NULL, partition integer NOT NULL, position bigint NOT NULL,"
+        "  attempts integer NOT NULL DEFAULT 1,"
+        "  first_seen timestamptz NOT NULL DEFAULT now(),"
+        "  last_seen timestamptz NOT NULL DEFAULT now(),"
+        "  UNIQUE (pipeline, target, source, partition, position));"
+        "COMMIT;";
+    int rc = zetl_pg_exec (conn, sql, "create zetl tables");
+    if (rc != 0)
+        zetl_pg_exec (conn, "ROLLBACK", "rollback");
+    return rc;
+}
+
+int
+zetl_pg_read_stats (PGconn *conn, const char *pipeline, const char *target, zetl_pg_stats_t *stats)
+{
+    memset (stats, 0, sizeof *stats);
+    const char *params[2] = {pipeline, target};
+    PGresult *res = PQexecParams (conn,
+                                  "SELECT coalesce(sum(changed),0), coalesce(sum(unchanged),0),"
+                                  " coalesce(sum(dead_lettered),0), coalesce(sum(deduplicated),0)"
+                                  " FROM zetl_stats WHERE pipeline = $1 AND target = $2",
+                                  2, NULL, params, NULL, NULL, 0);
+    int rc = -1;
+    if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1) {
+        stats->changed = atoll (PQgetvalue (res, 0, 0));
+        stats->unchanged = atoll (PQgetvalue (res, 0, 1));
+        stats->dead_lettered = atoll (PQgetvalue (res, 0, 2));
+        stats->deduplicated = atoll (PQgetvalue (res, 0, 3));
+        rc = 0;
+    }
+    else
+        zetl_log_error ("pg", "statement_failed",
+                        json_pack ("{s:s, s:s, s:s}", "statement", "read zetl_stats", "sqlstate",
+                                   zetl_pg_sqlstate (res), "error", PQerrorMessage (conn)));
+    PQclear (res);
+    return rc;
+}
+
+static void
+s_free_int64 (void **item_p)
+{
+    free (*item_p);
+    *item_p = NULL;
+}
+
+zhashx_t *
+zetl_pg_read_positions (PGconn *conn, const char *pipeline, const char *const *targets, size_t count)
+{
+    zhashx_t *positions = zhashx_new ();
+    zhashx_set_destructor (positions, s_free_int64);
+    zhashx_t *seen = zhashx_new ();  //  key -> number of targets that have it
+    for (size_t index = 0; index < count; index++) {
+        const char *params[2] = {pipeline, targets[index]};
+        PGresult *res = PQexecParams (conn,
+                                      "SELECT source, partition, position FROM zetl_offsets"
+                                      " WHERE pipeline = $1 AND target = $2",
+                                      2, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+            zetl_log_error ("pg", "statement_failed",
+                            json_pack ("{s:s, s:s, s:s}", "statement", "read zetl_offsets",
+                                       "sqlstate", zetl_pg_sqlstate (res), "error",
+                                       PQerrorMessage (conn)));
+            PQclear (res);
+            zhashx_destroy (&positions);
+            zhashx_destroy (&seen);
+            return NULL;
+        }
+        for (int row = 0; row < PQntuples (res); row++) {
+            char key[4096];
+            snprintf (key, sizeof key, "%s\x1f%s", PQgetvalue (res, row, 0),
+                      PQgetvalue (res, row, 1));
+            int64_t position = atoll (PQgetvalue (res, row, 2));
+            int64_t *held = (int64_t *) zhashx_lookup (positions, key);
+            if (!held) {
+                held = (int64_t *) malloc (sizeof (int64_t));
+                *held = position;
+                zhashx_insert (positions, key, held);
+            }
+            else if (position < *held)
+                *held = position;
+            size_t have = (size_t) zhashx_lookup (seen, key);
+            zhashx_update (seen, key, (void *) (have + 1));
+        }
+        PQclear (res);
+    }
+    //  A position counts only where every target has committed it
+    const char *key;
+    for (void *have = zhashx_first (seen); have; have = zhashx_next (seen)) {
+        key = (const char *) zhashx_cursor (seen);
+        if ((size_t) have < count)
+            zhashx_delete (positions, key);
+    }
+    zhashx_destroy (&seen);
+    return positions;
+}

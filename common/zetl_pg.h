@@ -1,0 +1,63 @@
+/*  zetl_pg - PostgreSQL helpers shared by the coordinator, sinks and zetlctl
+
+    Connection with retry-friendly error text (conninfo redacted), statement
+    helpers that log the SQL state, and zetl's own tables: zetl_offsets
+    (committed source positions per pipeline, target, source and partition),
+    zetl_stats (per-writer counters written in the same transactions, from
+    which the reconciliation is computed) and zetl_dead_letters. A
+    PGconn belongs to one thread.
+*/
+#ifndef ZETL_PG_H_INCLUDED
+#define ZETL_PG_H_INCLUDED
+
+#include <czmq.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+//  Copy CONNINFO with any password value masked. Caller owns the result.
+char *zetl_pg_redact (const char *conninfo);
+
+//  Connect. Returns the connection, or NULL with *ERROR set to a message that
+//  says what failed, where, and what to do (caller owns *ERROR).
+PGconn *zetl_pg_connect (const char *conninfo, char **error);
+
+//  Run SQL with no parameters expecting no rows. Returns 0, or -1 after
+//  logging the error with its SQL state (WHAT names the statement).
+int zetl_pg_exec (PGconn *conn, const char *sql, const char *what);
+
+//  Return the SQL state of RES ("" if none). Borrowed from RES.
+const char *zetl_pg_sqlstate (const PGresult *res);
+
+//  True if SQLSTATE is caused by the data (classes 22 data exception and 23
+//  integrity violation), false for everything else (connection, resources).
+bool zetl_pg_sqlstate_is_data (const char *sqlstate);
+
+//  Create zetl's own tables if missing (under an advisory lock, so several
+//  processes may call it at once). Returns 0 or -1.
+int zetl_pg_ensure_meta (PGconn *conn);
+
+//  Quote identifier NAME (already validated). Caller owns the result.
+char *zetl_pg_ident (PGconn *conn, const char *name);
+
+//  The reconciliation counters of one pipeline and target, summed over writers.
+typedef struct {
+    int64_t changed;        //  rows an upsert inserted or replaced
+    int64_t unchanged;      //  rows that lost to a newer version or repeated one
+    int64_t dead_lettered;  //  records written to zetl_dead_letters
+    int64_t deduplicated;   //  records dropped as duplicates
+} zetl_pg_stats_t;
+
+//  Read the counters of PIPELINE and TARGET into *STATS (zero if none).
+//  Returns 0 or -1.
+int zetl_pg_read_stats (PGconn *conn, const char *pipeline, const char *target,
+                        zetl_pg_stats_t *stats);
+
+//  Read the committed positions of PIPELINE for every target in TARGETS
+//  (COUNT names). Returns a hash "source\x1fpartition" -> int64_t* holding
+//  the lowest position over the targets (a key that some target lacks is
+//  absent), or NULL on error. Caller owns the result.
+zhashx_t *zetl_pg_read_positions (PGconn *conn, const char *pipeline, const char *const *targets,
+                                  size_t count);
+
+#endif

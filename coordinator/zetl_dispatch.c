@@ -1,0 +1,818 @@
+/*  zetl_dispatch - the coordinator's dispatcher, as an actor  */
+#include "zetl_dispatch.h"
+#include "zetl_chunk.h"
+#include "zetl_log.h"
+#include "zetl_peers.h"
+#include "zetl_pg.h"
+#include "zetl_proto.h"
+#include "zetl_proto_sinks.h"
+#include "zetl_session.h"
+#include "zetl_source_file.h"
+
+#include <inttypes.h>
+
+#define S_TICK_MS 10              //  timers: linger, deadlines, liveness
+#define S_MAX_SINKS 256
+#define S_RETRY_AFTER_MS 200      //  a batch handed back by a worker waits this long
+
+typedef enum { S_QUEUED, S_DISPATCHED, S_PROCESSED } s_state_t;
+
+typedef struct s_partition s_partition_t;
+
+typedef struct {
+    uint64_t id;               //  batch id: epoch << 40 | sequence
+    char key[24];              //  id in hex, the key in batches
+    s_partition_t *partition;  //  where it belongs
+    uint32_t count;            //  records in it
+    zframe_t *body;            //  kept until COMMIT, to dispatch again
+    uint32_t attempt;          //  dispatches so far
+    uint32_t data_failures;    //  failures caused by its data
+    s_state_t state;
+    zetl_peer_t *worker;       //  while DISPATCHED
+    zetl_peer_t *sink;         //  while DISPATCHED or PROCESSED
+    int64_t deadline_ms;       //  dispatch again if not committed by then
+    int64_t not_before_ms;     //  do not dispatch before (after a retryable failure)
+} s_batch_t;
+
+struct s_partition {
+    size_t pipeline;              //  pipeline index
+    uint32_t number;              //  partition number
+    zetl_body_writer_t *writer;   //  batch being built
+    uint32_t building;            //  records in it
+    int64_t first_ms;             //  when its first record came
+    zlistx_t *queue;              //  sealed batches waiting, oldest first
+    s_batch_t *inflight;          //  the one batch dispatched, or NULL
+    bool runnable;                //  in the runnable list
+};
+
+typedef struct {
+    const zetl_pipeline_t *pipeline;
+    s_partition_t *partitions;
+    zactor_t *source;             //  the source actor
+    bool drained;                 //  the source sent EOF
+    int owed;                     //  chunk credit held back by backpressure
+    uint64_t records_in;          //  records read this run
+    uint64_t committed;           //  records in committed batches this run
+    zetl_pg_stats_t baseline;     //  counters when this run started
+    const char *target;           //  the target the reconciliation reads
+} s_pipeline_t;
+
+typedef struct {
+    zetl_dispatch_args_t args;
+    zsock_t *pipe;
+    zsock_t *workers;             //  ROUTER
+    zsock_t *sinks;               //  ROUTER
+    zpoller_t *poller;
+    zetl_peers_t *peers;
+    s_pipeline_t *pipelines;
+    size_t pipeline_count;
+    zhashx_t *batches;            //  key -> s_batch_t, every batch not yet committed
+    zlistx_t *runnable;           //  s_partition_t with a queued batch and none in flight
+    uint32_t epoch;
+    uint64_t sequence;            //  last batch sequence
+    size_t held;                  //  records held (building, queued, in flight)
+    size_t held_limit;            //  above it, sources wait
+    int64_t next_beat_ms;
+    uint64_t redispatched;        //  batches dispatched again
+    zetl_log_limit_t bad_frames;
+    zetl_log_limit_t unknown_peers;
+    bool terminated;
+} s_dispatch_t;
+
+static void s_requeue (s_dispatch_t *self, s_batch_t *batch, int64_t delay_ms);
+
+//  ---------------------------------------------------------------------
+//  Batches and partitions
+
+static void
+s_make_runnable (s_dispatch_t *self, s_partition_t *partition)
+{
+    if (!partition->runnable && !partition->inflight && zlistx_size (partition->queue) > 0) {
+        partition->runnable = true;
+        zlistx_add_end (self->runnable, partition);
+    }
+}
+
+static void
+s_seal (s_dispatch_t *self, s_partition_t *partition)
+{
+    if (partition->building == 0)
+        return;
+    s_batch_t *batch = (s_batch_t *) zmalloc (sizeof (s_batch_t));
+    batch->id = ((uint64_t) self->epoch << 40) | ++self->sequence;
+    snprintf (batch->key, sizeof batch->key, "%" PRIx64, batch->id);
+    batch->partition = partition;
+    batch->count = partition->building;
+    batch->body = zetl_body_writer_finish (partition->writer);
+    batch->state = S_QUEUED;
+    partition->building = 0;
+    zhashx_insert (self->batches, batch->key, batch);
+    zlistx_add_end (partition->queue, batch);
+    s_make_runnable (self, partition);
+}
+
+static void
+s_batch_free (s_dispatch_t *self, s_batch_t *batch)
+{
+    self->held -= batch->count;
+    zframe_destroy (&batch->body);
+    zhashx_delete (self->batches, batch->key);
+    free (batch);
+}
+
+//  Take the records of CHUNK into their partitions' batches
+static void
+s_take_chunk (s_dispatch_t *self, zetl_chunk_t *chunk)
+{
+    s_pipeline_t *pipeline = &self->pipelines[chunk->pipeline];
+    int64_t now = zclock_mono ();
+    for (size_t index = 0; index < chunk->count; index++) {
+        const zetl_chunk_record_t *record = &chunk->records[index];
+        s_partition_t *partition = &pipeline->partitions[record->partition];
+        uint32_t source = zetl_body_writer_source (partition->writer, chunk->source);
+        zetl_body_writer_append (partition->writer, source, record->position, record->event_us,
+                                 record->flags, NULL, chunk->data.data + record->offset,
+                                 record->len);
+        if (partition->building++ == 0)
+            partition->first_ms = now;
+        if (partition->building >= (uint32_t) pipeline->pipeline->batch_size)
+            s_seal (self, partition);
+    }
+    self->held += chunk->count;
+    pipeline->records_in += chunk->count;
+}
+
+//  Grant sources the chunks backpressure held back
+static void
+s_grant_credit (s_dispatch_t *self)
+{
+    for (size_t index = 0; index < self->pipeline_count; index++) {
+        s_pipeline_t *pipeline = &self->pipelines[index];
+        while (pipeline->owed > 0 && self->held < self->held_limit) {
+            zstr_send (pipeline->source, "MORE");
+            pipeline->owed--;
+        }
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Sending
+
+static int
+s_send (zsock_t *router, zetl_peer_t *peer, zetl_msg_t *msg)
+{
+    return zetl_msg_send_router (msg, router, peer->routing_id);
+}
+
+static zetl_msg_t *
+s_msg (s_dispatch_t *self, zetl_msg_type_t type)
+{
+    zetl_msg_t *msg = zetl_msg_new (type);
+    msg->config_hash = self->args.config->hash;
+    msg->epoch = self->epoch;
+    return msg;
+}
+
+static void
+s_send_sinks (s_dispatch_t *self, zetl_peer_t *only)
+{
+    zetl_peer_t *sinks[S_MAX_SINKS];
+    size_t count = zetl_peers_of_role (self->peers, ZETL_ROLE_SINK, sinks, S_MAX_SINKS);
+    const char *names[S_MAX_SINKS], *endpoints[S_MAX_SINKS];
+    for (size_t index = 0; index < count; index++) {
+        names[index] = sinks[index]->name;
+        endpoints[index] = sinks[index]->endpoint ? sinks[index]->endpoint : "";
+    }
+    zetl_msg_t *msg = s_msg (self, ZETL_MSG_SINKS);
+    zframe_t *body = zetl_sinks_encode (names, endpoints, count);
+    zetl_msg_set_body (msg, &body);
+    for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
+         peer = zetl_peers_next (self->peers))
+        if (peer->role == ZETL_ROLE_WORKER && (!only || peer == only))
+            s_send (self->workers, peer, msg);
+    zetl_msg_destroy (&msg);
+}
+
+//  The sink a partition's batches go to: stable while the sink set is
+static zetl_peer_t *
+s_sink_for (s_dispatch_t *self, const s_partition_t *partition)
+{
+    zetl_peer_t *sinks[S_MAX_SINKS];
+    size_t count = zetl_peers_of_role (self->peers, ZETL_ROLE_SINK, sinks, S_MAX_SINKS);
+    return count ? sinks[partition->number % count] : NULL;
+}
+
+static zetl_peer_t *
+s_worker_with_credit (s_dispatch_t *self)
+{
+    zetl_peer_t *best = NULL;
+    for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
+         peer = zetl_peers_next (self->peers))
+        if (peer->role == ZETL_ROLE_WORKER && peer->credit > 0
+            && (!best || peer->credit > best->credit))
+            best = peer;
+    return best;
+}
+
+static void s_peer_gone (s_dispatch_t *self, zetl_peer_t *peer, const char *why);
+
+//  Send BATCH to WORKER for SINK. Returns 0, or -1 if the worker is gone.
+static int
+s_send_batch (s_dispatch_t *self, s_batch_t *batch, zetl_peer_t *worker, zetl_peer_t *sink)
+{
+    const s_pipeline_t *pipeline = &self->pipelines[batch->partition->pipeline];
+    zetl_msg_t *msg = s_msg (self, ZETL_MSG_BATCH);
+    msg->batch_id = batch->id;
+    msg->pipeline = (uint32_t) batch->partition->pipeline;
+    msg->partition = batch->partition->number;
+    msg->count = batch->count;
+    msg->attempt = batch->attempt + 1;
+    zetl_msg_set_str (&msg->sink, sink->name);
+    msg->body = batch->body;  //  Lent for the send only: the batch keeps it
+    int rc = s_send (self->workers, worker, msg);
+    msg->body = NULL;
+    zetl_msg_destroy (&msg);
+    if (rc == 0) {
+        batch->attempt++;
+        batch->state = S_DISPATCHED;
+        batch->worker = worker;
+        batch->sink = sink;
+        batch->deadline_ms = zclock_mono () + pipeline->pipeline->batch_timeout_ms;
+        worker->credit--;
+        worker->assigned++;
+        sink->assigned++;
+    }
+    return rc;
+}
+
+//  Dispatch while workers have credit and partitions have batches
+static void
+s_dispatch (s_dispatch_t *self)
+{
+    size_t rounds = zlistx_size (self->runnable);
+    int64_t now = zclock_mono ();
+    while (rounds-- > 0) {
+        zetl_peer_t *worker = s_worker_with_credit (self);
+        if (!worker)
+            return;
+        s_partition_t *partition = (s_partition_t *) zlistx_detach (self->runnable, NULL);
+        partition->runnable = false;
+        s_batch_t *batch = (s_batch_t *) zlistx_first (partition->queue);
+        if (partition->inflight || !batch)
+            continue;
+        zetl_peer_t *sink = s_sink_for (self, partition);
+        if (!sink || sink->assigned >= ZETL_SINK_CREDIT || batch->not_before_ms > now) {
+            s_make_runnable (self, partition);  //  Later: to the back of the line
+            continue;
+        }
+        if (s_send_batch (self, batch, worker, sink) != 0) {
+            s_make_runnable (self, partition);
+            s_peer_gone (self, worker, "unreachable");
+            continue;
+        }
+        zlistx_detach (partition->queue, NULL);  //  The head: the batch just sent
+        partition->inflight = batch;
+    }
+}
+
+//  Put BATCH back at the head of its partition's queue
+static void
+s_requeue (s_dispatch_t *self, s_batch_t *batch, int64_t delay_ms)
+{
+    s_partition_t *partition = batch->partition;
+    if (batch->state == S_QUEUED)
+        return;
+    if (batch->worker)
+        batch->worker->assigned--;
+    if (batch->sink)
+        batch->sink->assigned--;
+    batch->worker = NULL;
+    batch->sink = NULL;
+    batch->state = S_QUEUED;
+    batch->not_before_ms = zclock_mono () + delay_ms;
+    if (partition->inflight == batch)
+        partition->inflight = NULL;
+    zlistx_add_start (partition->queue, batch);
+    self->redispatched++;
+    s_make_runnable (self, partition);
+}
+
+static s_batch_t *
+s_batch_lookup (s_dispatch_t *self, uint64_t id)
+{
+    char key[24];
+    snprintf (key, sizeof key, "%" PRIx64, id);
+    return (s_batch_t *) zhashx_lookup (self->batches, key);
+}
+
+//  ---------------------------------------------------------------------
+//  Peers
+
+//  A peer left or died: its batches go back to their queues
+static void
+s_peer_gone (s_dispatch_t *self, zetl_peer_t *peer, const char *why)
+{
+    zetl_log_info ("dispatch", peer->role == ZETL_ROLE_WORKER ? "worker_left" : "sink_left",
+                   json_pack ("{s:s, s:s, s:i}", "peer", peer->name, "why", why, "batches",
+                              (int) peer->assigned));
+    for (size_t p = 0; p < self->pipeline_count; p++) {
+        s_pipeline_t *pipeline = &self->pipelines[p];
+        for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
+            s_batch_t *batch = pipeline->partitions[number].inflight;
+            if (batch && (batch->worker == peer || batch->sink == peer))
+                s_requeue (self, batch, 0);
+        }
+    }
+    int role = peer->role;
+    zetl_peers_remove (self->peers, peer);
+    if (role == ZETL_ROLE_SINK)
+        s_send_sinks (self, NULL);
+}
+
+static void
+s_handle_hello (s_dispatch_t *self, zsock_t *router, zframe_t *routing_id, zetl_msg_t *msg)
+{
+    int role = router == self->workers ? ZETL_ROLE_WORKER : ZETL_ROLE_SINK;
+    zetl_peer_t *peer = zetl_peers_lookup (self->peers, routing_id);
+    if (peer)
+        s_peer_gone (self, peer, "said HELLO again");
+    peer = zetl_peers_add (self->peers, routing_id, role, msg->name, msg->endpoint);
+    //  A process restarted under the same name: its old self is gone
+    zetl_peer_t *old = zetl_peers_find_name (self->peers, role, peer->name, peer);
+    if (old)
+        s_peer_gone (self, old, "restarted");
+    zetl_msg_t *welcome = s_msg (self, ZETL_MSG_WELCOME);
+    zframe_t *body = zframe_new (self->args.config->text, self->args.config->text_len);
+    zetl_msg_set_body (welcome, &body);
+    s_send (router, peer, welcome);
+    zetl_msg_destroy (&welcome);
+    zetl_log_info ("dispatch", role == ZETL_ROLE_WORKER ? "worker_joined" : "sink_joined",
+                   json_pack ("{s:s, s:s?}", "peer", peer->name, "endpoint", peer->endpoint));
+    if (role == ZETL_ROLE_SINK)
+        s_send_sinks (self, NULL);
+    else
+        s_send_sinks (self, peer);
+}
+
+static void
+s_handle_commit (s_dispatch_t *self, zetl_peer_t *sink, zetl_msg_t *msg)
+{
+    (void) sink;
+    s_batch_t *batch = s_batch_lookup (self, msg->batch_id);
+    if (!batch)
+        return;  //  An earlier try of a batch already committed
+    s_partition_t *partition = batch->partition;
+    if (batch->state == S_QUEUED)
+        zlistx_delete (partition->queue, zlistx_find (partition->queue, batch));
+    else {
+        if (batch->worker)
+            batch->worker->assigned--;
+        if (batch->sink)
+            batch->sink->assigned--;
+    }
+    if (partition->inflight == batch)
+        partition->inflight = NULL;
+    self->pipelines[partition->pipeline].committed += batch->count;
+    s_batch_free (self, batch);
+    s_make_runnable (self, partition);
+    s_grant_credit (self);
+}
+
+static void
+s_handle_error (s_dispatch_t *self, zetl_peer_t *peer, zetl_msg_t *msg)
+{
+    s_batch_t *batch = msg->batch_id ? s_batch_lookup (self, msg->batch_id) : NULL;
+    zetl_log_warn ("dispatch", "peer_error",
+                   json_pack ("{s:s, s:i, s:I, s:s}", "peer", peer->name, "code", (int) msg->code,
+                              "batch", (json_int_t) msg->batch_id, "text",
+                              msg->text ? msg->text : ""));
+    if (!batch || batch->state == S_QUEUED)
+        return;
+    if (msg->code == ZETL_ERR_DATA) {
+        //  TODO(#6): split the batch until the bad record stands alone
+        batch->data_failures++;
+        const zetl_pipeline_t *pipeline = self->pipelines[batch->partition->pipeline].pipeline;
+        s_requeue (self, batch, pipeline->retry_delay_ms);
+    }
+    else
+        s_requeue (self, batch, S_RETRY_AFTER_MS);
+}
+
+static void
+s_handle_message (s_dispatch_t *self, zsock_t *router)
+{
+    zframe_t *routing_id = NULL;
+    const char *reason = NULL;
+    zetl_msg_t *msg = zetl_msg_recv_router (router, &routing_id, &reason);
+    if (!msg) {
+        if (reason && zetl_log_every (&self->bad_frames, 60000))
+            zetl_log_warn ("dispatch", "frame_malformed",
+                           json_pack ("{s:s, s:I}", "reason", reason, "seen",
+                                      (json_int_t) self->bad_frames.seen));
+        if (routing_id && reason) {
+            zetl_msg_t *error = s_msg (self, ZETL_MSG_ERROR);
+            error->code = strstr (reason, "version") ? ZETL_ERR_VERSION : ZETL_ERR_PROTOCOL;
+            zetl_msg_set_str (&error->text, reason);
+            zetl_msg_send_router (error, router, routing_id);
+            zetl_msg_destroy (&error);
+        }
+        zframe_destroy (&routing_id);
+        return;
+    }
+    if (msg->type == ZETL_MSG_HELLO)
+        s_handle_hello (self, router, routing_id, msg);
+    else {
+        zetl_peer_t *peer = zetl_peers_lookup (self->peers, routing_id);
+        if (!peer) {
+            if (msg->type != ZETL_MSG_BYE) {
+                if (zetl_log_every (&self->unknown_peers, 10000))
+                    zetl_log_info ("dispatch", "unknown_peer",
+                                   json_pack ("{s:s, s:I}", "type", zetl_msg_type_name (msg->type),
+                                              "seen", (json_int_t) self->unknown_peers.seen));
+                zetl_msg_t *error = s_msg (self, ZETL_MSG_ERROR);
+                error->code = ZETL_ERR_UNKNOWN_PEER;
+                zetl_msg_set_str (&error->text, "unknown peer: say HELLO");
+                zetl_msg_send_router (error, router, routing_id);
+                zetl_msg_destroy (&error);
+            }
+        }
+        else {
+            peer->last_seen_ms = zclock_mono ();
+            if (msg->type == ZETL_MSG_READY && peer->role == ZETL_ROLE_WORKER) {
+                peer->credit += msg->credit;
+                s_batch_t *batch = msg->batch_id ? s_batch_lookup (self, msg->batch_id) : NULL;
+                if (batch && batch->state == S_DISPATCHED && batch->worker == peer) {
+                    batch->state = S_PROCESSED;
+                    batch->worker = NULL;
+                    peer->assigned--;
+                }
+            }
+            else if (msg->type == ZETL_MSG_COMMIT && peer->role == ZETL_ROLE_SINK)
+                s_handle_commit (self, peer, msg);
+            else if (msg->type == ZETL_MSG_ERROR)
+                s_handle_error (self, peer, msg);
+            else if (msg->type == ZETL_MSG_BYE)
+                s_peer_gone (self, peer, "said BYE");
+        }
+    }
+    zetl_msg_destroy (&msg);
+    zframe_destroy (&routing_id);
+}
+
+//  ---------------------------------------------------------------------
+//  Timers
+
+static void
+s_tick (s_dispatch_t *self)
+{
+    int64_t now = zclock_mono ();
+    //  Partial batches leave after batch_linger (at once when the source is drained)
+    for (size_t p = 0; p < self->pipeline_count; p++) {
+        s_pipeline_t *pipeline = &self->pipelines[p];
+        for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
+            s_partition_t *partition = &pipeline->partitions[number];
+            if (partition->building
+                && (pipeline->drained
+                    || now - partition->first_ms >= pipeline->pipeline->batch_linger_ms))
+                s_seal (self, partition);
+            s_batch_t *batch = partition->inflight;
+            if (batch && now >= batch->deadline_ms) {
+                zetl_log_warn ("dispatch", "batch_deadline",
+                               json_pack ("{s:s, s:I, s:i, s:i}", "pipeline",
+                                          pipeline->pipeline->id, "batch", (json_int_t) batch->id,
+                                          "partition", (int) number, "attempt",
+                                          (int) batch->attempt));
+                s_requeue (self, batch, 0);
+            }
+        }
+    }
+    //  Liveness: heartbeats out, silent peers out
+    zlistx_t *gone = zlistx_new ();
+    for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
+         peer = zetl_peers_next (self->peers))
+        if (now - peer->last_seen_ms > ZETL_HEARTBEAT_MS * ZETL_HEARTBEAT_MISSED)
+            zlistx_add_end (gone, peer);
+    for (zetl_peer_t *peer = (zetl_peer_t *) zlistx_first (gone); peer;
+         peer = (zetl_peer_t *) zlistx_next (gone))
+        s_peer_gone (self, peer, "heartbeats stopped");
+    zlistx_destroy (&gone);
+    if (now >= self->next_beat_ms) {
+        zetl_msg_t *beat = s_msg (self, ZETL_MSG_HEARTBEAT);
+        for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
+             peer = zetl_peers_next (self->peers))
+            s_send (peer->role == ZETL_ROLE_WORKER ? self->workers : self->sinks, peer, beat);
+        zetl_msg_destroy (&beat);
+        self->next_beat_ms = now + ZETL_HEARTBEAT_MS;
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Start, end and the loop
+
+static const char *
+s_reconciled_target (const zetl_pipeline_t *pipeline)
+{
+    for (size_t index = 0; index < pipeline->target_count; index++)
+        if (pipeline->targets[index].type == ZETL_TARGET_POSTGRES)
+            return pipeline->targets[index].name;
+    return NULL;
+}
+
+//  Connect to PostgreSQL, retrying with backoff: an outage delays, never fails
+static PGconn *
+s_connect_pg (s_dispatch_t *self)
+{
+    int64_t backoff_ms = 100;
+    while (!zsys_interrupted && !self->terminated) {
+        char *error = NULL;
+        PGconn *conn = zetl_pg_connect (self->args.postgres, &error);
+        if (conn && zetl_pg_ensure_meta (conn) == 0)
+            return conn;
+        if (conn)
+            PQfinish (conn);
+        zetl_log_error ("dispatch", "pg_unavailable",
+                        json_pack ("{s:s, s:I}", "error", error ? error : "cannot create zetl tables",
+                                   "retry_ms", (json_int_t) backoff_ms));
+        free (error);
+        zpoller_t *poller = zpoller_new (self->pipe, NULL);
+        void *which = zpoller_wait (poller, (int) backoff_ms);
+        bool stop = zpoller_terminated (poller);
+        zpoller_destroy (&poller);
+        if (which == self->pipe) {
+            char *command = zstr_recv (self->pipe);  //  Only $TERM comes on the pipe
+            free (command);
+            self->terminated = true;
+        }
+        if (stop || self->terminated)
+            break;
+        backoff_ms = backoff_ms * 2 > 5000 ? 5000 : backoff_ms * 2;
+    }
+    return NULL;
+}
+
+//  Read what every target has committed and the counters, start the sources
+static int
+s_start_pipelines (s_dispatch_t *self, PGconn *conn)
+{
+    const zetl_config_t *config = self->args.config;
+    self->pipeline_count = config->pipeline_count;
+    self->pipelines = (s_pipeline_t *) zmalloc (config->pipeline_count * sizeof (s_pipeline_t) + 1);
+    for (size_t p = 0; p < config->pipeline_count; p++) {
+        s_pipeline_t *pipeline = &self->pipelines[p];
+        pipeline->pipeline = &config->pipelines[p];
+        pipeline->partitions =
+            (s_partition_t *) zmalloc (pipeline->pipeline->partitions * sizeof (s_partition_t));
+        for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
+            s_partition_t *partition = &pipeline->partitions[number];
+            partition->pipeline = p;
+            partition->number = number;
+            partition->writer = zetl_body_writer_new ();
+            partition->queue = zlistx_new ();
+        }
+        const char *targets[64];
+        size_t target_count = 0;
+        for (size_t index = 0; index < pipeline->pipeline->target_count && index < 64; index++)
+            targets[target_count++] = pipeline->pipeline->targets[index].name;
+        zhashx_t *committed = zetl_pg_read_positions (conn, pipeline->pipeline->id, targets,
+                                                      target_count);
+        pipeline->target = s_reconciled_target (pipeline->pipeline);
+        if (!committed || (pipeline->target
+                           && zetl_pg_read_stats (conn, pipeline->pipeline->id, pipeline->target,
+                                                  &pipeline->baseline)
+                                  != 0)) {
+            zhashx_destroy (&committed);
+            return -1;
+        }
+        if (pipeline->pipeline->source.type != ZETL_SOURCE_FILE) {
+            zetl_log_error ("dispatch", "source_unsupported",
+                            json_pack ("{s:s, s:s}", "pipeline", pipeline->pipeline->id, "hint",
+                                       "this version of zetl reads file sources only"));
+            zhashx_destroy (&committed);
+            pipeline->drained = true;
+            continue;
+        }
+        zetl_source_file_args_t source_args = {config, p, committed};
+        pipeline->source = zactor_new (zetl_source_file_actor, &source_args);
+        zpoller_add (self->poller, pipeline->source);
+    }
+    return 0;
+}
+
+static bool
+s_all_done (s_dispatch_t *self)
+{
+    for (size_t p = 0; p < self->pipeline_count; p++)
+        if (!self->pipelines[p].drained)
+            return false;
+    return zhashx_size (self->batches) == 0 && self->held == 0;
+}
+
+//  Print the reconciliation of each pipeline (one JSON line each on
+//  stdout). Returns 0 when every pipeline balances.
+static int
+s_reconcile (s_dispatch_t *self)
+{
+    PGconn *conn = s_connect_pg (self);
+    if (!conn)
+        return 1;
+    int rc = 0;
+    for (size_t p = 0; p < self->pipeline_count; p++) {
+        s_pipeline_t *pipeline = &self->pipelines[p];
+        if (!pipeline->target)
+            continue;
+        zetl_pg_stats_t now;
+        if (zetl_pg_read_stats (conn, pipeline->pipeline->id, pipeline->target, &now) != 0) {
+            rc = 1;
+            continue;
+        }
+        int64_t changed = now.changed - pipeline->baseline.changed;
+        int64_t unchanged = now.unchanged - pipeline->baseline.unchanged;
+        int64_t dead = now.dead_lettered - pipeline->baseline.dead_lettered;
+        int64_t deduplicated = now.deduplicated - pipeline->baseline.deduplicated;
+        int64_t loaded = changed + unchanged;
+        bool balanced = (int64_t) pipeline->records_in == loaded + dead + deduplicated;
+        json_t *line = json_pack (
+            "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:{s:I, s:I, s:I, s:I}}", "pipeline",
+            pipeline->pipeline->id, "target", pipeline->target, "records_in",
+            (json_int_t) pipeline->records_in, "records_loaded", (json_int_t) loaded, "changed",
+            (json_int_t) changed, "unchanged", (json_int_t) unchanged, "records_dead_lettered",
+            (json_int_t) dead, "records_deduplicated", (json_int_t) deduplicated, "balanced",
+            balanced, "totals", "changed", (json_int_t) now.changed, "unchanged",
+            (json_int_t) now.unchanged, "dead_lettered", (json_int_t) now.dead_lettered,
+            "deduplicated", (json_int_t) now.deduplicated);
+        char *text = json_dumps (line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf ("%s\n", text);
+        fflush (stdout);
+        free (text);
+        json_decref (line);
+        if (!balanced) {
+            zetl_log_error ("dispatch", "reconciliation_failed",
+                            json_pack ("{s:s, s:I, s:I}", "pipeline", pipeline->pipeline->id,
+                                       "records_in", (json_int_t) pipeline->records_in,
+                                       "accounted", (json_int_t) (loaded + dead + deduplicated)));
+            rc = 3;
+        }
+    }
+    PQfinish (conn);
+    return rc;
+}
+
+static void
+s_handle_source (s_dispatch_t *self, zactor_t *source)
+{
+    char *command = NULL;
+    void *pointer = NULL;
+    zmsg_t *msg = zmsg_recv (source);
+    if (!msg)
+        return;
+    command = zmsg_popstr (msg);
+    size_t p = 0;
+    while (p < self->pipeline_count && self->pipelines[p].source != source)
+        p++;
+    if (command && streq (command, "CHUNK")) {
+        zframe_t *frame = zmsg_pop (msg);
+        if (frame && zframe_size (frame) == sizeof (void *))
+            memcpy (&pointer, zframe_data (frame), sizeof (void *));
+        zframe_destroy (&frame);
+        zetl_chunk_t *chunk = (zetl_chunk_t *) pointer;
+        if (chunk) {
+            s_take_chunk (self, chunk);
+            zetl_chunk_destroy (&chunk);
+        }
+        self->pipelines[p].owed++;
+        s_grant_credit (self);
+    }
+    else if (command && streq (command, "EOF")) {
+        self->pipelines[p].drained = true;
+        zetl_log_info ("dispatch", "source_drained",
+                       json_pack ("{s:s, s:I}", "pipeline", self->pipelines[p].pipeline->id,
+                                  "records_in", (json_int_t) self->pipelines[p].records_in));
+    }
+    free (command);
+    zmsg_destroy (&msg);
+}
+
+static zsock_t *
+s_bind_router (s_dispatch_t *self, const char *endpoint)
+{
+    zsock_t *router = zsock_new (ZMQ_ROUTER);
+    zsock_set_router_mandatory (router, 1);  //  A send to a gone peer fails instead of vanishing
+    zsock_set_sndtimeo (router, 0);
+    zsock_set_linger (router, 0);
+    zsock_set_sndhwm (router, 100000);
+    zsock_set_rcvhwm (router, 100000);
+    if (zsock_bind (router, "%s", endpoint) < 0) {
+        zetl_log_error ("dispatch", "bind_failed",
+                        json_pack ("{s:s, s:s, s:s}", "endpoint", endpoint, "error",
+                                   zmq_strerror (zmq_errno ()), "hint",
+                                   "is another coordinator running? change cluster endpoints"));
+        zsock_destroy (&router);
+    }
+    (void) self;
+    return router;
+}
+
+static void
+s_destroy (s_dispatch_t *self)
+{
+    for (size_t p = 0; p < self->pipeline_count; p++) {
+        s_pipeline_t *pipeline = &self->pipelines[p];
+        zactor_destroy (&pipeline->source);
+        for (uint32_t number = 0; pipeline->partitions && number < pipeline->pipeline->partitions;
+             number++) {
+            zetl_body_writer_destroy (&pipeline->partitions[number].writer);
+            zlistx_destroy (&pipeline->partitions[number].queue);
+        }
+        free (pipeline->partitions);
+    }
+    free (self->pipelines);
+    for (s_batch_t *batch = (s_batch_t *) zhashx_first (self->batches); batch;
+         batch = (s_batch_t *) zhashx_next (self->batches)) {
+        zframe_destroy (&batch->body);
+        free (batch);
+    }
+    zhashx_destroy (&self->batches);
+    zlistx_destroy (&self->runnable);
+    zetl_peers_destroy (&self->peers);
+    zpoller_destroy (&self->poller);
+    zsock_destroy (&self->workers);
+    zsock_destroy (&self->sinks);
+    free (self);
+}
+
+void
+zetl_dispatch_actor (zsock_t *pipe, void *args)
+{
+    s_dispatch_t *self = (s_dispatch_t *) zmalloc (sizeof (s_dispatch_t));
+    self->args = *(zetl_dispatch_args_t *) args;
+    self->pipe = pipe;
+    self->epoch = 1;
+    self->peers = zetl_peers_new ();
+    self->batches = zhashx_new ();
+    self->runnable = zlistx_new ();
+    zsock_signal (pipe, 0);
+    self->workers = s_bind_router (self, self->args.config->cluster.workers);
+    self->sinks = s_bind_router (self, self->args.config->cluster.sinks);
+    if (!self->workers || !self->sinks) {
+        zsock_send (pipe, "ss", "FAILED", "cannot bind");
+        s_destroy (self);
+        return;
+    }
+    self->poller = zpoller_new (pipe, self->workers, self->sinks, NULL);
+    //  Hold about two batches per partition, and never less than 64 batches
+    size_t batches = 0;
+    for (size_t p = 0; p < self->args.config->pipeline_count; p++)
+        batches += self->args.config->pipelines[p].partitions * 2
+                   * (size_t) self->args.config->pipelines[p].batch_size;
+    self->held_limit = batches > 64000 ? batches : 64000;
+    PGconn *conn = s_connect_pg (self);
+    if (!conn || s_start_pipelines (self, conn) != 0) {
+        if (conn)
+            PQfinish (conn);
+        zsock_send (pipe, "ss", "DONE", "1");
+        s_destroy (self);
+        return;
+    }
+    PQfinish (conn);
+    zetl_log_info ("dispatch", "started",
+                   json_pack ("{s:s, s:s, s:i}", "workers", self->args.config->cluster.workers,
+                              "sinks", self->args.config->cluster.sinks, "pipelines",
+                              (int) self->pipeline_count));
+    int64_t next_tick = zclock_mono ();
+    while (!self->terminated) {
+        int64_t wait = next_tick - zclock_mono ();
+        void *which = zpoller_wait (self->poller, wait > 0 ? (int) wait : 0);
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            self->terminated = !command || streq (command, "$TERM");
+            free (command);
+        }
+        else if (which == self->workers || which == self->sinks) {
+            //  Bounded work per turn, so timers keep running under load
+            for (int count = 0; count < 256 && (zsock_events (which) & ZMQ_POLLIN); count++)
+                s_handle_message (self, (zsock_t *) which);
+        }
+        else if (which)
+            s_handle_source (self, (zactor_t *) which);
+        else if (zpoller_terminated (self->poller))
+            break;
+        if (zclock_mono () >= next_tick) {
+            s_tick (self);
+            next_tick = zclock_mono () + S_TICK_MS;
+        }
+        s_dispatch (self);
+        if (self->args.once && s_all_done (self)) {
+            int rc = s_reconcile (self);
+            char code[8];
+            snprintf (code, sizeof code, "%d", rc);
+            zsock_send (pipe, "ss", "DONE", code);
+            //  Wait for $TERM so the caller owns the ending
+            while (!self->terminated) {
+                char *command = zstr_recv (pipe);
+                self->terminated = !command || streq (command, "$TERM");
+                free (command);
+            }
+        }
+    }
+    s_destroy (self);
+}

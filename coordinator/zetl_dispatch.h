@@ -1,0 +1,37 @@
+/*  zetl_dispatch - the coordinator's dispatcher, as an actor
+
+    Owns the worker- and sink-facing ROUTER sockets and all batch state: it
+    takes chunks of records from the source actors (zetl_source_file), packs
+    them into per-partition batches (full at batch_size, or after
+    batch_linger), and dispatches each to a worker that has credit, naming
+    the sink for its partition. A partition has at most one batch in flight,
+    so its records keep their order. Every batch is kept until a sink
+    reports COMMIT; a batch whose worker or sink stops heartbeating, or that
+    passes batch_timeout, is dispatched again. Sinks get at most a fixed
+    number of uncommitted batches each, and the source is slowed down when
+    the batches held reach a bound, so memory stays bounded whatever the
+    input's size.
+
+    With `once`, it stops when every source is drained and every batch
+    committed, and reports the reconciliation.
+
+    Replies on the pipe: "DONE" + exit code (int as string) when `once`
+    finishes, or "FAILED" + reason if the sockets cannot be bound.
+*/
+#ifndef ZETL_DISPATCH_H_INCLUDED
+#define ZETL_DISPATCH_H_INCLUDED
+
+#include "zetl_config.h"
+#include <czmq.h>
+
+#define ZETL_SINK_CREDIT 48  //  uncommitted batches per sink
+
+typedef struct {
+    const zetl_config_t *config;  //  borrowed: outlives the actor
+    const char *postgres;         //  PostgreSQL connection string (checkpoints, counters)
+    bool once;                    //  stop once every source is drained and committed
+} zetl_dispatch_args_t;
+
+void zetl_dispatch_actor (zsock_t *pipe, void *args);
+
+#endif

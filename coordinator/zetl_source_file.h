@@ -1,0 +1,35 @@
+/*  zetl_source_file - a pipeline's file source, as an actor
+
+    Reads the files a pipeline's `source.path` names (a file, a directory
+    or a glob; sorted by name), one line at a time, converts JSONL (zetl_jsonl)
+    or CSV (zetl_csv) rows into records, computes partition and event time
+    (zetl_extract) and hands chunks of records to the dispatcher. Each file
+    is a source of its own, named by its path; a record's position is the
+    byte offset of its row. Records at or below the positions every target
+    has committed are skipped, not counted again. Rows that cannot be read
+    become dead letters with their raw text. File reads block, so they run
+    here and never in the dispatcher's loop.
+
+    Flow control: the actor sends "CHUNK" + pointer (a zetl_chunk_t, the
+    receiver owns it) only while it holds credit; each "MORE" on its pipe
+    grants one more chunk. At the end it sends "EOF" + the number of
+    records read (8 bytes). On a file it cannot read it logs an error and
+    goes on with the next.
+*/
+#ifndef ZETL_SOURCE_FILE_H_INCLUDED
+#define ZETL_SOURCE_FILE_H_INCLUDED
+
+#include "zetl_config.h"
+#include <czmq.h>
+
+#define ZETL_SOURCE_CREDIT 4  //  chunks in flight to the dispatcher at start
+
+typedef struct {
+    const zetl_config_t *config;  //  borrowed: outlives the actor
+    size_t pipeline;              //  index of the pipeline
+    zhashx_t *committed;          //  "source\x1fpartition" -> int64_t *: taken (owned by the actor)
+} zetl_source_file_args_t;
+
+void zetl_source_file_actor (zsock_t *pipe, void *args);
+
+#endif

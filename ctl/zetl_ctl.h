@@ -1,0 +1,21 @@
+/*  zetl_ctl - the subcommands of zetlctl, the operator CLI
+
+    ctl/main.c reads the command name and hands the rest of the command line
+    to one of these functions: ARGV[0] is the command's name ("gen"), the
+    options follow. Each parses its own options, prints its own --help, and
+    returns the process exit code: 0 success, 1 failure, 2 bad usage.
+    One file per subcommand, ctl/zetl_ctl_<name>.c.
+*/
+#ifndef ZETL_CTL_H_INCLUDED
+#define ZETL_CTL_H_INCLUDED
+
+//  zetlctl gen bookings …: write a synthetic HOTELCRM bookings stream with a
+//  known amount of disorder, lateness, duplicates and versions (JSONL or CSV).
+int zetl_ctl_gen (int argc, char **argv);
+
+//  zetlctl up --config FILE …: run a whole zetl cluster on this host as
+//  supervised child processes (coordinator, workers, sinks, and throwaway
+//  PostgreSQL/Redis when the configuration names none).
+int zetl_ctl_up (int argc, char **argv);
+
+#endif

@@ -1,0 +1,376 @@
+/*  zetl_ctl_up - `zetlctl up`: a whole zetl cluster on this host
+
+    Runs the coordinator, N workers and M sinks as supervised child
+    processes: a child that dies is started again with backoff. With no
+    PostgreSQL configured (postgres: and ZETL_POSTGRES both unset) it starts
+    a throwaway one under RUN_DIR/pg (zetl_localpg) and stops it on exit.
+    Children log to RUN_DIR/logs/<name>.log. With --once it waits for the
+    coordinator to drain every source and commit every batch, relays the
+    reconciliation it prints, shows a few target rows, and exits with the
+    coordinator's code. SIGINT/SIGTERM stop everything, coordinator first.
+*/
+#include "zetl_config.h"
+#include "zetl_ctl.h"
+#include "zetl_localpg.h"
+#include "zetl_log.h"
+#include "zetl_pg.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define S_MAX_CHILDREN 256
+#define S_RESTART_MIN_MS 500
+#define S_RESTART_MAX_MS 30000
+#define S_STOP_GRACE_MS 10000
+
+typedef struct {
+    char *name;             //  "coordinator", "worker-1", "sink-1"
+    char **argv;            //  NULL-terminated, owned
+    pid_t pid;              //  0 when not running
+    int64_t restart_at_ms;  //  when to start it again
+    int64_t backoff_ms;     //  next restart delay
+    int exit_code;          //  of its last exit
+} s_child_t;
+
+typedef struct {
+    const char *config_path;
+    int workers;
+    int sinks;
+    bool once;
+    const char *run_dir;
+    char *bin_dir;
+    char *log_dir;
+    s_child_t children[S_MAX_CHILDREN];
+    int child_count;
+} s_up_t;
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "Usage: zetlctl up --config FILE [--workers N] [--sinks M] [--once] [--run-dir DIR]\n"
+             "Runs a whole zetl cluster on this host: the coordinator, N workers (default 2)\n"
+             "and M sinks (default 1), restarted if they die. Without postgres: in FILE and\n"
+             "without ZETL_POSTGRES it starts a throwaway PostgreSQL under DIR/pg (default\n"
+             "./run). Logs go to DIR/logs/. --once drains every source, prints the\n"
+             "reconciliation and a few rows, and exits (0 unless zetl or a target failed).\n");
+}
+
+//  Directory of the running zetlctl, to find the other binaries
+static char *
+s_self_dir (void)
+{
+    char path[4096];
+    ssize_t len = readlink ("/proc/self/exe", path, sizeof path - 1);
+    if (len <= 0)
+        return strdup (".");
+    path[len] = 0;
+    char *slash = strrchr (path, '/');
+    if (slash)
+        *slash = 0;
+    return strdup (path);
+}
+
+//  The binary NAME next to zetlctl, or in the build tree's folder FOLDER
+static char *
+s_binary (s_up_t *self, const char *folder, const char *name)
+{
+    char *beside = zsys_sprintf ("%s/%s", self->bin_dir, name);
+    if (access (beside, X_OK) == 0)
+        return beside;
+    free (beside);
+    char *built = zsys_sprintf ("%s/../%s/%s", self->bin_dir, folder, name);
+    if (access (built, X_OK) == 0)
+        return built;
+    free (built);
+    return strdup (name);  //  From PATH
+}
+
+//  tcp://*:5571 -> tcp://127.0.0.1:5571: where local children connect
+static char *
+s_connect_endpoint (const char *bind)
+{
+    const char *star = strstr (bind, "://*:");
+    if (!star)
+        return strdup (bind);
+    return zsys_sprintf ("%.*s://127.0.0.1:%s", (int) (star - bind), bind, star + 5);
+}
+
+static void
+s_add_child (s_up_t *self, const char *name, char **argv)
+{
+    assert (self->child_count < S_MAX_CHILDREN);
+    s_child_t *child = &self->children[self->child_count++];
+    child->name = strdup (name);
+    child->argv = argv;
+    child->backoff_ms = S_RESTART_MIN_MS;
+}
+
+static char **
+s_argv (const char *first, ...)
+{
+    char **argv = (char **) zmalloc (16 * sizeof (char *));
+    va_list args;
+    va_start (args, first);
+    int count = 0;
+    for (const char *arg = first; arg && count < 15; arg = va_arg (args, const char *))
+        argv[count++] = strdup (arg);
+    va_end (args);
+    return argv;
+}
+
+static void
+s_spawn (s_up_t *self, s_child_t *child)
+{
+    char *log_path = zsys_sprintf ("%s/%s.log", self->log_dir, child->name);
+    pid_t pid = fork ();
+    if (pid == 0) {
+        int fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2 (fd, STDERR_FILENO);
+            close (fd);
+        }
+        setpgid (0, 0);  //  Ctrl-C reaches zetlctl only; it stops children in order
+        execvp (child->argv[0], child->argv);
+        fprintf (stderr, "cannot run %s: %s\n", child->argv[0], strerror (errno));
+        _exit (127);
+    }
+    free (log_path);
+    child->pid = pid > 0 ? pid : 0;
+    zetl_log_info ("up", "child_started",
+                   json_pack ("{s:s, s:i}", "child", child->name, "pid", (int) pid));
+}
+
+static s_child_t *
+s_child_by_pid (s_up_t *self, pid_t pid)
+{
+    for (int index = 0; index < self->child_count; index++)
+        if (self->children[index].pid == pid)
+            return &self->children[index];
+    return NULL;
+}
+
+//  Stop children in order: coordinator first (no new batches), then the rest
+static void
+s_stop_all (s_up_t *self)
+{
+    for (int phase = 0; phase < 2; phase++) {
+        for (int index = 0; index < self->child_count; index++) {
+            s_child_t *child = &self->children[index];
+            if (child->pid && (index == 0) == (phase == 0))
+                kill (child->pid, SIGTERM);
+        }
+        int64_t deadline = zclock_mono () + S_STOP_GRACE_MS;
+        for (int index = 0; index < self->child_count; index++) {
+            s_child_t *child = &self->children[index];
+            if (!child->pid || (index == 0) != (phase == 0))
+                continue;
+            int status;
+            while (waitpid (child->pid, &status, WNOHANG) == 0) {
+                if (zclock_mono () > deadline) {
+                    zetl_log_warn ("up", "child_killed", json_pack ("{s:s}", "child", child->name));
+                    kill (child->pid, SIGKILL);
+                    waitpid (child->pid, &status, 0);
+                    break;
+                }
+                zclock_sleep (20);
+            }
+            child->pid = 0;
+        }
+    }
+}
+
+static void
+s_show_rows (const zetl_config_t *config, const char *conninfo)
+{
+    PGconn *conn = zetl_pg_connect (conninfo, NULL);
+    if (!conn)
+        return;
+    for (size_t p = 0; p < config->pipeline_count; p++) {
+        const zetl_pipeline_t *pipeline = &config->pipelines[p];
+        for (size_t t = 0; t < pipeline->target_count; t++) {
+            const zetl_target_t *target = &pipeline->targets[t];
+            if (target->type != ZETL_TARGET_POSTGRES)
+                continue;
+            char *table = zetl_pg_ident (conn, target->table);
+            char *key = zetl_pg_ident (conn, target->primary_key[0]);
+            char *sql = zsys_sprintf ("SELECT count(*), (SELECT json_agg(r) FROM (SELECT * FROM "
+                                      "%s ORDER BY %s LIMIT 3) r) FROM %s",
+                                      table, key, table);
+            PGresult *res = PQexec (conn, sql);
+            if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1)
+                printf ("table %s: %s rows; first rows: %s\n", target->table,
+                        PQgetvalue (res, 0, 0), PQgetvalue (res, 0, 1));
+            PQclear (res);
+            free (sql);
+            free (key);
+            free (table);
+        }
+    }
+    PQfinish (conn);
+}
+
+static int
+s_parse (s_up_t *self, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'}, {"workers", required_argument, NULL, 'w'},
+        {"sinks", required_argument, NULL, 's'},  {"once", no_argument, NULL, 'o'},
+        {"run-dir", required_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    self->workers = 2;
+    self->sinks = 1;
+    self->run_dir = "run";
+    optind = 1;
+    int option;
+    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
+        switch (option) {
+        case 'c': self->config_path = optarg; break;
+        case 'w': self->workers = atoi (optarg); break;
+        case 's': self->sinks = atoi (optarg); break;
+        case 'o': self->once = true; break;
+        case 'r': self->run_dir = optarg; break;
+        case 'h': s_usage (stdout); return 0;
+        default: s_usage (stderr); return 2;
+        }
+    }
+    if (!self->config_path || self->workers < 1 || self->workers > 100 || self->sinks < 1
+        || self->sinks > 100) {
+        s_usage (stderr);
+        return 2;
+    }
+    return -1;
+}
+
+static void
+s_plan_children (s_up_t *self, const zetl_config_t *config)
+{
+    char *coordinator = s_binary (self, "coordinator", "zetl-coordinator");
+    char *worker = s_binary (self, "worker", "zetl-worker");
+    char *sink = s_binary (self, "sink", "zetl-sink");
+    char *workers_ep = s_connect_endpoint (config->cluster.workers);
+    char *sinks_ep = s_connect_endpoint (config->cluster.sinks);
+    s_add_child (self, "coordinator",
+                 s_argv (coordinator, "--config", self->config_path, self->once ? "--once" : NULL,
+                         NULL));
+    for (int index = 1; index <= self->workers; index++) {
+        char name[32];
+        snprintf (name, sizeof name, "worker-%d", index);
+        s_add_child (self, name, s_argv (worker, "--coordinator", workers_ep, "--name", name, NULL));
+    }
+    for (int index = 1; index <= self->sinks; index++) {
+        char name[32];
+        snprintf (name, sizeof name, "sink-%d", index);
+        s_add_child (self, name, s_argv (sink, "--coordinator", sinks_ep, "--name", name, NULL));
+    }
+    free (coordinator);
+    free (worker);
+    free (sink);
+    free (workers_ep);
+    free (sinks_ep);
+}
+
+//  Supervise until the coordinator finishes (--once) or a signal. Returns the exit code.
+static int
+s_supervise (s_up_t *self)
+{
+    while (!zsys_interrupted) {
+        int status;
+        pid_t pid;
+        while ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
+            s_child_t *child = s_child_by_pid (self, pid);
+            if (!child)
+                continue;
+            child->pid = 0;
+            child->exit_code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+            if (child == &self->children[0] && self->once && WIFEXITED (status))
+                return child->exit_code;
+            zetl_log_warn ("up", "child_died",
+                           json_pack ("{s:s, s:i, s:I}", "child", child->name, "exit_code",
+                                      child->exit_code, "restart_in_ms",
+                                      (json_int_t) child->backoff_ms));
+            child->restart_at_ms = zclock_mono () + child->backoff_ms;
+            child->backoff_ms = child->backoff_ms * 2 > S_RESTART_MAX_MS ? S_RESTART_MAX_MS
+                                                                        : child->backoff_ms * 2;
+        }
+        int64_t now = zclock_mono ();
+        for (int index = 0; index < self->child_count; index++) {
+            s_child_t *child = &self->children[index];
+            if (!child->pid && child->restart_at_ms && now >= child->restart_at_ms) {
+                child->restart_at_ms = 0;
+                s_spawn (self, child);
+            }
+        }
+        zclock_sleep (50);
+    }
+    return 130;
+}
+
+int
+zetl_ctl_up (int argc, char **argv)
+{
+    s_up_t self_data, *self = &self_data;
+    memset (self, 0, sizeof *self);
+    int rc = s_parse (self, argc, argv);
+    if (rc >= 0)
+        return rc;
+    char *error = NULL;
+    zetl_config_t *config = zetl_config_load (self->config_path, &error);
+    if (!config) {
+        fprintf (stderr, "%s\n", error);
+        free (error);
+        return 2;
+    }
+    zsys_init ();
+    mkdir (self->run_dir, 0755);
+    self->log_dir = zsys_sprintf ("%s/logs", self->run_dir);
+    mkdir (self->log_dir, 0755);
+    self->bin_dir = s_self_dir ();
+    zetl_localpg_t *localpg = NULL;
+    const char *conninfo = config->postgres;
+    if (!conninfo || !*conninfo) {
+        char *pg_dir = zsys_sprintf ("%s/pg", self->run_dir);
+        localpg = zetl_localpg_start (pg_dir, &error);
+        free (pg_dir);
+        if (!localpg) {
+            fprintf (stderr, "zetlctl up: %s\n", error);
+            free (error);
+            zetl_config_destroy (&config);
+            free (self->log_dir);
+            free (self->bin_dir);
+            return 1;
+        }
+        conninfo = zetl_localpg_conninfo (localpg);
+    }
+    setenv ("ZETL_POSTGRES", conninfo, 1);
+    PGconn *probe = zetl_pg_connect (conninfo, &error);
+    if (!probe) {
+        fprintf (stderr, "zetlctl up: %s\n", error);
+        free (error);
+        rc = 1;
+    }
+    else {
+        PQfinish (probe);
+        s_plan_children (self, config);
+        for (int index = 0; index < self->child_count; index++)
+            s_spawn (self, &self->children[index]);
+        rc = s_supervise (self);
+        s_stop_all (self);
+        if (self->once && rc == 0)
+            s_show_rows (config, conninfo);
+    }
+    zetl_localpg_stop (&localpg);
+    for (int index = 0; index < self->child_count; index++) {
+        for (char **arg = self->children[index].argv; *arg; arg++)
+            free (*arg);
+        free (self->children[index].argv);
+        free (self->children[index].name);
+    }
+    free (self->log_dir);
+    free (self->bin_dir);
+    zetl_config_destroy (&config);
+    return rc;
+}

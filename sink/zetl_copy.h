@@ -1,0 +1,22 @@
+/*  zetl_copy - PostgreSQL COPY text for result rows
+
+    Turns one RESULT entry (an output row: a msgpack array in schema order)
+    into one line of COPY text format for the staging table: the schema's
+    columns, then zetl_lut_gen and zetl_hash. Pure functions over borrowed
+    data; the caller owns the buffer.
+*/
+#ifndef ZETL_COPY_H_INCLUDED
+#define ZETL_COPY_H_INCLUDED
+
+#include "zetl_config.h"
+#include "zetl_proto.h"
+
+//  Append the COPY line of ENTRY (with its newline) to OUT. Returns 0, or -1
+//  with *REASON set when the row does not match the schema (OUT unchanged).
+int zetl_copy_row (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry,
+                   msgpack_sbuffer *out, const char **reason);
+
+//  Append TEXT (LEN bytes) escaped for COPY text format to OUT.
+void zetl_copy_escape (msgpack_sbuffer *out, const char *text, size_t len);
+
+#endif

@@ -1,0 +1,389 @@
+/*  zetl_pg_writer - one PostgreSQL connection of a sink, as an actor  */
+#include "zetl_pg_writer.h"
+#include "zetl_copy.h"
+#include "zetl_log.h"
+#include "zetl_pg.h"
+#include "zetl_proto.h"
+#include "zetl_target.h"
+
+#include <inttypes.h>
+
+#define S_BACKOFF_MIN_MS 100
+#define S_BACKOFF_MAX_MS 5000
+
+//  One (source, partition) key touched by a transaction
+typedef struct {
+    char *source;         //  source name
+    uint32_t partition;   //  partition
+    int64_t committed;    //  position committed before this transaction
+    int64_t highest;      //  highest position this transaction commits
+} s_key_t;
+
+typedef struct {
+    zsock_t *pipe;                //  to the sink's loop
+    zetl_pg_writer_args_t args;   //  what to write where
+    const zetl_pipeline_t *pipeline;
+    const zetl_target_t *target;
+    PGconn *conn;                 //  NULL while disconnected
+    zetl_target_sql_t *sql;       //  statements for the target
+    zlistx_t *pending;            //  zetl_msg_t RESULTs waiting for a transaction
+    size_t pending_rows;          //  records in pending
+    int64_t first_pending_ms;     //  when the oldest pending batch arrived
+    int64_t backoff_ms;           //  current retry delay, 0 when healthy
+    int64_t retry_at_ms;          //  when to try again after a failure
+    msgpack_sbuffer copy;         //  COPY data of the transaction being built
+    bool terminated;
+} s_writer_t;
+
+static void
+s_msg_free (void **item_p)
+{
+    zetl_msg_destroy ((zetl_msg_t **) item_p);
+}
+
+static void
+s_disconnect (s_writer_t *self)
+{
+    zetl_target_sql_destroy (&self->sql);
+    if (self->conn)
+        PQfinish (self->conn);
+    self->conn = NULL;
+}
+
+//  Connect and prepare the target; on failure schedule a retry with backoff
+static int
+s_connect (s_writer_t *self)
+{
+    char *error = NULL;
+    self->conn = zetl_pg_connect (self->args.conninfo, &error);
+    if (self->conn && zetl_pg_ensure_meta (self->conn) == 0)
+        self->sql = zetl_target_sql_new (self->conn, self->pipeline, self->target, &error);
+    if (self->sql)
+        return 0;
+    zetl_log_error ("pg_writer", "pg_unavailable",
+                    json_pack ("{s:s, s:s, s:I}", "writer", self->args.writer, "error",
+                               error ? error : "could not prepare the target", "retry_ms",
+                               (json_int_t) self->backoff_ms));
+    free (error);
+    s_disconnect (self);
+    return -1;
+}
+
+static void
+s_schedule_retry (s_writer_t *self)
+{
+    self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2 : S_BACKOFF_MIN_MS;
+    if (self->backoff_ms > S_BACKOFF_MAX_MS)
+        self->backoff_ms = S_BACKOFF_MAX_MS;
+    //  Jitter, so writers of several sinks do not retry in step
+    self->retry_at_ms = zclock_mono () + self->backoff_ms / 2 + randof (self->backoff_ms / 2 + 1);
+}
+
+static s_key_t *
+s_key_find (zlistx_t *keys, const char *source, uint32_t partition)
+{
+    for (s_key_t *key = (s_key_t *) zlistx_first (keys); key; key = (s_key_t *) zlistx_next (keys))
+        if (key->partition == partition && strcmp (key->source, source) == 0)
+            return key;
+    return NULL;
+}
+
+static void
+s_key_free (void **item_p)
+{
+    s_key_t *key = (s_key_t *) *item_p;
+    if (key) {
+        free (key->source);
+        free (key);
+        *item_p = NULL;
+    }
+}
+
+static int
+s_key_compare (const void *a, const void *b)
+{
+    const s_key_t *left = (const s_key_t *) a, *right = (const s_key_t *) b;
+    int order = strcmp (left->source, right->source);
+    return order ? order : (left->partition > right->partition) - (left->partition < right->partition);
+}
+
+//  Collect the keys of BATCHES, sorted so that every connection locks in the
+//  same order (no deadlocks between connections)
+static zlistx_t *
+s_collect_keys (zlistx_t *batches)
+{
+    zlistx_t *keys = zlistx_new ();
+    zlistx_set_destructor (keys, s_key_free);
+    zlistx_set_comparator (keys, (zlistx_comparator_fn *) s_key_compare);
+    for (zetl_msg_t *msg = (zetl_msg_t *) zlistx_first (batches); msg;
+         msg = (zetl_msg_t *) zlistx_next (batches)) {
+        const char *reason = NULL;
+        zetl_body_reader_t *reader = zetl_body_reader_new (msg->body, &reason);
+        if (!reader)
+            continue;  //  Checked by the decoder already
+        for (uint32_t index = 0; index < zetl_body_reader_sources (reader); index++) {
+            const char *name = zetl_body_reader_source_name (reader, index);
+            if (!s_key_find (keys, name, msg->partition)) {
+                s_key_t *key = (s_key_t *) zmalloc (sizeof (s_key_t));
+                key->source = strdup (name);
+                key->partition = msg->partition;
+                key->committed = -1;
+                key->highest = -1;
+                zlistx_add_end (keys, key);
+            }
+        }
+        zetl_body_reader_destroy (&reader);
+    }
+    zlistx_sort (keys);
+    return keys;
+}
+
+//  Lock each key's offsets row and read its committed position
+static int
+s_lock_keys (s_writer_t *self, zlistx_t *keys)
+{
+    for (s_key_t *key = (s_key_t *) zlistx_first (keys); key; key = (s_key_t *) zlistx_next (keys)) {
+        if (zetl_target_sql_lock_position (self->sql, key->source, key->partition, &key->committed)
+            != 0)
+            return -1;
+        key->highest = key->committed;
+    }
+    return 0;
+}
+
+typedef struct {
+    int64_t staged;        //  rows copied to the staging table
+    int64_t dead;          //  dead letters written
+    int64_t deduplicated;  //  duplicates' positions committed
+    int64_t changed;       //  rows the upsert changed
+} s_counts_t;
+
+//  Walk the batches: stage rows above their key's position, write dead letters
+static int
+s_stage (s_writer_t *self, zlistx_t *batches, zlistx_t *keys, s_counts_t *counts,
+         const char **data_error)
+{
+    self->copy.size = 0;
+    for (zetl_msg_t *msg = (zetl_msg_t *) zlistx_first (batches); msg;
+         msg = (zetl_msg_t *) zlistx_next (batches)) {
+        const char *reason = NULL;
+        zetl_body_reader_t *reader = zetl_body_reader_new (msg->body, &reason);
+        zetl_entry_t entry;
+        int rc;
+        while (reader && (rc = zetl_body_reader_next (reader, &entry, &reason)) == 1) {
+            const char *source = zetl_body_reader_source_name (reader, entry.source);
+            s_key_t *key = s_key_find (keys, source, msg->partition);
+            assert (key);
+            if ((int64_t) entry.position <= key->committed)
+                continue;  //  Committed by an earlier try of this batch: not again
+            if ((int64_t) entry.position > key->highest)
+                key->highest = (int64_t) entry.position;
+            if (entry.flags & ZETL_ENTRY_DUPLICATE)
+                counts->deduplicated++;
+            else if (entry.flags & ZETL_ENTRY_DEAD) {
+                if (zetl_target_sql_dead_letter (self->sql, source, msg->partition, &entry,
+                                                 msg->attempt)
+                    != 0) {
+                    zetl_body_reader_destroy (&reader);
+                    return -1;
+                }
+                counts->dead++;
+            }
+            else if (zetl_copy_row (self->pipeline, &entry, &self->copy, data_error) == 0)
+                counts->staged++;
+            else {
+                zetl_body_reader_destroy (&reader);
+                return -1;
+            }
+        }
+        zetl_body_reader_destroy (&reader);
+    }
+    return 0;
+}
+
+//  One transaction for BATCHES. Returns 0 committed, -1 failed (rolled back);
+//  *DATA_FAILURE tells whether the data caused it.
+static int
+s_transaction (s_writer_t *self, zlistx_t *batches, bool *data_failure, char **error_text)
+{
+    *data_failure = false;
+    s_counts_t counts = {0, 0, 0, 0};
+    const char *data_error = NULL;
+    zlistx_t *keys = s_collect_keys (batches);
+    int rc = -1;
+    zetl_target_sql_clear_error (self->sql);
+    if (zetl_pg_exec (self->conn, "BEGIN", "begin") != 0 || s_lock_keys (self, keys) != 0)
+        goto cleanup;
+    if (s_stage (self, batches, keys, &counts, &data_error) != 0)
+        goto cleanup;
+    if (counts.staged > 0
+        && (zetl_target_sql_copy (self->sql, self->copy.data, self->copy.size) != 0
+            || zetl_target_sql_upsert (self->sql, &counts.changed) != 0))
+        goto cleanup;
+    for (s_key_t *key = (s_key_t *) zlistx_first (keys); key; key = (s_key_t *) zlistx_next (keys))
+        if (key->highest > key->committed
+            && zetl_target_sql_set_position (self->sql, key->source, key->partition, key->highest)
+                   != 0)
+            goto cleanup;
+    if (zetl_target_sql_add_stats (self->sql, self->args.writer, counts.changed,
+                                   counts.staged - counts.changed, counts.dead, counts.deduplicated)
+        != 0)
+        goto cleanup;
+    rc = zetl_pg_exec (self->conn, "COMMIT", "commit");
+cleanup:
+    if (rc != 0) {
+        const char *state = zetl_target_sql_last_state (self->sql);
+        *data_failure = data_error != NULL || zetl_pg_sqlstate_is_data (state);
+        *error_text = strdup (data_error ? data_error : zetl_target_sql_last_error (self->sql));
+        if (PQstatus (self->conn) == CONNECTION_OK)
+            zetl_pg_exec (self->conn, "ROLLBACK", "rollback");
+    }
+    zlistx_destroy (&keys);
+    return rc;
+}
+
+static void
+s_reply_done (s_writer_t *self, zetl_msg_t *msg)
+{
+    zsock_send (self->pipe, "s84s", "DONE", msg->batch_id, msg->count, "");
+}
+
+//  Write every pending batch; on a data failure of a group, write its
+//  batches one by one so only the bad batch is refused
+static void
+s_flush (s_writer_t *self)
+{
+    if (!self->conn && s_connect (self) != 0) {
+        s_schedule_retry (self);
+        return;
+    }
+    bool data_failure = false;
+    char *error_text = NULL;
+    if (s_transaction (self, self->pending, &data_failure, &error_text) == 0) {
+        for (zetl_msg_t *msg = (zetl_msg_t *) zlistx_first (self->pending); msg;
+             msg = (zetl_msg_t *) zlistx_next (self->pending))
+            s_reply_done (self, msg);
+        zlistx_purge (self->pending);
+        self->pending_rows = 0;
+        self->backoff_ms = 0;
+        free (error_text);
+        return;
+    }
+    if (!data_failure) {
+        zetl_log_warn ("pg_writer", "transaction_failed",
+                       json_pack ("{s:s, s:s, s:i}", "writer", self->args.writer, "error",
+                                  error_text, "batches", (int) zlistx_size (self->pending)));
+        free (error_text);
+        if (PQstatus (self->conn) != CONNECTION_OK)
+            s_disconnect (self);
+        s_schedule_retry (self);
+        return;
+    }
+    free (error_text);
+    //  Find the batch the data error is in
+    zlistx_t *single = zlistx_new ();
+    zetl_msg_t *msg;
+    while ((msg = (zetl_msg_t *) zlistx_detach (self->pending, NULL))) {
+        zlistx_add_end (single, msg);
+        error_text = NULL;
+        if (s_transaction (self, single, &data_failure, &error_text) == 0)
+            s_reply_done (self, msg);
+        else if (data_failure) {
+            zetl_log_warn ("pg_writer", "batch_refused",
+                           json_pack ("{s:s, s:I, s:s}", "writer", self->args.writer, "batch",
+                                      (json_int_t) msg->batch_id, "error", error_text));
+            zsock_send (self->pipe, "s84s", "FAILED", msg->batch_id, msg->count, error_text);
+        }
+        else {
+            //  The environment failed meanwhile: keep this and the rest for the retry
+            zlistx_add_start (self->pending, msg);
+            zlistx_detach (single, NULL);
+            free (error_text);
+            s_schedule_retry (self);
+            break;
+        }
+        free (error_text);
+        zlistx_detach (single, NULL);
+        zetl_msg_destroy (&msg);
+    }
+    zlistx_destroy (&single);
+    self->pending_rows = 0;
+    for (msg = (zetl_msg_t *) zlistx_first (self->pending); msg;
+         msg = (zetl_msg_t *) zlistx_next (self->pending))
+        self->pending_rows += msg->count;
+}
+
+static void
+s_handle_command (s_writer_t *self)
+{
+    char *command = NULL;
+    void *pointer = NULL;
+    if (zsock_recv (self->pipe, "sp", &command, &pointer) != 0) {
+        self->terminated = true;
+        return;
+    }
+    if (streq (command, "$TERM"))
+        self->terminated = true;
+    else if (streq (command, "BATCH")) {
+        zetl_msg_t *msg = (zetl_msg_t *) pointer;
+        if (zlistx_size (self->pending) == 0)
+            self->first_pending_ms = zclock_mono ();
+        self->pending_rows += msg->count;
+        zlistx_add_end (self->pending, msg);
+    }
+    else
+        assert (false);  //  Unknown command on an internal pipe
+    free (command);
+}
+
+//  How long to wait for more work before flushing
+static int
+s_wait_ms (s_writer_t *self)
+{
+    if (zlistx_size (self->pending) == 0)
+        return -1;
+    int64_t now = zclock_mono ();
+    if (self->backoff_ms)
+        return self->retry_at_ms > now ? (int) (self->retry_at_ms - now) : 0;
+    if ((int64_t) self->pending_rows >= self->target->sink_batch_rows)
+        return 0;
+    int64_t due = self->first_pending_ms + self->target->sink_linger_ms;
+    return due > now ? (int) (due - now) : 0;
+}
+
+void
+zetl_pg_writer_actor (zsock_t *pipe, void *args)
+{
+    s_writer_t self_data, *self = &self_data;
+    memset (self, 0, sizeof *self);
+    self->pipe = pipe;
+    self->args = *(zetl_pg_writer_args_t *) args;
+    self->pipeline = &self->args.config->pipelines[self->args.pipeline];
+    self->target = &self->pipeline->targets[self->args.target];
+    self->pending = zlistx_new ();
+    zlistx_set_destructor (self->pending, s_msg_free);
+    msgpack_sbuffer_init (&self->copy);
+    zsock_signal (pipe, 0);
+    if (s_connect (self) != 0)
+        s_schedule_retry (self);
+
+    zpoller_t *poller = zpoller_new (pipe, NULL);
+    while (!self->terminated) {
+        int wait_ms = s_wait_ms (self);
+        if (wait_ms != 0) {
+            void *which = zpoller_wait (poller, wait_ms);
+            if (which == pipe) {
+                s_handle_command (self);
+                continue;  //  Drain every queued batch before deciding to flush
+            }
+            if (zpoller_terminated (poller))
+                break;
+        }
+        if (zlistx_size (self->pending) > 0 && s_wait_ms (self) == 0)
+            s_flush (self);
+    }
+    zpoller_destroy (&poller);
+    msgpack_sbuffer_destroy (&self->copy);
+    zlistx_destroy (&self->pending);
+    s_disconnect (self);
+}

@@ -1,0 +1,411 @@
+/*  zetl_target - the SQL of one PostgreSQL target on one connection  */
+#include "zetl_target.h"
+#include "zetl_log.h"
+#include "zetl_pg.h"
+#include "zetl_record.h"
+
+#include <inttypes.h>
+
+struct zetl_target_sql {
+    PGconn *conn;                  //  borrowed
+    const zetl_pipeline_t *pipeline;
+    const zetl_target_t *target;
+    char *upsert;                  //  the last-write-wins statement
+    char *copy;                    //  COPY ... FROM STDIN into the staging table
+    char state[8];                 //  SQL state of the last failure
+    char *error;                   //  text of the last failure
+};
+
+const char *
+zetl_target_pg_type (zetl_type_t type)
+{
+    switch (type) {
+    case ZETL_TYPE_STRING: return "text";
+    case ZETL_TYPE_INT: return "bigint";
+    case ZETL_TYPE_NUMBER: return "numeric";
+    case ZETL_TYPE_BOOL: return "boolean";
+    case ZETL_TYPE_TIMESTAMP: return "timestamptz";
+    case ZETL_TYPE_DATE: return "date";
+    }
+    return "text";
+}
+
+static void
+s_fail (zetl_target_sql_t *self, PGresult *res, const char *what)
+{
+    snprintf (self->state, sizeof self->state, "%s", zetl_pg_sqlstate (res));
+    free (self->error);
+    self->error = zsys_sprintf ("%s on table %s: %s", what, self->target->table,
+                                PQerrorMessage (self->conn));
+    size_t len = strlen (self->error);
+    while (len && self->error[len - 1] == '\n')
+        self->error[--len] = 0;
+}
+
+static int
+s_check (zetl_target_sql_t *self, PGresult *res, const char *what)
+{
+    ExecStatusType status = PQresultStatus (res);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
+        return 0;
+    s_fail (self, res, what);
+    return -1;
+}
+
+//  "a", "b" -> "\"a\", \"b\"" with PREFIX before each name
+static void
+s_append_columns (zetl_target_sql_t *self, zchunk_t *sql, char *const *names, size_t count,
+                  const char *prefix, const char *suffix)
+{
+    for (size_t index = 0; index < count; index++) {
+        char *ident = zetl_pg_ident (self->conn, names[index]);
+        zchunk_extend (sql, index ? ", " : "", index ? 2 : 0);
+        zchunk_extend (sql, prefix, strlen (prefix));
+        zchunk_extend (sql, ident, strlen (ident));
+        zchunk_extend (sql, suffix, strlen (suffix));
+        free (ident);
+    }
+}
+
+static char *
+s_text (zchunk_t *chunk)
+{
+    zchunk_extend (chunk, "", 1);
+    char *text = strdup ((const char *) zchunk_data (chunk));
+    zchunk_destroy (&chunk);
+    return text;
+}
+
+static char **
+s_field_names (const zetl_pipeline_t *pipeline)
+{
+    char **names = (char **) zmalloc ((pipeline->field_count + 1) * sizeof (char *));
+    for (size_t index = 0; index < pipeline->field_count; index++)
+        names[index] = pipeline->fields[index].name;
+    return names;
+}
+
+static char *
+s_create_sql (zetl_target_sql_t *self, const char *table)
+{
+    zchunk_t *sql = zchunk_new (NULL, 0);
+    zchunk_extend (sql, "CREATE TABLE IF NOT EXISTS ", 27);
+    zchunk_extend (sql, table, strlen (table));
+    zchunk_extend (sql, " (", 2);
+    for (size_t index = 0; index < self->pipeline->field_count; index++) {
+        const zetl_field_t *field = &self->pipeline->fields[index];
+        char *ident = zetl_pg_ident (self->conn, field->name);
+        char *column = zsys_sprintf ("%s %s, ", ident, zetl_target_pg_type (field->type));
+        zchunk_extend (sql, column, strlen (column));
+        free (column);
+        free (ident);
+    }
+    const char *zetl_columns = "zetl_lut_gen bigint NOT NULL DEFAULT 0, zetl_hash bytea NOT NULL, "
+                               "zetl_deleted boolean NOT NULL DEFAULT false, PRIMARY KEY (";
+    zchunk_extend (sql, zetl_columns, strlen (zetl_columns));
+    s_append_columns (self, sql, self->target->primary_key, self->target->primary_key_count, "", "");
+    zchunk_extend (sql, "))", 2);
+    return s_text (sql);
+}
+
+static char *
+s_upsert_sql (zetl_target_sql_t *self, const char *table)
+{
+    char **names = s_field_names (self->pipeline);
+    size_t count = self->pipeline->field_count;
+    char *event_time = zetl_pg_ident (self->conn, self->pipeline->event_time.field);
+    zchunk_t *sql = zchunk_new (NULL, 0);
+    char *head = zsys_sprintf ("INSERT INTO %s AS t (", table);
+    zchunk_extend (sql, head, strlen (head));
+    free (head);
+    s_append_columns (self, sql, names, count, "", "");
+    zchunk_extend (sql, ", zetl_lut_gen, zetl_hash) SELECT DISTINCT ON (", 47);
+    s_append_columns (self, sql, self->target->primary_key, self->target->primary_key_count, "", "");
+    zchunk_extend (sql, ") ", 2);
+    s_append_columns (self, sql, names, count, "", "");
+    zchunk_extend (sql, ", zetl_lut_gen, zetl_hash FROM pg_temp.zetl_stage ORDER BY ", 59);
+    s_append_columns (self, sql, self->target->primary_key, self->target->primary_key_count, "", "");
+    //  Last write wins on (event time, lookup generation, hash): the same set
+    //  of rows gives the same winner whatever order they came in
+    char *tail = zsys_sprintf (", %s DESC, zetl_lut_gen DESC, zetl_hash DESC ON CONFLICT (",
+                               event_time);
+    zchunk_extend (sql, tail, strlen (tail));
+    free (tail);
+    s_append_columns (self, sql, self->target->primary_key, self->target->primary_key_count, "", "");
+    zchunk_extend (sql, ") DO UPDATE SET ", 16);
+    for (size_t index = 0; index < count; index++) {
+        char *ident = zetl_pg_ident (self->conn, names[index]);
+        char *set = zsys_sprintf ("%s = EXCLUDED.%s, ", ident, ident);
+        zchunk_extend (sql, set, strlen (set));
+        free (set);
+        free (ident);
+    }
+    char *guard = zsys_sprintf ("zetl_lut_gen = EXCLUDED.zetl_lut_gen, zetl_hash = EXCLUDED.zetl_hash"
+                                " WHERE (t.%s, t.zetl_lut_gen, t.zetl_hash) < (EXCLUDED.%s,"
+                                " EXCLUDED.zetl_lut_gen, EXCLUDED.zetl_hash)",
+                                event_time, event_time);
+    zchunk_extend (sql, guard, strlen (guard));
+    free (guard);
+    free (event_time);
+    free (names);
+    return s_text (sql);
+}
+
+static char *
+s_copy_sql (zetl_target_sql_t *self)
+{
+    char **names = s_field_names (self->pipeline);
+    zchunk_t *sql = zchunk_new (NULL, 0);
+    const char *head = "COPY pg_temp.zetl_stage (";
+    zchunk_extend (sql, head, strlen (head));
+    s_append_columns (self, sql, names, self->pipeline->field_count, "", "");
+    const char *tail = ", zetl_lut_gen, zetl_hash) FROM STDIN";
+    zchunk_extend (sql, tail, strlen (tail));
+    free (names);
+    return s_text (sql);
+}
+
+static int
+s_prepare_tables (zetl_target_sql_t *self)
+{
+    char *table = zetl_pg_ident (self->conn, self->target->table);
+    char *create = s_create_sql (self, table);
+    char *stage = zsys_sprintf ("DROP TABLE IF EXISTS pg_temp.zetl_stage; "
+                                "CREATE TEMP TABLE zetl_stage (LIKE %s INCLUDING DEFAULTS) "
+                                "ON COMMIT DELETE ROWS",
+                                table);
+    int rc = -1;
+    PGresult *res = PQexec (self->conn, "BEGIN; SELECT pg_advisory_xact_lock(7325002)");
+    if (s_check (self, res, "lock for table creation") == 0) {
+        PQclear (res);
+        res = PQexec (self->conn, create);
+        if (s_check (self, res, "create table") == 0) {
+            PQclear (res);
+            res = PQexec (self->conn, "COMMIT");
+            if (s_check (self, res, "commit table creation") == 0) {
+                PQclear (res);
+                res = PQexec (self->conn, stage);
+                rc = s_check (self, res, "create staging table");
+            }
+        }
+    }
+    PQclear (res);
+    if (rc != 0)
+        PQclear (PQexec (self->conn, "ROLLBACK"));
+    self->upsert = s_upsert_sql (self, table);
+    self->copy = s_copy_sql (self);
+    free (stage);
+    free (create);
+    free (table);
+    return rc;
+}
+
+zetl_target_sql_t *
+zetl_target_sql_new (PGconn *conn, const zetl_pipeline_t *pipeline, const zetl_target_t *target,
+                     char **error)
+{
+    zetl_target_sql_t *self = (zetl_target_sql_t *) zmalloc (sizeof (zetl_target_sql_t));
+    self->conn = conn;
+    self->pipeline = pipeline;
+    self->target = target;
+    if (s_prepare_tables (self) != 0) {
+        if (error)
+            *error = strdup (self->error ? self->error : "could not prepare the target table");
+        zetl_target_sql_destroy (&self);
+    }
+    return self;
+}
+
+void
+zetl_target_sql_destroy (zetl_target_sql_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        zetl_target_sql_t *self = *self_p;
+        free (self->upsert);
+        free (self->copy);
+        free (self->error);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static int
+s_exec_params (zetl_target_sql_t *self, const char *sql, int count, const char *const *values,
+               const char *what, PGresult **result_p)
+{
+    PGresult *res = PQexecParams (self->conn, sql, count, NULL, values, NULL, NULL, 0);
+    int rc = s_check (self, res, what);
+    if (rc == 0 && result_p)
+        *result_p = res;
+    else
+        PQclear (res);
+    return rc;
+}
+
+int
+zetl_target_sql_lock_position (zetl_target_sql_t *self, const char *source, uint32_t partition,
+                               int64_t *position)
+{
+    char partition_text[16];
+    snprintf (partition_text, sizeof partition_text, "%u", partition);
+    const char *values[4] = {self->pipeline->id, self->target->name, source, partition_text};
+    //  The no-op update locks the row, also when a concurrent transaction is
+    //  creating it: that one commits first and this one then reads its position
+    PGresult *res = NULL;
+    if (s_exec_params (self,
+                       "INSERT INTO zetl_offsets (pipeline, target, source, partition, position)"
+                       " VALUES ($1, $2, $3, $4, -1) ON CONFLICT (pipeline, target, source,"
+                       " partition) DO UPDATE SET position = zetl_offsets.position"
+                       " RETURNING position",
+                       4, values, "lock position", &res)
+        != 0)
+        return -1;
+    *position = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return 0;
+}
+
+int
+zetl_target_sql_set_position (zetl_target_sql_t *self, const char *source, uint32_t partition,
+                              int64_t position)
+{
+    char partition_text[16], position_text[24];
+    snprintf (partition_text, sizeof partition_text, "%u", partition);
+    snprintf (position_text, sizeof position_text, "%" PRId64, position);
+    const char *values[5] = {self->pipeline->id, self->target->name, source, partition_text,
+                             position_text};
+    return s_exec_params (self,
+                          "UPDATE zetl_offsets SET position = GREATEST(position, $5::bigint),"
+                          " updated_at = now() WHERE pipeline = $1 AND target = $2"
+                          " AND source = $3 AND partition = $4",
+                          5, values, "set position", NULL);
+}
+
+int
+zetl_target_sql_copy (zetl_target_sql_t *self, const char *data, size_t len)
+{
+    PGresult *res = PQexec (self->conn, self->copy);
+    if (PQresultStatus (res) != PGRES_COPY_IN) {
+        s_fail (self, res, "start COPY");
+        PQclear (res);
+        return -1;
+    }
+    PQclear (res);
+    //  One call per megabyte: libpq buffers, no round trip per row
+    size_t chunk = 1024 * 1024;
+    for (size_t at = 0; at < len; at += chunk) {
+        size_t part = len - at < chunk ? len - at : chunk;
+        if (PQputCopyData (self->conn, data + at, (int) part) != 1) {
+            s_fail (self, NULL, "send COPY data");
+            return -1;
+        }
+    }
+    if (PQputCopyEnd (self->conn, NULL) != 1) {
+        s_fail (self, NULL, "end COPY");
+        return -1;
+    }
+    int rc = 0;
+    while ((res = PQgetResult (self->conn))) {
+        if (s_check (self, res, "COPY into staging table") != 0)
+            rc = -1;
+        PQclear (res);
+    }
+    return rc;
+}
+
+int
+zetl_target_sql_upsert (zetl_target_sql_t *self, int64_t *changed)
+{
+    PGresult *res = PQexec (self->conn, self->upsert);
+    int rc = s_check (self, res, "upsert");
+    if (rc == 0)
+        *changed = atoll (PQcmdTuples (res));
+    PQclear (res);
+    return rc;
+}
+
+int
+zetl_target_sql_add_stats (zetl_target_sql_t *self, const char *writer, int64_t changed,
+                           int64_t unchanged, int64_t dead, int64_t deduplicated)
+{
+    char numbers[4][24];
+    snprintf (numbers[0], 24, "%" PRId64, changed);
+    snprintf (numbers[1], 24, "%" PRId64, unchanged);
+    snprintf (numbers[2], 24, "%" PRId64, dead);
+    snprintf (numbers[3], 24, "%" PRId64, deduplicated);
+    const char *values[7] = {self->pipeline->id, self->target->name, writer, numbers[0],
+                             numbers[1], numbers[2], numbers[3]};
+    return s_exec_params (
+        self,
+        "INSERT INTO zetl_stats AS s (pipeline, target, writer, changed, unchanged,"
+        " dead_lettered, deduplicated) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " ON CONFLICT (pipeline, target, writer) DO UPDATE SET"
+        " changed = s.changed + EXCLUDED.changed, unchanged = s.unchanged + EXCLUDED.unchanged,"
+        " dead_lettered = s.dead_lettered + EXCLUDED.dead_lettered,"
+        " deduplicated = s.deduplicated + EXCLUDED.deduplicated",
+        7, values, "add counters", NULL);
+}
+
+//  Text of key NAME in dead-letter MAP, as a NUL-terminated copy or NULL
+static char *
+s_dead_field (const msgpack_object *map, const char *name)
+{
+    const msgpack_object *value = zetl_record_get (map, name);
+    if (!value || value->type != MSGPACK_OBJECT_STR)
+        return NULL;
+    return strndup (value->via.str.ptr, value->via.str.size);
+}
+
+int
+zetl_target_sql_dead_letter (zetl_target_sql_t *self, const char *source, uint32_t partition,
+                             const zetl_entry_t *entry, uint32_t attempts)
+{
+    char *stage = s_dead_field (&entry->payload, "stage");
+    char *reason = s_dead_field (&entry->payload, "reason");
+    char *field = s_dead_field (&entry->payload, "field");
+    char *error = s_dead_field (&entry->payload, "error");
+    char *raw = s_dead_field (&entry->payload, "raw");
+    char partition_text[16], position_text[24], attempts_text[16];
+    snprintf (partition_text, sizeof partition_text, "%u", partition);
+    snprintf (position_text, sizeof position_text, "%" PRIu64, entry->position);
+    snprintf (attempts_text, sizeof attempts_text, "%u", attempts ? attempts : 1);
+    const char *values[11] = {self->pipeline->id, self->target->name, stage ? stage : "unknown",
+                              reason ? reason : "unknown", field, error, raw, source,
+                              partition_text, position_text, attempts_text};
+    int rc = s_exec_params (
+        self,
+        "INSERT INTO zetl_dead_letters (pipeline, target, stage, reason, field, error, raw,"
+        " source, partition, position, attempts)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        " ON CONFLICT (pipeline, target, source, partition, position) DO UPDATE SET"
+        " attempts = zetl_dead_letters.attempts + 1, last_seen = now(),"
+        " reason = EXCLUDED.reason, field = EXCLUDED.field, error = EXCLUDED.error",
+        11, values, "write dead letter", NULL);
+    free (stage);
+    free (reason);
+    free (field);
+    free (error);
+    free (raw);
+    return rc;
+}
+
+void
+zetl_target_sql_clear_error (zetl_target_sql_t *self)
+{
+    self->state[0] = 0;
+    free (self->error);
+    self->error = NULL;
+}
+
+const char *
+zetl_target_sql_last_state (zetl_target_sql_t *self)
+{
+    return self ? self->state : "";
+}
+
+const char *
+zetl_target_sql_last_error (zetl_target_sql_t *self)
+{
+    return self && self->error ? self->error : "unknown error";
+}

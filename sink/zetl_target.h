@@ -1,0 +1,53 @@
+/*  zetl_target - the SQL of one PostgreSQL target on one connection
+
+    Creates the target table from the pipeline's schema if it is missing (the
+    schema's columns, then zetl_lut_gen, zetl_hash and zetl_deleted, primary
+    key as configured), a staging table for COPY, and runs the statements of
+    a sink transaction: lock a position, COPY, the last-write-wins upsert,
+    set a position, add to the counters, write a dead letter. Values travel
+    by COPY or as parameters only; identifiers come from the checked
+    configuration and are quoted. Owned by one writer actor.
+*/
+#ifndef ZETL_TARGET_H_INCLUDED
+#define ZETL_TARGET_H_INCLUDED
+
+#include "zetl_config.h"
+#include "zetl_proto.h"
+#include <libpq-fe.h>
+
+typedef struct zetl_target_sql zetl_target_sql_t;
+
+//  Prepare TARGET of PIPELINE on CONN (borrowed, must outlive the result):
+//  create the table and the staging table. Returns NULL with *ERROR set
+//  (caller owns it) on failure. Caller owns the result.
+zetl_target_sql_t *zetl_target_sql_new (PGconn *conn, const zetl_pipeline_t *pipeline,
+                                        const zetl_target_t *target, char **error);
+void zetl_target_sql_destroy (zetl_target_sql_t **self_p);
+
+//  Lock the zetl_offsets row of SOURCE/PARTITION (creating it at -1) and
+//  read its position into *POSITION. Returns 0 or -1.
+int zetl_target_sql_lock_position (zetl_target_sql_t *self, const char *source,
+                                   uint32_t partition, int64_t *position);
+//  Raise the committed position of SOURCE/PARTITION to POSITION.
+int zetl_target_sql_set_position (zetl_target_sql_t *self, const char *source,
+                                  uint32_t partition, int64_t position);
+//  COPY LEN bytes of COPY text into the staging table.
+int zetl_target_sql_copy (zetl_target_sql_t *self, const char *data, size_t len);
+//  Upsert the staging table into the target; *CHANGED = rows changed.
+int zetl_target_sql_upsert (zetl_target_sql_t *self, int64_t *changed);
+//  Add to WRITER's counters in zetl_stats.
+int zetl_target_sql_add_stats (zetl_target_sql_t *self, const char *writer, int64_t changed,
+                               int64_t unchanged, int64_t dead, int64_t deduplicated);
+//  Write ENTRY (a dead letter) to zetl_dead_letters.
+int zetl_target_sql_dead_letter (zetl_target_sql_t *self, const char *source, uint32_t partition,
+                                 const zetl_entry_t *entry, uint32_t attempts);
+//  Forget the last failure (at the start of a transaction).
+void zetl_target_sql_clear_error (zetl_target_sql_t *self);
+//  SQL state and error text of the last failed statement (borrowed).
+const char *zetl_target_sql_last_state (zetl_target_sql_t *self);
+const char *zetl_target_sql_last_error (zetl_target_sql_t *self);
+
+//  The PostgreSQL type of a schema type ("text", "bigint", ...).
+const char *zetl_target_pg_type (zetl_type_t type);
+
+#endif

@@ -1,0 +1,82 @@
+# bookings.sh - the bookings pipeline of zetl's integration tests, and its reference
+#
+# Sourced after testenv.sh. bookings_config writes a pipeline reading a JSONL glob into the
+# table bookings, with every endpoint an ipc:// path in the test's work dir (no fixed ports).
+# bookings_reference_md5 computes, by SQL alone, what the table must hold for an input file:
+# the latest version (by updated_at) of each booking_id, and prints the md5 of its ordered COPY
+# text; bookings_table_md5 prints the same for the loaded table.
+
+export PGTZ=UTC
+BOOKINGS_COLUMNS="booking_id, hotel_id, guest_email, amount, currency, status, check_in, nights, channel, updated_at"
+
+#  bookings_config FILE GLOB [NAME] [EXTRA_YAML]: write the configuration to FILE.
+bookings_config () {
+    local file=$1 glob=$2 name=${3:-c} extra=${4:-}
+    cat > "$file" <<YAML
+cluster:
+  name: test
+  workers: ipc://$TESTENV_DIR/$name-workers.ipc
+  sinks: ipc://$TESTENV_DIR/$name-sinks.ipc
+  producers: ipc://$TESTENV_DIR/$name-producers.ipc
+  events: ipc://$TESTENV_DIR/$name-events.ipc
+pipelines:
+  - id: bookings-etl
+    source: { type: file, path: "$glob", format: jsonl }
+    id_field: booking_id
+    partition_key: hotel_id
+    partitions: 16
+    event_time: { field: updated_at, format: iso8601 }
+    batch_size: 1000
+    batch_linger: 50ms
+    batch_timeout: 10s
+$extra
+    schema:
+      booking_id:  { type: string, required: true }
+      hotel_id:    { type: int, required: true }
+      guest_email: { type: string }
+      amount:      { type: number }
+      currency:    { type: string }
+      status:      { type: string }
+      check_in:    { type: date }
+      nights:      { type: int }
+      channel:     { type: string }
+      updated_at:  { type: timestamp, required: true }
+    sinks:
+      - { type: postgres, table: bookings, primary_key: [booking_id] }
+YAML
+}
+
+#  bookings_reference_md5 FILE [DATABASE]: md5 of what bookings must hold for input FILE.
+bookings_reference_md5 () {
+    local file=$1 db=${2:-zetl}
+    #  Load the raw lines untouched: CSV mode with quote and delimiter bytes JSON never holds
+    testenv_psql_in "$db" "DROP TABLE IF EXISTS zetl_test_raw; CREATE TABLE zetl_test_raw (line jsonb)" >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -d "$db" \
+        -c "\\copy zetl_test_raw FROM '$file' WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')" >/dev/null
+    testenv_psql_in "$db" "COPY (
+        SELECT DISTINCT ON (booking_id) $BOOKINGS_COLUMNS FROM (
+          SELECT line->>'booking_id' AS booking_id, (line->>'hotel_id')::bigint AS hotel_id,
+                 line->>'guest_email' AS guest_email, (line->>'amount')::numeric AS amount,
+                 line->>'currency' AS currency, line->>'status' AS status,
+                 (line->>'check_in')::date AS check_in, (line->>'nights')::bigint AS nights,
+                 line->>'channel' AS channel, (line->>'updated_at')::timestamptz AS updated_at
+          FROM zetl_test_raw) r
+        ORDER BY booking_id, updated_at DESC) TO STDOUT" | md5sum | cut -d' ' -f1
+}
+
+#  bookings_table_md5 [DATABASE]: md5 of the loaded table, same columns and order.
+bookings_table_md5 () {
+    local db=${1:-zetl}
+    testenv_psql_in "$db" "COPY (SELECT $BOOKINGS_COLUMNS FROM bookings ORDER BY booking_id) TO STDOUT" \
+        | md5sum | cut -d' ' -f1
+}
+
+#  bookings_reconciliation_ok FILE: FILE holds the coordinator's reconciliation line, balanced.
+bookings_reconciliation_ok () {
+    grep -q '"pipeline":"bookings-etl"' "$1" && grep -q '"balanced":true' "$1"
+}
+
+#  bookings_field FILE KEY: a number from the reconciliation line in FILE.
+bookings_field () {
+    grep -o "\"$2\":[0-9]*" "$1" | head -1 | cut -d: -f2
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Bad input gets a clear error and loses nothing else. Records: a malformed JSON line, a record
+# without the partition key, one whose key does not cast to int, one whose amount is not a
+# number, one without its event time, and a CSV row with the wrong column count each land in
+# zetl_dead_letters with their reason and field, every good record is loaded, and the
+# reconciliation balances. An unknown configuration key is refused naming file, line and key;
+# PostgreSQL unreachable at start is refused with what to do.
+set -euo pipefail
+source "$(dirname "$0")/../helpers/testenv.sh"
+source "$(dirname "$0")/../helpers/bookings.sh"
+testenv_init
+
+#  Configuration errors need no database
+cat > "$TESTENV_DIR/unknown.yaml" <<'YAML'
+pipelines:
+  - id: p
+    sourse: { type: file, path: x.jsonl }
+YAML
+rc=0
+"$TESTENV_COORDINATOR" --config "$TESTENV_DIR/unknown.yaml" 2> "$TESTENV_DIR/unknown.err" || rc=$?
+[ "$rc" = 2 ] || testenv_fail "an unknown key should exit 2, got $rc"
+grep -q 'unknown.yaml:3' "$TESTENV_DIR/unknown.err" && grep -q 'sourse' "$TESTENV_DIR/unknown.err" \
+    || testenv_fail "the error does not name line 3 and the key: $(cat "$TESTENV_DIR/unknown.err")"
+
+mkdir -p "$TESTENV_DIR/in" "$TESTENV_DIR/csv"
+cat > "$TESTENV_DIR/in/bad.jsonl" <<'JSONL'
+{"booking_id":"BK-1","hotel_id":1,"amount":10.50,"status":"new","updated_at":"2026-01-01T10:00:00Z"}
+{"booking_id":"BK-2","hotel_id":2,"amount":11.00,"status":"new","updated_at":"2026-01-01T10:01:00Z"
+{"booking_id":"BK-3","amount":12.00,"status":"new","updated_at":"2026-01-01T10:02:00Z"}
+{"booking_id":"BK-4","hotel_id":"abc","amount":13.00,"status":"new","updated_at":"2026-01-01T10:03:00Z"}
+{"booking_id":"BK-5","hotel_id":5,"amount":"12,5","status":"new","updated_at":"2026-01-01T10:04:00Z"}
+{"booking_id":"BK-6","hotel_id":6,"amount":14.00,"status":"new"}
+{"booking_id":"BK-7","hotel_id":7,"amount":15.25,"status":"confirmed","updated_at":"2026-01-01T10:06:00+02:00"}
+JSONL
+cat > "$TESTENV_DIR/csv/bad.csv" <<'CSV'
+booking_id,hotel_id,amount,status,updated_at
+BK-10,10,1.00,new,2026-01-01T11:00:00Z
+BK-11,11,2.00,new
+BK-12,12,"3.00",new,2026-01-01T11:02:00Z
+CSV
+
+#  PostgreSQL unreachable at start: a clear error, exit 1
+bookings_config "$TESTENV_DIR/c.yaml" "$TESTENV_DIR/in/*.jsonl"
+rc=0
+ZETL_POSTGRES="host=$TESTENV_DIR/nowhere port=1 dbname=zetl" \
+    "$TESTENV_ZETLCTL" up --config "$TESTENV_DIR/c.yaml" --once --run-dir "$TESTENV_DIR/run0" \
+    > /dev/null 2> "$TESTENV_DIR/unreachable.err" || rc=$?
+[ "$rc" = 1 ] || testenv_fail "PostgreSQL unreachable should exit 1, got $rc"
+grep -q 'cannot connect to PostgreSQL.*set ZETL_POSTGRES' "$TESTENV_DIR/unreachable.err" \
+    || testenv_fail "unclear error: $(cat "$TESTENV_DIR/unreachable.err")"
+
+testenv_pg_start
+#  A second pipeline reads the CSV file into its own table
+cat >> "$TESTENV_DIR/c.yaml" <<YAML
+  - id: bookings-csv
+    source: { type: file, path: "$TESTENV_DIR/csv/*.csv", format: csv }
+    id_field: booking_id
+    partition_key: hotel_id
+    partitions: 4
+    event_time: { field: updated_at }
+    schema:
+      booking_id: { type: string, required: true }
+      hotel_id:   { type: int, required: true }
+      amount:     { type: number }
+      status:     { type: string }
+      updated_at: { type: timestamp, required: true }
+    sinks:
+      - { type: postgres, table: bookings_csv, primary_key: [booking_id] }
+YAML
+"$TESTENV_ZETLCTL" up --config "$TESTENV_DIR/c.yaml" --once --run-dir "$TESTENV_DIR/run1" \
+    > "$TESTENV_DIR/once.out" 2> "$TESTENV_DIR/up.log" \
+    || testenv_fail "zetlctl up --once failed: $(tail -5 "$TESTENV_DIR/up.log")"
+grep -q '"pipeline":"bookings-etl".*"records_in":7,"records_loaded":2,.*"records_dead_lettered":5,.*"balanced":true' "$TESTENV_DIR/once.out" \
+    || testenv_fail "JSONL reconciliation: $(cat "$TESTENV_DIR/once.out")"
+grep -q '"pipeline":"bookings-csv".*"records_in":3,"records_loaded":2,.*"records_dead_lettered":1,.*"balanced":true' "$TESTENV_DIR/once.out" \
+    || testenv_fail "CSV reconciliation: $(cat "$TESTENV_DIR/once.out")"
+
+dead=$(testenv_psql "SELECT string_agg(pipeline || ' ' || stage || ' ' || reason || ' ' || coalesce(field, '-'), '; ' ORDER BY pipeline, position) FROM zetl_dead_letters")
+want="bookings-csv source malformed -; bookings-etl source malformed -; bookings-etl source missing_field hotel_id; bookings-etl worker cast hotel_id; bookings-etl worker cast amount; bookings-etl source missing_field updated_at"
+[ "$dead" = "$want" ] || testenv_fail "dead letters: got [$dead], want [$want]"
+raw=$(testenv_psql "SELECT raw FROM zetl_dead_letters WHERE pipeline = 'bookings-csv'")
+[[ "$raw" == BK-11,11,2.00,new* ]] || testenv_fail "the CSV dead letter lacks its raw row: [$raw]"
+rows=$(testenv_psql "SELECT string_agg(booking_id || '=' || amount || '@' || updated_at, ' ' ORDER BY booking_id) FROM bookings")
+[ "$rows" = "BK-1=10.50@2026-01-01 10:00:00+00 BK-7=15.25@2026-01-01 08:06:00+00" ] \
+    || testenv_fail "good JSONL rows: [$rows]"
+rows=$(testenv_psql "SELECT string_agg(booking_id || '=' || amount, ' ' ORDER BY booking_id) FROM bookings_csv")
+[ "$rows" = "BK-10=1.00 BK-12=3.00" ] || testenv_fail "good CSV rows: [$rows]"
+testenv_pass

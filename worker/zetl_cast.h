@@ -1,0 +1,38 @@
+/*  zetl_cast - a record to the output row of its pipeline's schema
+
+    Casts each schema column of a record (a msgpack map) to the column's
+    type and packs the output row: a msgpack array in schema order, with
+    strings, int64, exact decimals (ZETL_EXT_DECIMAL text), bools,
+    timestamps (int64 microseconds UTC) and dates (int32 days) or nil. A
+    missing required column (required:, a primary key column or the event
+    time column) or a value that does not cast rejects the record with the
+    field and the reason. A caster is made once per pipeline and used by one
+    thread.
+*/
+#ifndef ZETL_CAST_H_INCLUDED
+#define ZETL_CAST_H_INCLUDED
+
+#include "zetl_config.h"
+#include "zetl_status.h"
+#include <msgpack.h>
+
+typedef struct zetl_cast zetl_cast_t;
+
+//  Why a record was rejected (valid until the next call)
+typedef struct {
+    const char *reason;  //  "required" or "cast"
+    const char *field;   //  the column
+    char error[256];     //  what was wrong, for the dead letter
+} zetl_cast_error_t;
+
+//  Create a caster for PIPELINE (borrowed: must outlive the caster).
+zetl_cast_t *zetl_cast_new (const zetl_pipeline_t *pipeline);
+void zetl_cast_destroy (zetl_cast_t **self_p);
+
+//  Pack RECORD's output row with PACKER. Returns ZETL_OK, or ZETL_REJECT
+//  with *ERROR filled; on reject the packer's buffer must be rolled back by
+//  the caller.
+zetl_status_t zetl_cast_record (zetl_cast_t *self, const msgpack_object *record,
+                                msgpack_packer *packer, zetl_cast_error_t *error);
+
+#endif

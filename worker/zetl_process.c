@@ -1,0 +1,161 @@
+/*  zetl_process - one BATCH into one RESULT  */
+#include "zetl_process.h"
+#include "zetl_cast.h"
+#include "zetl_record.h"
+
+#include <xxhash.h>
+
+struct zetl_process {
+    const zetl_config_t *config;
+    zetl_cast_t **casters;       //  per pipeline
+    zetl_body_writer_t *writer;  //  result body being built
+    msgpack_sbuffer row;         //  packed output row of the current record
+    msgpack_sbuffer dead;        //  packed dead letter of the current record
+    msgpack_sbuffer json;        //  raw record as JSON, for dead letters
+    uint64_t rejected;
+};
+
+zetl_process_t *
+zetl_process_new (const zetl_config_t *config)
+{
+    zetl_process_t *self = (zetl_process_t *) zmalloc (sizeof (zetl_process_t));
+    self->config = config;
+    self->casters = (zetl_cast_t **) zmalloc (config->pipeline_count * sizeof (zetl_cast_t *) + 1);
+    for (size_t index = 0; index < config->pipeline_count; index++)
+        self->casters[index] = zetl_cast_new (&config->pipelines[index]);
+    self->writer = zetl_body_writer_new ();
+    msgpack_sbuffer_init (&self->row);
+    msgpack_sbuffer_init (&self->dead);
+    msgpack_sbuffer_init (&self->json);
+    return self;
+}
+
+void
+zetl_process_destroy (zetl_process_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        zetl_process_t *self = *self_p;
+        for (size_t index = 0; index < self->config->pipeline_count; index++)
+            zetl_cast_destroy (&self->casters[index]);
+        free (self->casters);
+        zetl_body_writer_destroy (&self->writer);
+        msgpack_sbuffer_destroy (&self->row);
+        msgpack_sbuffer_destroy (&self->dead);
+        msgpack_sbuffer_destroy (&self->json);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static void
+s_pack_str (msgpack_packer *packer, const char *text)
+{
+    if (text)
+        msgpack_pack_str_with_body (packer, text, strlen (text));
+    else
+        msgpack_pack_nil (packer);
+}
+
+//  Pack the dead letter of RECORD rejected for ERROR into self->dead
+static void
+s_pack_dead (zetl_process_t *self, const msgpack_object *record, const zetl_cast_error_t *error)
+{
+    self->json.size = 0;
+    zetl_record_to_json (record, &self->json);
+    self->dead.size = 0;
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &self->dead, msgpack_sbuffer_write);
+    msgpack_pack_map (&packer, 5);
+    s_pack_str (&packer, "stage");
+    s_pack_str (&packer, "worker");
+    s_pack_str (&packer, "reason");
+    s_pack_str (&packer, error->reason);
+    s_pack_str (&packer, "field");
+    s_pack_str (&packer, error->field);
+    s_pack_str (&packer, "error");
+    s_pack_str (&packer, error->error);
+    s_pack_str (&packer, "raw");
+    msgpack_pack_str_with_body (&packer, self->json.data, self->json.size);
+}
+
+static void
+s_hash (const void *data, size_t size, uint8_t out[16])
+{
+    XXH128_hash_t hash = XXH3_128bits (data, size);
+    for (int byte = 0; byte < 8; byte++) {
+        out[byte] = (uint8_t) (hash.high64 >> (56 - 8 * byte));
+        out[8 + byte] = (uint8_t) (hash.low64 >> (56 - 8 * byte));
+    }
+}
+
+zetl_msg_t *
+zetl_process_batch (zetl_process_t *self, const zetl_msg_t *batch, const char **reason)
+{
+    if (batch->pipeline >= self->config->pipeline_count) {
+        *reason = "batch names an unknown pipeline";
+        return NULL;
+    }
+    zetl_cast_t *caster = self->casters[batch->pipeline];
+    zetl_body_reader_t *reader = zetl_body_reader_new (batch->body, reason);
+    if (!reader)
+        return NULL;
+    //  Same source names, same order: the indexes carry over unchanged
+    for (uint32_t index = 0; index < zetl_body_reader_sources (reader); index++)
+        zetl_body_writer_source (self->writer, zetl_body_reader_source_name (reader, index));
+    zetl_entry_t entry;
+    int rc;
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &self->row, msgpack_sbuffer_write);
+    while ((rc = zetl_body_reader_next (reader, &entry, reason)) == 1) {
+        if (entry.flags & (ZETL_ENTRY_DEAD | ZETL_ENTRY_DUPLICATE)) {
+            //  Dead letters and duplicates' positions pass through to the sink
+            self->row.size = 0;
+            msgpack_pack_object (&packer, entry.payload);
+            zetl_body_writer_append (self->writer, entry.source, entry.position, entry.event_us,
+                                     entry.flags, entry.has_hash ? entry.hash : NULL,
+                                     self->row.data, self->row.size);
+            continue;
+        }
+        self->row.size = 0;
+        zetl_cast_error_t error;
+        if (zetl_cast_record (caster, &entry.payload, &packer, &error) == ZETL_OK) {
+            uint8_t hash[16];
+            s_hash (self->row.data, self->row.size, hash);
+            zetl_body_writer_append (self->writer, entry.source, entry.position, entry.event_us,
+                                     entry.flags, hash, self->row.data, self->row.size);
+        }
+        else {
+            self->rejected++;
+            s_pack_dead (self, &entry.payload, &error);
+            zetl_body_writer_append (self->writer, entry.source, entry.position, entry.event_us,
+                                     entry.flags | ZETL_ENTRY_DEAD, NULL, self->dead.data,
+                                     self->dead.size);
+        }
+    }
+    zetl_body_reader_destroy (&reader);
+    if (rc < 0) {
+        zframe_t *discard = zetl_body_writer_finish (self->writer);
+        zframe_destroy (&discard);
+        return NULL;
+    }
+    zetl_msg_t *result = zetl_msg_new (ZETL_MSG_RESULT);
+    result->config_hash = batch->config_hash;
+    result->epoch = batch->epoch;
+    result->batch_id = batch->batch_id;
+    result->pipeline = batch->pipeline;
+    result->partition = batch->partition;
+    result->watermark_us = batch->watermark_us;
+    result->attempt = batch->attempt;
+    result->count = zetl_body_writer_count (self->writer);
+    zetl_msg_set_str (&result->sink, batch->sink);
+    zframe_t *body = zetl_body_writer_finish (self->writer);
+    zetl_msg_set_body (result, &body);
+    return result;
+}
+
+uint64_t
+zetl_process_rejected (const zetl_process_t *self)
+{
+    return self->rejected;
+}

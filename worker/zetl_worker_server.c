@@ -1,0 +1,254 @@
+/*  zetl_worker_server - the worker process's loop, as an actor  */
+#include "zetl_worker_server.h"
+#include "zetl_log.h"
+#include "zetl_process.h"
+#include "zetl_proto.h"
+#include "zetl_proto_sinks.h"
+#include "zetl_session.h"
+
+#define S_RESULT_PATIENCE_MS 5000  //  how long a result waits for its sink
+#define S_RESULT_RETRY_MS 20       //  between tries
+
+//  A result waiting for its sink to take it
+typedef struct {
+    zetl_msg_t *result;
+    int64_t give_up_ms;
+} s_pending_t;
+
+typedef struct {
+    zetl_worker_server_args_t args;
+    zsock_t *pipe;
+    zetl_session_t *session;
+    zpoller_t *poller;
+    zetl_process_t *process;      //  for the current configuration
+    uint64_t generation;          //  configuration the processor was made for
+    uint64_t welcomes;            //  WELCOMEs seen: credit is granted again after each
+    zhashx_t *sinks;              //  sink name -> zsock_t * DEALER
+    zhashx_t *endpoints;          //  sink name -> endpoint
+    zlistx_t *pending;            //  s_pending_t
+    uint64_t processed;           //  batches processed
+    zetl_log_limit_t bad_frames;
+    bool terminated;
+} s_server_t;
+
+static void
+s_sock_free (void **item_p)
+{
+    zsock_destroy ((zsock_t **) item_p);
+}
+
+static void
+s_pending_free (void **item_p)
+{
+    s_pending_t *pending = (s_pending_t *) *item_p;
+    if (pending) {
+        zetl_msg_destroy (&pending->result);
+        free (pending);
+        *item_p = NULL;
+    }
+}
+
+static void
+s_send_ready (s_server_t *self, uint32_t credit, uint64_t batch_id)
+{
+    zetl_msg_t *ready = zetl_msg_new (ZETL_MSG_READY);
+    ready->credit = credit;
+    ready->batch_id = batch_id;
+    zetl_session_send (self->session, ready);
+    zetl_msg_destroy (&ready);
+}
+
+static void
+s_send_error (s_server_t *self, uint32_t code, uint64_t batch_id, const char *text)
+{
+    zetl_msg_t *error = zetl_msg_new (ZETL_MSG_ERROR);
+    error->code = code;
+    error->batch_id = batch_id;
+    zetl_msg_set_str (&error->text, text);
+    zetl_session_send (self->session, error);
+    zetl_msg_destroy (&error);
+}
+
+//  Adopt a new sink set: keep the DEALERs whose endpoint did not change
+static void
+s_update_sinks (s_server_t *self, zframe_t *body)
+{
+    zhashx_t *fresh = zetl_sinks_decode (body);
+    if (!fresh) {
+        zetl_log_warn ("worker", "sinks_malformed", NULL);
+        return;
+    }
+    zlistx_t *names = zhashx_keys (self->sinks);
+    for (const char *name = (const char *) zlistx_first (names); name;
+         name = (const char *) zlistx_next (names)) {
+        const char *now = (const char *) zhashx_lookup (fresh, name);
+        const char *before = (const char *) zhashx_lookup (self->endpoints, name);
+        if (!now || !before || strcmp (now, before) != 0) {
+            zhashx_delete (self->sinks, name);
+            zhashx_delete (self->endpoints, name);
+        }
+    }
+    zlistx_destroy (&names);
+    for (const char *endpoint = (const char *) zhashx_first (fresh); endpoint;
+         endpoint = (const char *) zhashx_next (fresh)) {
+        const char *name = (const char *) zhashx_cursor (fresh);
+        if (zhashx_lookup (self->sinks, name))
+            continue;
+        zsock_t *dealer = zsock_new (ZMQ_DEALER);
+        zsock_set_immediate (dealer, 1);  //  Queue only to a connected sink
+        zsock_set_linger (dealer, 0);
+        zsock_set_sndhwm (dealer, 100);
+        zsock_connect (dealer, "%s", endpoint);
+        zhashx_insert (self->sinks, name, dealer);
+        zhashx_insert (self->endpoints, name, strdup (endpoint));
+        zetl_log_info ("worker", "sink_joined",
+                       json_pack ("{s:s, s:s}", "sink", name, "endpoint", endpoint));
+    }
+    zhashx_destroy (&fresh);
+}
+
+//  Try to hand RESULT to its sink. Returns 0 when sent.
+static int
+s_try_send (s_server_t *self, zetl_msg_t *result)
+{
+    zsock_t *dealer = result->sink ? (zsock_t *) zhashx_lookup (self->sinks, result->sink) : NULL;
+    return dealer ? zetl_msg_send (result, dealer) : -1;
+}
+
+static void
+s_handle_batch (s_server_t *self, zetl_msg_t *batch)
+{
+    if (!zetl_session_holds (self->session, batch->config_hash) || !self->process) {
+        //  A configuration we do not hold: learn it, and let the coordinator
+        //  send the batch again
+        zetl_session_rehello (self->session);
+        s_send_error (self, ZETL_ERR_RETRY, batch->batch_id, "configuration not held yet");
+        s_send_ready (self, 1, 0);
+        return;
+    }
+    const char *reason = NULL;
+    zetl_msg_t *result = zetl_process_batch (self->process, batch, &reason);
+    if (!result) {
+        s_send_error (self, ZETL_ERR_DATA, batch->batch_id, reason);
+        s_send_ready (self, 1, 0);
+        return;
+    }
+    self->processed++;
+    if (s_try_send (self, result) == 0) {
+        zetl_msg_destroy (&result);
+        s_send_ready (self, 1, batch->batch_id);
+        return;
+    }
+    s_pending_t *pending = (s_pending_t *) zmalloc (sizeof (s_pending_t));
+    pending->result = result;
+    pending->give_up_ms = zclock_mono () + S_RESULT_PATIENCE_MS;
+    zlistx_add_end (self->pending, pending);
+}
+
+//  Retry results waiting for their sink; give up on those past patience
+static void
+s_retry_pending (s_server_t *self)
+{
+    int64_t now = zclock_mono ();
+    s_pending_t *pending = (s_pending_t *) zlistx_first (self->pending);
+    while (pending) {
+        s_pending_t *next = (s_pending_t *) zlistx_next (self->pending);
+        uint64_t batch_id = pending->result->batch_id;
+        if (s_try_send (self, pending->result) == 0) {
+            s_send_ready (self, 1, batch_id);
+            zlistx_delete (self->pending, zlistx_find (self->pending, pending));
+        }
+        else if (now >= pending->give_up_ms) {
+            zetl_log_warn ("worker", "sink_unreachable",
+                           json_pack ("{s:s, s:I}", "sink",
+                                      pending->result->sink ? pending->result->sink : "",
+                                      "batch", (json_int_t) batch_id));
+            s_send_error (self, ZETL_ERR_RETRY, batch_id, "sink unreachable");
+            s_send_ready (self, 1, 0);
+            zlistx_delete (self->pending, zlistx_find (self->pending, pending));
+        }
+        pending = next;
+    }
+}
+
+static void
+s_handle_session (s_server_t *self)
+{
+    zsock_t *before = zetl_session_socket (self->session);
+    zetl_msg_t *msg = zetl_session_recv (self->session);
+    if (zetl_session_config (self->session)
+        && zetl_session_generation (self->session) != self->generation) {
+        zetl_process_destroy (&self->process);
+        self->process = zetl_process_new (zetl_session_config (self->session));
+        self->generation = zetl_session_generation (self->session);
+    }
+    if (zetl_session_welcomes (self->session) != self->welcomes) {
+        //  A new session at the coordinator starts with no credit of ours
+        self->welcomes = zetl_session_welcomes (self->session);
+        if (self->process)
+            s_send_ready (self, ZETL_WORKER_CREDIT, 0);
+    }
+    if (zetl_session_socket (self->session) != before) {
+        zpoller_remove (self->poller, before);
+        zpoller_add (self->poller, zetl_session_socket (self->session));
+    }
+    if (!msg)
+        return;
+    if (msg->type == ZETL_MSG_BATCH)
+        s_handle_batch (self, msg);
+    else if (msg->type == ZETL_MSG_SINKS)
+        s_update_sinks (self, msg->body);
+    else if (msg->type == ZETL_MSG_ERROR)
+        zetl_log_warn ("worker", "coordinator_error",
+                       json_pack ("{s:i, s:s}", "code", (int) msg->code, "text",
+                                  msg->text ? msg->text : ""));
+    zetl_msg_destroy (&msg);
+}
+
+void
+zetl_worker_server_actor (zsock_t *pipe, void *args)
+{
+    s_server_t *self = (s_server_t *) zmalloc (sizeof (s_server_t));
+    self->args = *(zetl_worker_server_args_t *) args;
+    self->pipe = pipe;
+    self->sinks = zhashx_new ();
+    zhashx_set_destructor (self->sinks, s_sock_free);
+    self->endpoints = zhashx_new ();
+    zhashx_set_destructor (self->endpoints, (zhashx_destructor_fn *) zstr_free);
+    self->pending = zlistx_new ();
+    zlistx_set_destructor (self->pending, s_pending_free);
+    self->session = zetl_session_new (self->args.coordinator, ZETL_ROLE_WORKER, self->args.name, NULL);
+    self->poller = zpoller_new (pipe, zetl_session_socket (self->session), NULL);
+    zsock_signal (pipe, 0);
+    zetl_log_info ("worker", "started",
+                   json_pack ("{s:s, s:s}", "name", self->args.name, "coordinator",
+                              self->args.coordinator));
+    while (!self->terminated) {
+        uint32_t busy = (uint32_t) zlistx_size (self->pending);
+        int64_t wait_ms = zetl_session_tick (self->session, busy);
+        if (zlistx_size (self->pending) && wait_ms > S_RESULT_RETRY_MS)
+            wait_ms = S_RESULT_RETRY_MS;
+        void *which = zpoller_wait (self->poller, (int) wait_ms);
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            self->terminated = !command || streq (command, "$TERM");
+            free (command);
+        }
+        else if (which == zetl_session_socket (self->session))
+            s_handle_session (self);
+        else if (!which && zpoller_terminated (self->poller))
+            break;
+        if (zlistx_size (self->pending))
+            s_retry_pending (self);
+    }
+    zetl_log_info ("worker", "stopped",
+                   json_pack ("{s:s, s:I}", "name", self->args.name, "batches",
+                              (json_int_t) self->processed));
+    zpoller_destroy (&self->poller);
+    zetl_session_destroy (&self->session);
+    zetl_process_destroy (&self->process);
+    zlistx_destroy (&self->pending);
+    zhashx_destroy (&self->sinks);
+    zhashx_destroy (&self->endpoints);
+    free (self);
+}
