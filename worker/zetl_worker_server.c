@@ -150,14 +150,13 @@ static void
 s_retry_pending (s_server_t *self)
 {
     int64_t now = zclock_mono ();
-    s_pending_t *pending = (s_pending_t *) zlistx_first (self->pending);
-    while (pending) {
-        s_pending_t *next = (s_pending_t *) zlistx_next (self->pending);
+    size_t count = zlistx_size (self->pending);
+    //  Take each one off the front; those still waiting go back at the end
+    while (count-- > 0) {
+        s_pending_t *pending = (s_pending_t *) zlistx_detach (self->pending, NULL);
         uint64_t batch_id = pending->result->batch_id;
-        if (s_try_send (self, pending->result) == 0) {
+        if (s_try_send (self, pending->result) == 0)
             s_send_ready (self, 1, batch_id);
-            zlistx_delete (self->pending, zlistx_find (self->pending, pending));
-        }
         else if (now >= pending->give_up_ms) {
             zetl_log_warn ("worker", "sink_unreachable",
                            json_pack ("{s:s, s:I}", "sink",
@@ -165,9 +164,12 @@ s_retry_pending (s_server_t *self)
                                       "batch", (json_int_t) batch_id));
             s_send_error (self, ZETL_ERR_RETRY, batch_id, "sink unreachable");
             s_send_ready (self, 1, 0);
-            zlistx_delete (self->pending, zlistx_find (self->pending, pending));
         }
-        pending = next;
+        else {
+            zlistx_add_end (self->pending, pending);
+            continue;
+        }
+        s_pending_free ((void **) &pending);
     }
 }
 
