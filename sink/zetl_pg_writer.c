@@ -174,10 +174,13 @@ s_stage (s_writer_t *self, zlistx_t *batches, zlistx_t *keys, s_counts_t *counts
             const char *source = zetl_body_reader_source_name (reader, entry.source);
             s_key_t *key = s_key_find (keys, source, msg->partition);
             assert (key);
-            if ((int64_t) entry.position <= key->committed)
-                continue;  //  Committed by an earlier try of this batch: not again
-            if ((int64_t) entry.position > key->highest)
-                key->highest = (int64_t) entry.position;
+            //  At or below what is committed, or staged already in this transaction
+            //  (two tries of one batch can meet in one group): a replay, not again.
+            //  A partition's positions are dispatched in order, so anything lower
+            //  than what this transaction holds is a replay
+            if ((int64_t) entry.position <= key->highest)
+                continue;
+            key->highest = (int64_t) entry.position;
             if (entry.flags & ZETL_ENTRY_DUPLICATE)
                 counts->deduplicated++;
             else if (entry.flags & ZETL_ENTRY_DEAD) {
