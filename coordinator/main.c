@@ -2,6 +2,7 @@
 #include "zetl_config.h"
 #include "zetl_dispatch.h"
 #include "zetl_log.h"
+#include "zetl_main.h"
 
 #include <getopt.h>
 
@@ -23,8 +24,7 @@ s_usage (FILE *out)
 int
 main (int argc, char **argv)
 {
-    zetl_log_init ("zetl-coordinator");
-    zsys_init ();
+    zetl_main_init ("zetl-coordinator");
     static const struct option options[] = {{"config", required_argument, NULL, 'c'},
                                             {"once", no_argument, NULL, 'o'},
                                             {"help", no_argument, NULL, 'h'},
@@ -34,13 +34,12 @@ main (int argc, char **argv)
     bool once = false;
     int option;
     while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
-        switch (option) {
-        case 'c': path = optarg; break;
-        case 'o': once = true; break;
-        case 'h': s_usage (stdout); return 0;
-        case 'V': printf ("zetl-coordinator %s\n", ZETL_VERSION); return 0;
-        default: s_usage (stderr); return 2;
-        }
+        if (option == 'c')
+            path = optarg;
+        else if (option == 'o')
+            once = true;
+        else
+            return zetl_main_option (option, "zetl-coordinator", s_usage);
     }
     if (!path) {
         s_usage (stderr);
@@ -60,18 +59,7 @@ main (int argc, char **argv)
     }
     zetl_dispatch_args_t args = {config, config->postgres, once};
     zactor_t *dispatch = zactor_new (zetl_dispatch_actor, &args);
-    int rc = 0;
-    while (!zsys_interrupted) {
-        char *status = NULL, *detail = NULL;
-        if (zsock_recv (dispatch, "ss", &status, &detail) != 0)
-            break;
-        if (status && (streq (status, "DONE") || streq (status, "FAILED")))
-            rc = streq (status, "DONE") ? atoi (detail) : 1;
-        free (status);
-        free (detail);
-        break;
-    }
-    zactor_destroy (&dispatch);
+    int rc = zetl_main_run (&dispatch);
     zetl_config_destroy (&config);
     zetl_log_info ("coordinator", "stopped", json_pack ("{s:i}", "exit_code", rc));
     return rc;

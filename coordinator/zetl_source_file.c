@@ -30,20 +30,26 @@ typedef struct {
     zetl_log_limit_t bad_log;
 } s_source_t;
 
+//  Take one command from the dispatcher: credit, or the order to stop
+static void
+s_take_command (s_source_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command || streq (command, "$TERM"))
+        self->terminated = true;
+    else if (streq (command, "MORE"))
+        self->credit++;
+    free (command);
+}
+
 //  Wait for credit, then hand the chunk over
 static void
 s_send_chunk (s_source_t *self)
 {
     if (!self->chunk || self->chunk->count == 0)
         return;
-    while (self->credit == 0 && !self->terminated) {
-        char *command = zstr_recv (self->pipe);
-        if (!command || streq (command, "$TERM"))
-            self->terminated = true;
-        else if (streq (command, "MORE"))
-            self->credit++;
-        free (command);
-    }
+    while (self->credit == 0 && !self->terminated)
+        s_take_command (self);
     if (self->terminated)
         return;
     self->credit--;
@@ -55,16 +61,8 @@ s_send_chunk (s_source_t *self)
 static void
 s_poll_pipe (s_source_t *self)
 {
-    while (zsock_events (self->pipe) & ZMQ_POLLIN) {
-        char *command = zstr_recv (self->pipe);
-        if (!command || streq (command, "$TERM"))
-            self->terminated = true;
-        else if (streq (command, "MORE"))
-            self->credit++;
-        free (command);
-        if (self->terminated)
-            return;
-    }
+    while (!self->terminated && (zsock_events (self->pipe) & ZMQ_POLLIN))
+        s_take_command (self);
 }
 
 static bool
@@ -275,11 +273,8 @@ zetl_source_file_actor (zsock_t *pipe, void *args)
                                   (json_int_t) self->bad_rows));
         zsock_send (pipe, "s8", "EOF", self->records);
         //  Stay until told to stop, so the dispatcher owns the ending
-        while (!self->terminated) {
-            char *command = zstr_recv (pipe);
-            self->terminated = !command || streq (command, "$TERM");
-            free (command);
-        }
+        while (!self->terminated)
+            s_take_command (self);
     }
     zlistx_destroy (&files);
     zetl_chunk_destroy (&self->chunk);

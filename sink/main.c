@@ -1,5 +1,6 @@
 /*  zetl-sink - writes result batches to their targets and reports commits  */
 #include "zetl_log.h"
+#include "zetl_main.h"
 #include "zetl_sink_server.h"
 
 #include <getopt.h>
@@ -23,8 +24,7 @@ s_usage (FILE *out)
 int
 main (int argc, char **argv)
 {
-    zetl_log_init ("zetl-sink");
-    zsys_init ();
+    zetl_main_init ("zetl-sink");
     static const struct option options[] = {
         {"coordinator", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'n'},
         {"bind", required_argument, NULL, 'b'},        {"advertise", required_argument, NULL, 'a'},
@@ -34,19 +34,20 @@ main (int argc, char **argv)
     zetl_sink_server_args_t args = {env ? env : "tcp://127.0.0.1:5572", NULL, "tcp://127.0.0.1:*",
                                     NULL, getenv ("ZETL_POSTGRES")};
     char default_name[64];
-    snprintf (default_name, sizeof default_name, "sink-%d", (int) getpid ());
+    zetl_main_default_name ("sink", default_name, sizeof default_name);
     args.name = default_name;
     int option;
     while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
-        switch (option) {
-        case 'c': args.coordinator = optarg; break;
-        case 'n': args.name = optarg; break;
-        case 'b': args.bind = optarg; break;
-        case 'a': args.advertise = optarg; break;
-        case 'h': s_usage (stdout); return 0;
-        case 'V': printf ("zetl-sink %s\n", ZETL_VERSION); return 0;
-        default: s_usage (stderr); return 2;
-        }
+        if (option == 'c')
+            args.coordinator = optarg;
+        else if (option == 'n')
+            args.name = optarg;
+        else if (option == 'b')
+            args.bind = optarg;
+        else if (option == 'a')
+            args.advertise = optarg;
+        else
+            return zetl_main_option (option, "zetl-sink", s_usage);
     }
     if (!args.postgres || !*args.postgres) {
         fprintf (stderr, "zetl-sink: ZETL_POSTGRES is not set; set it to a PostgreSQL connection "
@@ -54,19 +55,7 @@ main (int argc, char **argv)
         return 2;
     }
     zactor_t *server = zactor_new (zetl_sink_server_actor, &args);
-    char *status = NULL, *detail = NULL;
-    zsock_recv (server, "ss", &status, &detail);
-    int rc = status && streq (status, "READY") ? 0 : 1;
-    free (status);
-    free (detail);
-    //  Wait for SIGINT/SIGTERM (or the server stopping on its own)
-    while (rc == 0 && !zsys_interrupted) {
-        char *message = zstr_recv (server);
-        if (!message)
-            break;
-        free (message);
-    }
-    zactor_destroy (&server);
+    int rc = zetl_main_run (&server);
     zetl_log_info ("sink", "stopped", NULL);
     return rc;
 }

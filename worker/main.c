@@ -1,5 +1,5 @@
 /*  zetl-worker - validates, transforms and enriches batches; stateless  */
-#include "zetl_log.h"
+#include "zetl_main.h"
 #include "zetl_worker_server.h"
 
 #include <getopt.h>
@@ -19,8 +19,7 @@ s_usage (FILE *out)
 int
 main (int argc, char **argv)
 {
-    zetl_log_init ("zetl-worker");
-    zsys_init ();
+    zetl_main_init ("zetl-worker");
     static const struct option options[] = {{"coordinator", required_argument, NULL, 'c'},
                                             {"name", required_argument, NULL, 'n'},
                                             {"help", no_argument, NULL, 'h'},
@@ -29,26 +28,17 @@ main (int argc, char **argv)
     const char *env = getenv ("ZETL_COORDINATOR");
     zetl_worker_server_args_t args = {env ? env : "tcp://127.0.0.1:5571", NULL};
     char default_name[64];
-    snprintf (default_name, sizeof default_name, "worker-%d", (int) getpid ());
+    zetl_main_default_name ("worker", default_name, sizeof default_name);
     args.name = default_name;
     int option;
     while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
-        switch (option) {
-        case 'c': args.coordinator = optarg; break;
-        case 'n': args.name = optarg; break;
-        case 'h': s_usage (stdout); return 0;
-        case 'V': printf ("zetl-worker %s\n", ZETL_VERSION); return 0;
-        default: s_usage (stderr); return 2;
-        }
+        if (option == 'c')
+            args.coordinator = optarg;
+        else if (option == 'n')
+            args.name = optarg;
+        else
+            return zetl_main_option (option, "zetl-worker", s_usage);
     }
     zactor_t *server = zactor_new (zetl_worker_server_actor, &args);
-    //  Wait for SIGINT/SIGTERM
-    while (!zsys_interrupted) {
-        char *message = zstr_recv (server);
-        if (!message)
-            break;
-        free (message);
-    }
-    zactor_destroy (&server);
-    return 0;
+    return zetl_main_run (&server);
 }

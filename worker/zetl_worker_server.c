@@ -222,6 +222,7 @@ zetl_worker_server_actor (zsock_t *pipe, void *args)
     self->session = zetl_session_new (self->args.coordinator, ZETL_ROLE_WORKER, self->args.name, NULL);
     self->poller = zpoller_new (pipe, zetl_session_socket (self->session), NULL);
     zsock_signal (pipe, 0);
+    zsock_send (pipe, "ss", "READY", self->args.name);
     zetl_log_info ("worker", "started",
                    json_pack ("{s:s, s:s}", "name", self->args.name, "coordinator",
                               self->args.coordinator));

@@ -80,3 +80,28 @@ bookings_reconciliation_ok () {
 bookings_field () {
     grep -o "\"$2\":[0-9]*" "$1" | head -1 | cut -d: -f2
 }
+
+#  bookings_check OUT INPUT [DATABASE]: the run whose reconciliation is in OUT read every line
+#  of INPUT once (records_in = its lines), balances, and left the table equal to the reference.
+bookings_check () {
+    local out=$1 input=$2 db=${3:-zetl} lines expected actual
+    lines=$(wc -l < "$input")
+    bookings_reconciliation_ok "$out" || testenv_fail "reconciliation does not balance: $(cat "$out")"
+    [ "$(bookings_field "$out" records_in)" = "$lines" ] \
+        || testenv_fail "records_in is not the $lines input lines: $(cat "$out")"
+    expected=$(bookings_reference_md5 "$input" "$db")
+    actual=$(bookings_table_md5 "$db")
+    [ "$expected" = "$actual" ] || testenv_fail "table differs from the reference ($actual != $expected)"
+}
+
+#  bookings_up NAME CONFIG [DATABASE] [up options...]: run `zetlctl up --once` with CONFIG into
+#  DATABASE (default zetl), run dir $TESTENV_DIR/run-NAME; the reconciliation goes to
+#  $TESTENV_DIR/NAME.out and the log to $TESTENV_DIR/NAME.log. Fails the test if it fails.
+bookings_up () {
+    local name=$1 config=$2 db=${3:-zetl}
+    shift $(($# < 3 ? $# : 3))
+    ZETL_POSTGRES="${ZETL_POSTGRES/dbname=zetl/dbname=$db}" \
+        "$TESTENV_ZETLCTL" up --config "$config" --once --run-dir "$TESTENV_DIR/run-$name" "$@" \
+        > "$TESTENV_DIR/$name.out" 2>> "$TESTENV_DIR/$name.log" \
+        || testenv_fail "zetlctl up --once ($name) failed: $(tail -5 "$TESTENV_DIR/$name.log")"
+}

@@ -67,13 +67,11 @@ cat >> "$TESTENV_DIR/c.yaml" <<YAML
     sinks:
       - { type: postgres, table: bookings_csv, primary_key: [booking_id] }
 YAML
-"$TESTENV_ZETLCTL" up --config "$TESTENV_DIR/c.yaml" --once --run-dir "$TESTENV_DIR/run1" \
-    > "$TESTENV_DIR/once.out" 2> "$TESTENV_DIR/up.log" \
-    || testenv_fail "zetlctl up --once failed: $(tail -5 "$TESTENV_DIR/up.log")"
-grep -q '"pipeline":"bookings-etl".*"records_in":7,"records_loaded":2,.*"records_dead_lettered":5,.*"balanced":true' "$TESTENV_DIR/once.out" \
-    || testenv_fail "JSONL reconciliation: $(cat "$TESTENV_DIR/once.out")"
-grep -q '"pipeline":"bookings-csv".*"records_in":3,"records_loaded":2,.*"records_dead_lettered":1,.*"balanced":true' "$TESTENV_DIR/once.out" \
-    || testenv_fail "CSV reconciliation: $(cat "$TESTENV_DIR/once.out")"
+bookings_up c "$TESTENV_DIR/c.yaml"
+grep -q '"pipeline":"bookings-etl".*"records_in":7,"records_loaded":2,.*"records_dead_lettered":5,.*"balanced":true' "$TESTENV_DIR/c.out" \
+    || testenv_fail "JSONL reconciliation: $(cat "$TESTENV_DIR/c.out")"
+grep -q '"pipeline":"bookings-csv".*"records_in":3,"records_loaded":2,.*"records_dead_lettered":1,.*"balanced":true' "$TESTENV_DIR/c.out" \
+    || testenv_fail "CSV reconciliation: $(cat "$TESTENV_DIR/c.out")"
 
 dead=$(testenv_psql "SELECT string_agg(pipeline || ' ' || stage || ' ' || reason || ' ' || coalesce(field, '-'), '; ' ORDER BY pipeline, position) FROM zetl_dead_letters")
 want="bookings-csv source malformed -; bookings-etl source malformed -; bookings-etl source missing_field hotel_id; bookings-etl worker cast hotel_id; bookings-etl worker cast amount; bookings-etl source missing_field updated_at"

@@ -15,37 +15,24 @@ mkdir -p "$TESTENV_DIR/in1" "$TESTENV_DIR/in2"
     --versions 0.2 --seed 42 --out "$TESTENV_DIR/in1/bookings.jsonl" 2>/dev/null
 #  Another arrival order of the same lines: a seeded shuffle
 shuf --random-source=<(yes 7) "$TESTENV_DIR/in1/bookings.jsonl" > "$TESTENV_DIR/in2/bookings.jsonl"
-lines=$(wc -l < "$TESTENV_DIR/in1/bookings.jsonl")
 
 bookings_config "$TESTENV_DIR/one.yaml" "$TESTENV_DIR/in1/*.jsonl" one
-"$TESTENV_ZETLCTL" up --config "$TESTENV_DIR/one.yaml" --once --workers 2 --sinks 1 \
-    --run-dir "$TESTENV_DIR/run1" > "$TESTENV_DIR/once1.out" 2> "$TESTENV_DIR/up1.log" \
-    || testenv_fail "zetlctl up --once failed: $(tail -5 "$TESTENV_DIR/up1.log")"
-bookings_reconciliation_ok "$TESTENV_DIR/once1.out" \
-    || testenv_fail "reconciliation does not balance: $(cat "$TESTENV_DIR/once1.out")"
-[ "$(bookings_field "$TESTENV_DIR/once1.out" records_in)" = "$lines" ] \
-    || testenv_fail "records_in is not the $lines input lines: $(cat "$TESTENV_DIR/once1.out")"
-
-expected=$(bookings_reference_md5 "$TESTENV_DIR/in1/bookings.jsonl")
+bookings_up one "$TESTENV_DIR/one.yaml" zetl --workers 2 --sinks 1
+bookings_check "$TESTENV_DIR/one.out" "$TESTENV_DIR/in1/bookings.jsonl"
 actual=$(bookings_table_md5)
-[ "$expected" = "$actual" ] || testenv_fail "table differs from the reference ($actual != $expected)"
 
 #  The shuffled input, into its own database
 testenv_psql "CREATE DATABASE zetl2" >/dev/null
 bookings_config "$TESTENV_DIR/two.yaml" "$TESTENV_DIR/in2/*.jsonl" two
-ZETL_POSTGRES="${ZETL_POSTGRES/dbname=zetl/dbname=zetl2}" \
-    "$TESTENV_ZETLCTL" up --config "$TESTENV_DIR/two.yaml" --once --workers 2 --sinks 1 \
-    --run-dir "$TESTENV_DIR/run2" > "$TESTENV_DIR/once2.out" 2> "$TESTENV_DIR/up2.log" \
-    || testenv_fail "zetlctl up --once failed on the shuffled input"
-bookings_reconciliation_ok "$TESTENV_DIR/once2.out" \
-    || testenv_fail "reconciliation does not balance (shuffled): $(cat "$TESTENV_DIR/once2.out")"
+bookings_up two "$TESTENV_DIR/two.yaml" zetl2 --workers 2 --sinks 1
+bookings_reconciliation_ok "$TESTENV_DIR/two.out" \
+    || testenv_fail "reconciliation does not balance (shuffled): $(cat "$TESTENV_DIR/two.out")"
 shuffled=$(bookings_table_md5 zetl2)
 [ "$shuffled" = "$actual" ] || testenv_fail "the shuffled input gave another table ($shuffled != $actual)"
 
 #  A second run over the same files loads nothing again and counts nothing twice
-"$TESTENV_ZETLCTL" up --config "$TESTENV_DIR/one.yaml" --once --run-dir "$TESTENV_DIR/run1" \
-    > "$TESTENV_DIR/once3.out" 2>> "$TESTENV_DIR/up1.log" || testenv_fail "second run failed"
-[ "$(bookings_field "$TESTENV_DIR/once3.out" records_in)" = "0" ] \
-    || testenv_fail "a second run re-read committed records: $(cat "$TESTENV_DIR/once3.out")"
+bookings_up one "$TESTENV_DIR/one.yaml"
+[ "$(bookings_field "$TESTENV_DIR/one.out" records_in)" = "0" ] \
+    || testenv_fail "a second run re-read committed records: $(cat "$TESTENV_DIR/one.out")"
 [ "$(bookings_table_md5)" = "$actual" ] || testenv_fail "a second run changed the table"
 testenv_pass

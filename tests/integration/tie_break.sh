@@ -20,10 +20,7 @@ run () {
     mkdir -p "$TESTENV_DIR/$name"
     printf '%s\n' "$@" > "$TESTENV_DIR/$name/in.jsonl"
     bookings_config "$TESTENV_DIR/$name.yaml" "$TESTENV_DIR/$name/*.jsonl" "$name"
-    ZETL_POSTGRES="${ZETL_POSTGRES/dbname=zetl/dbname=$name}" \
-        "$TESTENV_ZETLCTL" up --config "$TESTENV_DIR/$name.yaml" --once --workers 1 \
-        --run-dir "$TESTENV_DIR/run-$name" > "$TESTENV_DIR/$name.out" 2> "$TESTENV_DIR/$name.log" \
-        || testenv_fail "run $name failed"
+    bookings_up "$name" "$TESTENV_DIR/$name.yaml" "$name" --workers 1
     bookings_reconciliation_ok "$TESTENV_DIR/$name.out" || testenv_fail "run $name does not balance"
 }
 
@@ -43,10 +40,7 @@ for order in "a b" "b a"; do
         mkdir -p "$TESTENV_DIR/$name"
         eval "printf '%s\n' \"\$$version\"" > "$TESTENV_DIR/$name/$version.jsonl"
         bookings_config "$TESTENV_DIR/$name.yaml" "$TESTENV_DIR/$name/$version.jsonl" "$name"
-        ZETL_POSTGRES="${ZETL_POSTGRES/dbname=zetl/dbname=$name}" \
-            "$TESTENV_ZETLCTL" up --config "$TESTENV_DIR/$name.yaml" --once --workers 1 \
-            --run-dir "$TESTENV_DIR/run-$name" > /dev/null 2>> "$TESTENV_DIR/$name.log" \
-            || testenv_fail "run $name/$version failed"
+        bookings_up "$name-$version" "$TESTENV_DIR/$name.yaml" "$name" --workers 1
     done
     got=$(testenv_psql_in "$name" "SELECT amount || ' ' || encode(zetl_hash, 'hex') FROM bookings")
     [ "$got" = "$ab" ] || testenv_fail "separate transactions ($order) gave [$got], one gave [$ab]"

@@ -1,0 +1,54 @@
+/*  zetl_main - what the main () of every zetl process shares  */
+#include "zetl_main.h"
+#include "zetl_log.h"
+
+void
+zetl_main_init (const char *proc)
+{
+    zetl_log_init (proc);
+    zsys_init ();
+}
+
+int
+zetl_main_option (int option, const char *proc, void (*usage) (FILE *out))
+{
+    switch (option) {
+    case 'h':
+        usage (stdout);
+        return 0;
+    case 'V':
+        printf ("%s %s\n", proc, ZETL_VERSION);
+        return 0;
+    case '?':
+        usage (stderr);
+        return 2;
+    default:
+        return -1;
+    }
+}
+
+void
+zetl_main_default_name (const char *role, char *name, size_t size)
+{
+    snprintf (name, size, "%s-%d", role, (int) getpid ());
+}
+
+int
+zetl_main_run (zactor_t **actor_p)
+{
+    int rc = 0;
+    while (!zsys_interrupted) {
+        char *status = NULL, *detail = NULL;
+        if (zsock_recv (*actor_p, "ss", &status, &detail) != 0)
+            break;  //  Interrupted
+        bool done = streq (status, "DONE") || streq (status, "FAILED");
+        if (done)
+            rc = streq (status, "DONE") ? atoi (detail ? detail : "0") : 1;
+        free (status);
+        free (detail);
+        if (done)
+            break;
+    }
+    zactor_destroy (actor_p);
+    return rc;
+}
