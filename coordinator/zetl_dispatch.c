@@ -1,11 +1,14 @@
 /*  zetl_dispatch - the coordinator's dispatcher, as an actor  */
 #include "zetl_dispatch.h"
+#include "zetl_backoff.h"
+#include "zetl_batches.h"
 #include "zetl_chunk.h"
 #include "zetl_log.h"
 #include "zetl_peers.h"
 #include "zetl_pg.h"
 #include "zetl_proto.h"
 #include "zetl_proto_sinks.h"
+#include "zetl_reconcile.h"
 #include "zetl_session.h"
 #include "zetl_source_file.h"
 
@@ -15,46 +18,13 @@
 #define S_MAX_SINKS 256
 #define S_RETRY_AFTER_MS 200      //  a batch handed back by a worker waits this long
 
-typedef enum { S_QUEUED, S_DISPATCHED, S_PROCESSED } s_state_t;
-
-typedef struct s_partition s_partition_t;
-
-typedef struct {
-    uint64_t id;               //  batch id: epoch << 40 | sequence
-    char key[24];              //  id in hex, the key in batches
-    s_partition_t *partition;  //  where it belongs
-    uint32_t count;            //  records in it
-    zframe_t *body;            //  kept until COMMIT, to dispatch again
-    uint32_t attempt;          //  dispatches so far
-    uint32_t data_failures;    //  failures caused by its data
-    s_state_t state;
-    zetl_peer_t *worker;       //  while DISPATCHED
-    zetl_peer_t *sink;         //  while DISPATCHED or PROCESSED
-    int64_t deadline_ms;       //  dispatch again if not committed by then
-    int64_t not_before_ms;     //  do not dispatch before (after a retryable failure)
-} s_batch_t;
-
-struct s_partition {
-    size_t pipeline;              //  pipeline index
-    uint32_t number;              //  partition number
-    zetl_body_writer_t *writer;   //  batch being built
-    uint32_t building;            //  records in it
-    int64_t first_ms;             //  when its first record came
-    zlistx_t *queue;              //  sealed batches waiting, oldest first
-    s_batch_t *inflight;          //  the one batch dispatched, or NULL
-    bool runnable;                //  in the runnable list
-};
-
 typedef struct {
     const zetl_pipeline_t *pipeline;
-    s_partition_t *partitions;
+    zetl_partition_t *partitions; //  owned by batches
     zactor_t *source;             //  the source actor
     bool drained;                 //  the source sent EOF
     int owed;                     //  chunk credit held back by backpressure
-    uint64_t records_in;          //  records read this run
     uint64_t committed;           //  records in committed batches this run
-    zetl_pg_stats_t baseline;     //  counters when this run started
-    const char *target;           //  the target the reconciliation reads
 } s_pipeline_t;
 
 typedef struct {
@@ -66,11 +36,9 @@ typedef struct {
     zetl_peers_t *peers;
     s_pipeline_t *pipelines;
     size_t pipeline_count;
-    zhashx_t *batches;            //  key -> s_batch_t, every batch not yet committed
-    zlistx_t *runnable;           //  s_partition_t with a queued batch and none in flight
+    zetl_reconcile_t *reconcile;  //  records in, and the report at the end
+    zetl_batches_t *batches;      //  every batch not yet committed, per partition
     uint32_t epoch;
-    uint64_t sequence;            //  last batch sequence
-    size_t held;                  //  records held (building, queued, in flight)
     size_t held_limit;            //  above it, sources wait
     int64_t next_beat_ms;
     uint64_t redispatched;        //  batches dispatched again
@@ -79,46 +47,8 @@ typedef struct {
     bool terminated;
 } s_dispatch_t;
 
-static void s_requeue (s_dispatch_t *self, s_batch_t *batch, int64_t delay_ms);
-
 //  ---------------------------------------------------------------------
 //  Batches and partitions
-
-static void
-s_make_runnable (s_dispatch_t *self, s_partition_t *partition)
-{
-    if (!partition->runnable && !partition->inflight && zlistx_size (partition->queue) > 0) {
-        partition->runnable = true;
-        zlistx_add_end (self->runnable, partition);
-    }
-}
-
-static void
-s_seal (s_dispatch_t *self, s_partition_t *partition)
-{
-    if (partition->building == 0)
-        return;
-    s_batch_t *batch = (s_batch_t *) zmalloc (sizeof (s_batch_t));
-    batch->id = ((uint64_t) self->epoch << 40) | ++self->sequence;
-    snprintf (batch->key, sizeof batch->key, "%" PRIx64, batch->id);
-    batch->partition = partition;
-    batch->count = partition->building;
-    batch->body = zetl_body_writer_finish (partition->writer);
-    batch->state = S_QUEUED;
-    partition->building = 0;
-    zhashx_insert (self->batches, batch->key, batch);
-    zlistx_add_end (partition->queue, batch);
-    s_make_runnable (self, partition);
-}
-
-static void
-s_batch_free (s_dispatch_t *self, s_batch_t *batch)
-{
-    self->held -= batch->count;
-    zframe_destroy (&batch->body);
-    zhashx_delete (self->batches, batch->key);
-    free (batch);
-}
 
 //  Take the records of CHUNK into their partitions' batches
 static void
@@ -128,18 +58,11 @@ s_take_chunk (s_dispatch_t *self, zetl_chunk_t *chunk)
     int64_t now = zclock_mono ();
     for (size_t index = 0; index < chunk->count; index++) {
         const zetl_chunk_record_t *record = &chunk->records[index];
-        s_partition_t *partition = &pipeline->partitions[record->partition];
-        uint32_t source = zetl_body_writer_source (partition->writer, chunk->source);
-        zetl_body_writer_append (partition->writer, source, record->position, record->event_us,
-                                 record->flags, NULL, chunk->data.data + record->offset,
-                                 record->len);
-        if (partition->building++ == 0)
-            partition->first_ms = now;
-        if (partition->building >= (uint32_t) pipeline->pipeline->batch_size)
-            s_seal (self, partition);
+        zetl_batches_append (self->batches, &pipeline->partitions[record->partition],
+                             chunk->source, record->position, record->event_us, record->flags,
+                             chunk->data.data + record->offset, record->len, now);
     }
-    self->held += chunk->count;
-    pipeline->records_in += chunk->count;
+    zetl_reconcile_add_in (self->reconcile, chunk->pipeline, chunk->count);
 }
 
 //  Grant sources the chunks backpressure held back
@@ -148,7 +71,7 @@ s_grant_credit (s_dispatch_t *self)
 {
     for (size_t index = 0; index < self->pipeline_count; index++) {
         s_pipeline_t *pipeline = &self->pipelines[index];
-        while (pipeline->owed > 0 && self->held < self->held_limit) {
+        while (pipeline->owed > 0 && zetl_batches_held (self->batches) < self->held_limit) {
             zstr_send (pipeline->source, "MORE");
             pipeline->owed--;
         }
@@ -195,7 +118,7 @@ s_send_sinks (s_dispatch_t *self, zetl_peer_t *only)
 
 //  The sink a partition's batches go to: stable while the sink set is
 static zetl_peer_t *
-s_sink_for (s_dispatch_t *self, const s_partition_t *partition)
+s_sink_for (s_dispatch_t *self, const zetl_partition_t *partition)
 {
     zetl_peer_t *sinks[S_MAX_SINKS];
     size_t count = zetl_peers_of_role (self->peers, ZETL_ROLE_SINK, sinks, S_MAX_SINKS);
@@ -218,7 +141,7 @@ static void s_peer_gone (s_dispatch_t *self, zetl_peer_t *peer, const char *why)
 
 //  Send BATCH to WORKER for SINK. Returns 0, or -1 if the worker is gone.
 static int
-s_send_batch (s_dispatch_t *self, s_batch_t *batch, zetl_peer_t *worker, zetl_peer_t *sink)
+s_send_batch (s_dispatch_t *self, zetl_batch_t *batch, zetl_peer_t *worker, zetl_peer_t *sink)
 {
     const s_pipeline_t *pipeline = &self->pipelines[batch->partition->pipeline];
     zetl_msg_t *msg = s_msg (self, ZETL_MSG_BATCH);
@@ -234,7 +157,7 @@ s_send_batch (s_dispatch_t *self, s_batch_t *batch, zetl_peer_t *worker, zetl_pe
     zetl_msg_destroy (&msg);
     if (rc == 0) {
         batch->attempt++;
-        batch->state = S_DISPATCHED;
+        batch->state = ZETL_BATCH_DISPATCHED;
         batch->worker = worker;
         batch->sink = sink;
         batch->deadline_ms = zclock_mono () + pipeline->pipeline->batch_timeout_ms;
@@ -249,60 +172,42 @@ s_send_batch (s_dispatch_t *self, s_batch_t *batch, zetl_peer_t *worker, zetl_pe
 static void
 s_dispatch (s_dispatch_t *self)
 {
-    size_t rounds = zlistx_size (self->runnable);
+    size_t rounds = zetl_batches_runnable (self->batches);
     int64_t now = zclock_mono ();
     while (rounds-- > 0) {
         zetl_peer_t *worker = s_worker_with_credit (self);
         if (!worker)
             return;
-        s_partition_t *partition = (s_partition_t *) zlistx_detach (self->runnable, NULL);
-        partition->runnable = false;
-        s_batch_t *batch = (s_batch_t *) zlistx_first (partition->queue);
+        zetl_partition_t *partition = zetl_batches_next_runnable (self->batches);
+        zetl_batch_t *batch = (zetl_batch_t *) zlistx_first (partition->queue);
         if (partition->inflight || !batch)
             continue;
         zetl_peer_t *sink = s_sink_for (self, partition);
         if (!sink || sink->assigned >= ZETL_SINK_CREDIT || batch->not_before_ms > now) {
-            s_make_runnable (self, partition);  //  Later: to the back of the line
+            zetl_batches_make_runnable (self->batches, partition);  //  Later: back of the line
             continue;
         }
         if (s_send_batch (self, batch, worker, sink) != 0) {
-            s_make_runnable (self, partition);
+            zetl_batches_make_runnable (self->batches, partition);
             s_peer_gone (self, worker, "unreachable");
             continue;
         }
-        zlistx_detach (partition->queue, NULL);  //  The head: the batch just sent
-        partition->inflight = batch;
+        zetl_batches_take (self->batches, partition);
     }
 }
 
-//  Put BATCH back at the head of its partition's queue
+//  Put BATCH back at the head of its partition's queue, freeing its peers
 static void
-s_requeue (s_dispatch_t *self, s_batch_t *batch, int64_t delay_ms)
+s_requeue (s_dispatch_t *self, zetl_batch_t *batch, int64_t delay_ms)
 {
-    s_partition_t *partition = batch->partition;
-    if (batch->state == S_QUEUED)
+    if (batch->state == ZETL_BATCH_QUEUED)
         return;
     if (batch->worker)
         batch->worker->assigned--;
     if (batch->sink)
         batch->sink->assigned--;
-    batch->worker = NULL;
-    batch->sink = NULL;
-    batch->state = S_QUEUED;
-    batch->not_before_ms = zclock_mono () + delay_ms;
-    if (partition->inflight == batch)
-        partition->inflight = NULL;
-    zlistx_add_start (partition->queue, batch);
+    zetl_batches_requeue (self->batches, batch, zclock_mono () + delay_ms);
     self->redispatched++;
-    s_make_runnable (self, partition);
-}
-
-static s_batch_t *
-s_batch_lookup (s_dispatch_t *self, uint64_t id)
-{
-    char key[24];
-    snprintf (key, sizeof key, "%" PRIx64, id);
-    return (s_batch_t *) zhashx_lookup (self->batches, key);
 }
 
 //  ---------------------------------------------------------------------
@@ -318,7 +223,7 @@ s_peer_gone (s_dispatch_t *self, zetl_peer_t *peer, const char *why)
     for (size_t p = 0; p < self->pipeline_count; p++) {
         s_pipeline_t *pipeline = &self->pipelines[p];
         for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
-            s_batch_t *batch = pipeline->partitions[number].inflight;
+            zetl_batch_t *batch = pipeline->partitions[number].inflight;
             if (batch && (batch->worker == peer || batch->sink == peer))
                 s_requeue (self, batch, 0);
         }
@@ -355,38 +260,31 @@ s_handle_hello (s_dispatch_t *self, zsock_t *router, zframe_t *routing_id, zetl_
 }
 
 static void
-s_handle_commit (s_dispatch_t *self, zetl_peer_t *sink, zetl_msg_t *msg)
+s_handle_commit (s_dispatch_t *self, zetl_msg_t *msg)
 {
-    (void) sink;
-    s_batch_t *batch = s_batch_lookup (self, msg->batch_id);
+    zetl_batch_t *batch = zetl_batches_lookup (self->batches, msg->batch_id);
     if (!batch)
         return;  //  An earlier try of a batch already committed
-    s_partition_t *partition = batch->partition;
-    if (batch->state == S_QUEUED)
-        zlistx_delete (partition->queue, zlistx_find (partition->queue, batch));
-    else {
+    if (batch->state != ZETL_BATCH_QUEUED) {
         if (batch->worker)
             batch->worker->assigned--;
         if (batch->sink)
             batch->sink->assigned--;
     }
-    if (partition->inflight == batch)
-        partition->inflight = NULL;
-    self->pipelines[partition->pipeline].committed += batch->count;
-    s_batch_free (self, batch);
-    s_make_runnable (self, partition);
+    self->pipelines[batch->partition->pipeline].committed += batch->count;
+    zetl_batches_commit (self->batches, batch);
     s_grant_credit (self);
 }
 
 static void
 s_handle_error (s_dispatch_t *self, zetl_peer_t *peer, zetl_msg_t *msg)
 {
-    s_batch_t *batch = msg->batch_id ? s_batch_lookup (self, msg->batch_id) : NULL;
+    zetl_batch_t *batch = msg->batch_id ? zetl_batches_lookup (self->batches, msg->batch_id) : NULL;
     zetl_log_warn ("dispatch", "peer_error",
                    json_pack ("{s:s, s:i, s:I, s:s}", "peer", peer->name, "code", (int) msg->code,
                               "batch", (json_int_t) msg->batch_id, "text",
                               msg->text ? msg->text : ""));
-    if (!batch || batch->state == S_QUEUED)
+    if (!batch || batch->state == ZETL_BATCH_QUEUED)
         return;
     if (msg->code == ZETL_ERR_DATA) {
         //  TODO(#6): split the batch until the bad record stands alone
@@ -440,15 +338,16 @@ s_handle_message (s_dispatch_t *self, zsock_t *router)
             peer->last_seen_ms = zclock_mono ();
             if (msg->type == ZETL_MSG_READY && peer->role == ZETL_ROLE_WORKER) {
                 peer->credit += msg->credit;
-                s_batch_t *batch = msg->batch_id ? s_batch_lookup (self, msg->batch_id) : NULL;
-                if (batch && batch->state == S_DISPATCHED && batch->worker == peer) {
-                    batch->state = S_PROCESSED;
+                zetl_batch_t *batch =
+                    msg->batch_id ? zetl_batches_lookup (self->batches, msg->batch_id) : NULL;
+                if (batch && batch->state == ZETL_BATCH_DISPATCHED && batch->worker == peer) {
+                    batch->state = ZETL_BATCH_PROCESSED;
                     batch->worker = NULL;
                     peer->assigned--;
                 }
             }
             else if (msg->type == ZETL_MSG_COMMIT && peer->role == ZETL_ROLE_SINK)
-                s_handle_commit (self, peer, msg);
+                s_handle_commit (self, msg);
             else if (msg->type == ZETL_MSG_ERROR)
                 s_handle_error (self, peer, msg);
             else if (msg->type == ZETL_MSG_BYE)
@@ -470,12 +369,12 @@ s_tick (s_dispatch_t *self)
     for (size_t p = 0; p < self->pipeline_count; p++) {
         s_pipeline_t *pipeline = &self->pipelines[p];
         for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
-            s_partition_t *partition = &pipeline->partitions[number];
+            zetl_partition_t *partition = &pipeline->partitions[number];
             if (partition->building
                 && (pipeline->drained
                     || now - partition->first_ms >= pipeline->pipeline->batch_linger_ms))
-                s_seal (self, partition);
-            s_batch_t *batch = partition->inflight;
+                zetl_batches_seal (self->batches, partition);
+            zetl_batch_t *batch = partition->inflight;
             if (batch && now >= batch->deadline_ms) {
                 zetl_log_warn ("dispatch", "batch_deadline",
                                json_pack ("{s:s, s:I, s:i, s:i}", "pipeline",
@@ -509,20 +408,28 @@ s_tick (s_dispatch_t *self)
 //  ---------------------------------------------------------------------
 //  Start, end and the loop
 
-static const char *
-s_reconciled_target (const zetl_pipeline_t *pipeline)
+//  Wait up to DELAY_MS for $TERM on the pipe. Returns true if told to stop.
+static bool
+s_wait_or_stop (s_dispatch_t *self, int64_t delay_ms)
 {
-    for (size_t index = 0; index < pipeline->target_count; index++)
-        if (pipeline->targets[index].type == ZETL_TARGET_POSTGRES)
-            return pipeline->targets[index].name;
-    return NULL;
+    zpoller_t *poller = zpoller_new (self->pipe, NULL);
+    void *which = zpoller_wait (poller, (int) delay_ms);
+    bool stop = zpoller_terminated (poller);
+    zpoller_destroy (&poller);
+    if (which == self->pipe) {
+        char *command = zstr_recv (self->pipe);  //  Only $TERM comes on the pipe
+        free (command);
+        self->terminated = true;
+    }
+    return stop || self->terminated;
 }
 
 //  Connect to PostgreSQL, retrying with backoff: an outage delays, never fails
 static PGconn *
 s_connect_pg (s_dispatch_t *self)
 {
-    int64_t backoff_ms = 100;
+    zetl_backoff_t backoff;
+    zetl_backoff_init (&backoff, 100, 5000);
     while (!zsys_interrupted && !self->terminated) {
         char *error = NULL;
         PGconn *conn = zetl_pg_connect (self->args.postgres, &error);
@@ -530,22 +437,13 @@ s_connect_pg (s_dispatch_t *self)
             return conn;
         if (conn)
             PQfinish (conn);
+        int64_t delay_ms = zetl_backoff_next (&backoff);
         zetl_log_error ("dispatch", "pg_unavailable",
                         json_pack ("{s:s, s:I}", "error", error ? error : "cannot create zetl tables",
-                                   "retry_ms", (json_int_t) backoff_ms));
+                                   "retry_ms", (json_int_t) delay_ms));
         free (error);
-        zpoller_t *poller = zpoller_new (self->pipe, NULL);
-        void *which = zpoller_wait (poller, (int) backoff_ms);
-        bool stop = zpoller_terminated (poller);
-        zpoller_destroy (&poller);
-        if (which == self->pipe) {
-            char *command = zstr_recv (self->pipe);  //  Only $TERM comes on the pipe
-            free (command);
-            self->terminated = true;
-        }
-        if (stop || self->terminated)
+        if (s_wait_or_stop (self, delay_ms))
             break;
-        backoff_ms = backoff_ms * 2 > 5000 ? 5000 : backoff_ms * 2;
     }
     return NULL;
 }
@@ -561,28 +459,16 @@ s_start_pipelines (s_dispatch_t *self, PGconn *conn)
         s_pipeline_t *pipeline = &self->pipelines[p];
         pipeline->pipeline = &config->pipelines[p];
         pipeline->partitions =
-            (s_partition_t *) zmalloc (pipeline->pipeline->partitions * sizeof (s_partition_t));
-        for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
-            s_partition_t *partition = &pipeline->partitions[number];
-            partition->pipeline = p;
-            partition->number = number;
-            partition->writer = zetl_body_writer_new ();
-            partition->queue = zlistx_new ();
-        }
+            zetl_batches_add_pipeline (self->batches, p, pipeline->pipeline->partitions,
+                                       (uint32_t) pipeline->pipeline->batch_size);
         const char *targets[64];
         size_t target_count = 0;
         for (size_t index = 0; index < pipeline->pipeline->target_count && index < 64; index++)
             targets[target_count++] = pipeline->pipeline->targets[index].name;
         zhashx_t *committed = zetl_pg_read_positions (conn, pipeline->pipeline->id, targets,
                                                       target_count);
-        pipeline->target = s_reconciled_target (pipeline->pipeline);
-        if (!committed || (pipeline->target
-                           && zetl_pg_read_stats (conn, pipeline->pipeline->id, pipeline->target,
-                                                  &pipeline->baseline)
-                                  != 0)) {
-            zhashx_destroy (&committed);
+        if (!committed)
             return -1;
-        }
         if (pipeline->pipeline->source.type != ZETL_SOURCE_FILE) {
             zetl_log_error ("dispatch", "source_unsupported",
                             json_pack ("{s:s, s:s}", "pipeline", pipeline->pipeline->id, "hint",
@@ -595,7 +481,7 @@ s_start_pipelines (s_dispatch_t *self, PGconn *conn)
         pipeline->source = zactor_new (zetl_source_file_actor, &source_args);
         zpoller_add (self->poller, pipeline->source);
     }
-    return 0;
+    return zetl_reconcile_start (self->reconcile, conn);
 }
 
 static bool
@@ -604,55 +490,18 @@ s_all_done (s_dispatch_t *self)
     for (size_t p = 0; p < self->pipeline_count; p++)
         if (!self->pipelines[p].drained)
             return false;
-    return zhashx_size (self->batches) == 0 && self->held == 0;
+    return zetl_batches_count (self->batches) == 0 && zetl_batches_held (self->batches) == 0;
 }
 
 //  Print the reconciliation of each pipeline (one JSON line each on
-//  stdout). Returns 0 when every pipeline balances.
+//  stdout). Returns the exit code: 0 when every pipeline balances.
 static int
 s_reconcile (s_dispatch_t *self)
 {
     PGconn *conn = s_connect_pg (self);
     if (!conn)
         return 1;
-    int rc = 0;
-    for (size_t p = 0; p < self->pipeline_count; p++) {
-        s_pipeline_t *pipeline = &self->pipelines[p];
-        if (!pipeline->target)
-            continue;
-        zetl_pg_stats_t now;
-        if (zetl_pg_read_stats (conn, pipeline->pipeline->id, pipeline->target, &now) != 0) {
-            rc = 1;
-            continue;
-        }
-        int64_t changed = now.changed - pipeline->baseline.changed;
-        int64_t unchanged = now.unchanged - pipeline->baseline.unchanged;
-        int64_t dead = now.dead_lettered - pipeline->baseline.dead_lettered;
-        int64_t deduplicated = now.deduplicated - pipeline->baseline.deduplicated;
-        int64_t loaded = changed + unchanged;
-        bool balanced = (int64_t) pipeline->records_in == loaded + dead + deduplicated;
-        json_t *line = json_pack (
-            "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:{s:I, s:I, s:I, s:I}}", "pipeline",
-            pipeline->pipeline->id, "target", pipeline->target, "records_in",
-            (json_int_t) pipeline->records_in, "records_loaded", (json_int_t) loaded, "changed",
-            (json_int_t) changed, "unchanged", (json_int_t) unchanged, "records_dead_lettered",
-            (json_int_t) dead, "records_deduplicated", (json_int_t) deduplicated, "balanced",
-            balanced, "totals", "changed", (json_int_t) now.changed, "unchanged",
-            (json_int_t) now.unchanged, "dead_lettered", (json_int_t) now.dead_lettered,
-            "deduplicated", (json_int_t) now.deduplicated);
-        char *text = json_dumps (line, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        printf ("%s\n", text);
-        fflush (stdout);
-        free (text);
-        json_decref (line);
-        if (!balanced) {
-            zetl_log_error ("dispatch", "reconciliation_failed",
-                            json_pack ("{s:s, s:I, s:I}", "pipeline", pipeline->pipeline->id,
-                                       "records_in", (json_int_t) pipeline->records_in,
-                                       "accounted", (json_int_t) (loaded + dead + deduplicated)));
-            rc = 3;
-        }
-    }
+    int rc = zetl_reconcile_report (self->reconcile, conn, stdout);
     PQfinish (conn);
     return rc;
 }
@@ -686,7 +535,8 @@ s_handle_source (s_dispatch_t *self, zactor_t *source)
         self->pipelines[p].drained = true;
         zetl_log_info ("dispatch", "source_drained",
                        json_pack ("{s:s, s:I}", "pipeline", self->pipelines[p].pipeline->id,
-                                  "records_in", (json_int_t) self->pipelines[p].records_in));
+                                  "records_in",
+                                  (json_int_t) zetl_reconcile_records_in (self->reconcile, p)));
     }
     free (command);
     zmsg_destroy (&msg);
@@ -718,21 +568,10 @@ s_destroy (s_dispatch_t *self)
     for (size_t p = 0; p < self->pipeline_count; p++) {
         s_pipeline_t *pipeline = &self->pipelines[p];
         zactor_destroy (&pipeline->source);
-        for (uint32_t number = 0; pipeline->partitions && number < pipeline->pipeline->partitions;
-             number++) {
-            zetl_body_writer_destroy (&pipeline->partitions[number].writer);
-            zlistx_destroy (&pipeline->partitions[number].queue);
-        }
-        free (pipeline->partitions);
     }
     free (self->pipelines);
-    for (s_batch_t *batch = (s_batch_t *) zhashx_first (self->batches); batch;
-         batch = (s_batch_t *) zhashx_next (self->batches)) {
-        zframe_destroy (&batch->body);
-        free (batch);
-    }
-    zhashx_destroy (&self->batches);
-    zlistx_destroy (&self->runnable);
+    zetl_batches_destroy (&self->batches);
+    zetl_reconcile_destroy (&self->reconcile);
     zetl_peers_destroy (&self->peers);
     zpoller_destroy (&self->poller);
     zsock_destroy (&self->workers);
@@ -748,8 +587,8 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
     self->pipe = pipe;
     self->epoch = 1;
     self->peers = zetl_peers_new ();
-    self->batches = zhashx_new ();
-    self->runnable = zlistx_new ();
+    self->batches = zetl_batches_new (self->epoch);
+    self->reconcile = zetl_reconcile_new (self->args.config);
     zsock_signal (pipe, 0);
     self->workers = s_bind_router (self, self->args.config->cluster.workers);
     self->sinks = s_bind_router (self, self->args.config->cluster.sinks);

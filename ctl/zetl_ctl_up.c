@@ -9,6 +9,7 @@
     reconciliation it prints, shows a few target rows, and exits with the
     coordinator's code. SIGINT/SIGTERM stop everything, coordinator first.
 */
+#include "zetl_backoff.h"
 #include "zetl_config.h"
 #include "zetl_ctl.h"
 #include "zetl_localpg.h"
@@ -31,7 +32,8 @@ typedef struct {
     char **argv;            //  NULL-terminated, owned
     pid_t pid;              //  0 when not running
     int64_t restart_at_ms;  //  when to start it again
-    int64_t backoff_ms;     //  next restart delay
+    int64_t started_ms;     //  when it was last started
+    zetl_backoff_t backoff; //  restart delays
     int exit_code;          //  of its last exit
 } s_child_t;
 
@@ -106,7 +108,7 @@ s_add_child (s_up_t *self, const char *name, char **argv)
     s_child_t *child = &self->children[self->child_count++];
     child->name = strdup (name);
     child->argv = argv;
-    child->backoff_ms = S_RESTART_MIN_MS;
+    zetl_backoff_init (&child->backoff, S_RESTART_MIN_MS, S_RESTART_MAX_MS);
 }
 
 static char **
@@ -140,6 +142,7 @@ s_spawn (s_up_t *self, s_child_t *child)
     }
     free (log_path);
     child->pid = pid > 0 ? pid : 0;
+    child->started_ms = zclock_mono ();
     zetl_log_info ("up", "child_started",
                    json_pack ("{s:s, s:i}", "child", child->name, "pid", (int) pid));
 }
@@ -288,13 +291,13 @@ s_supervise (s_up_t *self)
             child->exit_code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
             if (child == &self->children[0] && self->once && WIFEXITED (status))
                 return child->exit_code;
+            if (zclock_mono () - child->started_ms > S_RESTART_MAX_MS * 2)
+                zetl_backoff_reset (&child->backoff);  //  It had been running well
+            int64_t delay_ms = zetl_backoff_next (&child->backoff);
             zetl_log_warn ("up", "child_died",
                            json_pack ("{s:s, s:i, s:I}", "child", child->name, "exit_code",
-                                      child->exit_code, "restart_in_ms",
-                                      (json_int_t) child->backoff_ms));
-            child->restart_at_ms = zclock_mono () + child->backoff_ms;
-            child->backoff_ms = child->backoff_ms * 2 > S_RESTART_MAX_MS ? S_RESTART_MAX_MS
-                                                                        : child->backoff_ms * 2;
+                                      child->exit_code, "restart_in_ms", (json_int_t) delay_ms));
+            child->restart_at_ms = zclock_mono () + delay_ms;
         }
         int64_t now = zclock_mono ();
         for (int index = 0; index < self->child_count; index++) {

@@ -1,5 +1,6 @@
 /*  zetl_pg_writer - one PostgreSQL connection of a sink, as an actor  */
 #include "zetl_pg_writer.h"
+#include "zetl_backoff.h"
 #include "zetl_copy.h"
 #include "zetl_log.h"
 #include "zetl_pg.h"
@@ -29,7 +30,8 @@ typedef struct {
     zlistx_t *pending;            //  zetl_msg_t RESULTs waiting for a transaction
     size_t pending_rows;          //  records in pending
     int64_t first_pending_ms;     //  when the oldest pending batch arrived
-    int64_t backoff_ms;           //  current retry delay, 0 when healthy
+    zetl_backoff_t backoff;       //  retry schedule after failures
+    bool failing;                 //  the last try failed: wait until retry_at_ms
     int64_t retry_at_ms;          //  when to try again after a failure
     msgpack_sbuffer copy;         //  COPY data of the transaction being built
     bool terminated;
@@ -61,9 +63,9 @@ s_connect (s_writer_t *self)
     if (self->sql)
         return 0;
     zetl_log_error ("pg_writer", "pg_unavailable",
-                    json_pack ("{s:s, s:s, s:I}", "writer", self->args.writer, "error",
-                               error ? error : "could not prepare the target", "retry_ms",
-                               (json_int_t) self->backoff_ms));
+                    json_pack ("{s:s, s:s, s:i}", "writer", self->args.writer, "error",
+                               error ? error : "could not prepare the target", "failures",
+                               (int) self->backoff.failures));
     free (error);
     s_disconnect (self);
     return -1;
@@ -72,11 +74,8 @@ s_connect (s_writer_t *self)
 static void
 s_schedule_retry (s_writer_t *self)
 {
-    self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2 : S_BACKOFF_MIN_MS;
-    if (self->backoff_ms > S_BACKOFF_MAX_MS)
-        self->backoff_ms = S_BACKOFF_MAX_MS;
-    //  Jitter, so writers of several sinks do not retry in step
-    self->retry_at_ms = zclock_mono () + self->backoff_ms / 2 + randof (self->backoff_ms / 2 + 1);
+    self->failing = true;
+    self->retry_at_ms = zclock_mono () + zetl_backoff_next (&self->backoff);
 }
 
 static s_key_t *
@@ -268,7 +267,8 @@ s_flush (s_writer_t *self)
             s_reply_done (self, msg);
         zlistx_purge (self->pending);
         self->pending_rows = 0;
-        self->backoff_ms = 0;
+        self->failing = false;
+        zetl_backoff_reset (&self->backoff);
         free (error_text);
         return;
     }
@@ -346,7 +346,7 @@ s_wait_ms (s_writer_t *self)
     if (zlistx_size (self->pending) == 0)
         return -1;
     int64_t now = zclock_mono ();
-    if (self->backoff_ms)
+    if (self->failing)
         return self->retry_at_ms > now ? (int) (self->retry_at_ms - now) : 0;
     if ((int64_t) self->pending_rows >= self->target->sink_batch_rows)
         return 0;
@@ -366,6 +366,7 @@ zetl_pg_writer_actor (zsock_t *pipe, void *args)
     self->pending = zlistx_new ();
     zlistx_set_destructor (self->pending, s_msg_free);
     msgpack_sbuffer_init (&self->copy);
+    zetl_backoff_init (&self->backoff, S_BACKOFF_MIN_MS, S_BACKOFF_MAX_MS);
     zsock_signal (pipe, 0);
     if (s_connect (self) != 0)
         s_schedule_retry (self);
