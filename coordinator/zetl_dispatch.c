@@ -41,6 +41,8 @@ typedef struct {
     uint32_t epoch;
     size_t held_limit;            //  above it, sources wait
     int64_t next_beat_ms;
+    bool draining;                //  taking no new records, committing those in flight
+    int64_t drain_deadline_ms;    //  stop draining then, committed or not
     uint64_t redispatched;        //  batches dispatched again
     zetl_log_limit_t bad_frames;
     zetl_log_limit_t unknown_peers;
@@ -71,7 +73,8 @@ s_grant_credit (s_dispatch_t *self)
 {
     for (size_t index = 0; index < self->pipeline_count; index++) {
         s_pipeline_t *pipeline = &self->pipelines[index];
-        while (pipeline->owed > 0 && zetl_batches_held (self->batches) < self->held_limit) {
+        while (!self->draining && pipeline->owed > 0
+               && zetl_batches_held (self->batches) < self->held_limit) {
             zstr_send (pipeline->source, "MORE");
             pipeline->owed--;
         }
@@ -182,6 +185,8 @@ s_dispatch (s_dispatch_t *self)
         zetl_batch_t *batch = (zetl_batch_t *) zlistx_first (partition->queue);
         if (partition->inflight || !batch)
             continue;
+        if (self->draining && batch->attempt == 0)
+            continue;  //  Draining: only batches that were in flight go out again
         zetl_peer_t *sink = s_sink_for (self, partition);
         if (!sink || sink->assigned >= ZETL_SINK_CREDIT || batch->not_before_ms > now) {
             zetl_batches_make_runnable (self->batches, partition);  //  Later: back of the line
@@ -524,14 +529,19 @@ s_handle_source (s_dispatch_t *self, zactor_t *source)
             memcpy (&pointer, zframe_data (frame), sizeof (void *));
         zframe_destroy (&frame);
         zetl_chunk_t *chunk = (zetl_chunk_t *) pointer;
-        if (chunk) {
+        //  While draining, records read are let go: they were not counted, and
+        //  are read again on the next start since nothing committed them
+        if (chunk && !self->draining)
             s_take_chunk (self, chunk);
-            zetl_chunk_destroy (&chunk);
-        }
+        zetl_chunk_destroy (&chunk);
         self->pipelines[p].owed++;
         s_grant_credit (self);
     }
-    else if (command && streq (command, "EOF")) {
+    else if (command && streq (command, "STOPPED")) {
+        zpoller_remove (self->poller, source);
+        zactor_destroy (&self->pipelines[p].source);
+    }
+    else if (command && streq (command, "EOF") && !self->draining) {
         self->pipelines[p].drained = true;
         zetl_log_info ("dispatch", "source_drained",
                        json_pack ("{s:s, s:I}", "pipeline", self->pipelines[p].pipeline->id,
@@ -579,6 +589,53 @@ s_destroy (s_dispatch_t *self)
     free (self);
 }
 
+//  Stop taking records: sources stop and nothing new is dispatched, while
+//  the batches already dispatched are committed (or dispatched again)
+static void
+s_start_drain (s_dispatch_t *self)
+{
+    self->draining = true;
+    self->drain_deadline_ms = zclock_mono () + ZETL_DRAIN_MS;
+    for (size_t p = 0; p < self->pipeline_count; p++)
+        if (self->pipelines[p].source)
+            zstr_send (self->pipelines[p].source, "STOP");
+    zetl_log_info ("dispatch", "drain_started",
+                   json_pack ("{s:I}", "batches", (json_int_t) zetl_batches_count (self->batches)));
+}
+
+//  True when no source runs and no batch that was ever dispatched is uncommitted
+static bool
+s_drained (s_dispatch_t *self)
+{
+    for (size_t p = 0; p < self->pipeline_count; p++) {
+        s_pipeline_t *pipeline = &self->pipelines[p];
+        if (pipeline->source)
+            return false;
+        for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
+            zetl_partition_t *partition = &pipeline->partitions[number];
+            zetl_batch_t *head = (zetl_batch_t *) zlistx_first (partition->queue);
+            if (partition->inflight || (head && head->attempt > 0))
+                return false;
+        }
+    }
+    return true;
+}
+
+static void
+s_check_drain (s_dispatch_t *self)
+{
+    bool drained = s_drained (self);
+    if (!drained && zclock_mono () < self->drain_deadline_ms)
+        return;
+    if (drained)
+        zetl_log_info ("dispatch", "drained", NULL);
+    else
+        zetl_log_warn ("dispatch", "drain_incomplete",
+                       json_pack ("{s:s}", "hint",
+                                  "batches still in flight are dispatched again on the next start"));
+    self->terminated = true;
+}
+
 void
 zetl_dispatch_actor (zsock_t *pipe, void *args)
 {
@@ -598,6 +655,8 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
         return;
     }
     self->poller = zpoller_new (pipe, self->workers, self->sinks, NULL);
+    //  A signal is the main thread's to handle: it sends $TERM, and we drain
+    zpoller_set_nonstop (self->poller, true);
     //  Hold about two batches per partition, and never less than 64 batches
     size_t batches = 0;
     for (size_t p = 0; p < self->args.config->pipeline_count; p++)
@@ -623,7 +682,10 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
         void *which = zpoller_wait (self->poller, wait > 0 ? (int) wait : 0);
         if (which == pipe) {
             char *command = zstr_recv (pipe);
-            self->terminated = !command || streq (command, "$TERM");
+            if (command && streq (command, "$TERM") && !self->draining)
+                s_start_drain (self);
+            else
+                self->terminated = true;
             free (command);
         }
         else if (which == self->workers || which == self->sinks) {
@@ -633,14 +695,14 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
         }
         else if (which)
             s_handle_source (self, (zactor_t *) which);
-        else if (zpoller_terminated (self->poller))
-            break;
         if (zclock_mono () >= next_tick) {
             s_tick (self);
             next_tick = zclock_mono () + S_TICK_MS;
         }
         s_dispatch (self);
-        if (self->args.once && s_all_done (self)) {
+        if (self->draining)
+            s_check_drain (self);
+        else if (self->args.once && s_all_done (self)) {
             int rc = s_reconcile (self);
             char code[8];
             snprintf (code, sizeof code, "%d", rc);

@@ -13,7 +13,9 @@
     input's size.
 
     With `once`, it stops when every source is drained and every batch
-    committed, and reports the reconciliation.
+    committed, and reports the reconciliation. On $TERM it drains: sources
+    stop, nothing new is dispatched, and it ends once every batch already
+    dispatched is committed (or after ZETL_DRAIN_MS).
 
     Replies on the pipe: "DONE" + exit code (int as string) when `once`
     finishes, or "FAILED" + reason if the sockets cannot be bound.
@@ -25,6 +27,7 @@
 #include <czmq.h>
 
 #define ZETL_SINK_CREDIT 48  //  uncommitted batches per sink
+#define ZETL_DRAIN_MS 30000  //  longest wait for in-flight batches when stopping
 
 typedef struct {
     const zetl_config_t *config;  //  borrowed: outlives the actor

@@ -17,7 +17,8 @@ typedef struct {
     size_t pipeline_index;
     zhashx_t *committed;
     int credit;                 //  chunks we may still send
-    bool terminated;
+    bool terminated;            //  stop reading
+    bool stop_requested;        //  stopped by STOP: say STOPPED, then wait for $TERM
     zetl_chunk_t *chunk;        //  being filled
     const char *source;         //  current file
     zetl_jsonl_t *jsonl;
@@ -39,6 +40,8 @@ s_take_command (s_source_t *self)
         self->terminated = true;
     else if (streq (command, "MORE"))
         self->credit++;
+    else if (streq (command, "STOP"))
+        self->terminated = self->stop_requested = true;
     free (command);
 }
 
@@ -275,6 +278,14 @@ zetl_source_file_actor (zsock_t *pipe, void *args)
         //  Stay until told to stop, so the dispatcher owns the ending
         while (!self->terminated)
             s_take_command (self);
+    }
+    if (self->stop_requested) {
+        //  Nothing more will be sent: the dispatcher may now destroy us
+        zstr_send (pipe, "STOPPED");
+        char *command = NULL;
+        while ((command = zstr_recv (pipe)) && !streq (command, "$TERM"))
+            zstr_free (&command);
+        zstr_free (&command);
     }
     zlistx_destroy (&files);
     zetl_chunk_destroy (&self->chunk);

@@ -13,8 +13,9 @@
     Flow control: the actor sends "CHUNK" + pointer (a zetl_chunk_t, the
     receiver owns it) only while it holds credit; each "MORE" on its pipe
     grants one more chunk. At the end it sends "EOF" + the number of
-    records read (8 bytes). On a file it cannot read it logs an error and
-    goes on with the next.
+    records read. On a file it cannot read it logs an error and goes on with
+    the next. "STOP" on its pipe makes it stop reading and answer "STOPPED"
+    once it will send nothing more.
 */
 #ifndef ZETL_SOURCE_FILE_H_INCLUDED
 #define ZETL_SOURCE_FILE_H_INCLUDED

@@ -20,12 +20,14 @@
 #include <getopt.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #define S_MAX_CHILDREN 256
 #define S_RESTART_MIN_MS 500
 #define S_RESTART_MAX_MS 30000
-#define S_STOP_GRACE_MS 10000
+#define S_STOP_GRACE_MS 10000  //  for workers and sinks
+#define S_DRAIN_GRACE_MS 40000 //  for the coordinator to drain
 
 typedef struct {
     char *name;             //  "coordinator", "worker-1", "sink-1"
@@ -157,6 +159,20 @@ s_child_by_pid (s_up_t *self, pid_t pid)
 }
 
 //  Stop children in order: coordinator first (no new batches), then the rest
+//  CHILD ended with STATUS: note it, and log what it used (benchmarks read this)
+static void
+s_reaped (s_child_t *child, int status, const struct rusage *usage)
+{
+    child->pid = 0;
+    child->exit_code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+    int64_t cpu_ms = (int64_t) usage->ru_utime.tv_sec * 1000 + usage->ru_utime.tv_usec / 1000
+                     + (int64_t) usage->ru_stime.tv_sec * 1000 + usage->ru_stime.tv_usec / 1000;
+    zetl_log_info ("up", "child_exited",
+                   json_pack ("{s:s, s:i, s:I, s:I}", "child", child->name, "exit_code",
+                              child->exit_code, "cpu_ms", (json_int_t) cpu_ms, "max_rss_kb",
+                              (json_int_t) usage->ru_maxrss));
+}
+
 static void
 s_stop_all (s_up_t *self)
 {
@@ -166,22 +182,24 @@ s_stop_all (s_up_t *self)
             if (child->pid && (index == 0) == (phase == 0))
                 kill (child->pid, SIGTERM);
         }
-        int64_t deadline = zclock_mono () + S_STOP_GRACE_MS;
+        int64_t deadline = zclock_mono () + (phase == 0 ? S_DRAIN_GRACE_MS : S_STOP_GRACE_MS);
         for (int index = 0; index < self->child_count; index++) {
             s_child_t *child = &self->children[index];
             if (!child->pid || (index == 0) != (phase == 0))
                 continue;
-            int status;
-            while (waitpid (child->pid, &status, WNOHANG) == 0) {
+            int status = 0;
+            struct rusage usage;
+            memset (&usage, 0, sizeof usage);
+            while (wait4 (child->pid, &status, WNOHANG, &usage) == 0) {
                 if (zclock_mono () > deadline) {
                     zetl_log_warn ("up", "child_killed", json_pack ("{s:s}", "child", child->name));
                     kill (child->pid, SIGKILL);
-                    waitpid (child->pid, &status, 0);
+                    wait4 (child->pid, &status, 0, &usage);
                     break;
                 }
                 zclock_sleep (20);
             }
-            child->pid = 0;
+            s_reaped (child, status, &usage);
         }
     }
 }
@@ -283,12 +301,12 @@ s_supervise (s_up_t *self)
     while (!zsys_interrupted) {
         int status;
         pid_t pid;
-        while ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
+        struct rusage usage;
+        while ((pid = wait4 (-1, &status, WNOHANG, &usage)) > 0) {
             s_child_t *child = s_child_by_pid (self, pid);
             if (!child)
                 continue;
-            child->pid = 0;
-            child->exit_code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+            s_reaped (child, status, &usage);
             if (child == &self->children[0] && self->once && WIFEXITED (status))
                 return child->exit_code;
             if (zclock_mono () - child->started_ms > S_RESTART_MAX_MS * 2)
