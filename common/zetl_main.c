@@ -2,10 +2,17 @@
 #include "zetl_main.h"
 #include "zetl_log.h"
 
+#include <malloc.h>
+
 void
 zetl_main_init (const char *proc)
 {
     zetl_log_init (proc);
+    //  Batches and chunks are buffers of a few MiB made and freed all the
+    //  time: keep them on the heap instead of mapping and zeroing fresh pages
+    //  each time (memory stays bounded by the batches held)
+    mallopt (M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+    mallopt (M_TRIM_THRESHOLD, 256 * 1024 * 1024);
     zsys_init ();
 }
 

@@ -174,8 +174,9 @@ s_bind (s_server_t *self)
                                    "choose a free address with --bind"));
         return -1;
     }
-    self->endpoint = strdup (self->args.advertise ? self->args.advertise
-                                                  : zsock_last_endpoint (self->data));
+    //  zsock_last_endpoint gives a string the caller frees
+    self->endpoint = self->args.advertise ? strdup (self->args.advertise)
+                                          : zsock_last_endpoint (self->data);
     return 0;
 }
 

@@ -248,8 +248,8 @@ zetl_worker_server_actor (zsock_t *pipe, void *args)
                    json_pack ("{s:s, s:I}", "name", self->args.name, "batches",
                               (json_int_t) self->processed));
     zpoller_destroy (&self->poller);
+    zetl_process_destroy (&self->process);  //  Before the session: it borrows its configuration
     zetl_session_destroy (&self->session);
-    zetl_process_destroy (&self->process);
     zlistx_destroy (&self->pending);
     zhashx_destroy (&self->sinks);
     zhashx_destroy (&self->endpoints);

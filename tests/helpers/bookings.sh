@@ -24,7 +24,7 @@ pipelines:
     source: { type: file, path: "$glob", format: jsonl }
     id_field: booking_id
     partition_key: hotel_id
-    partitions: 16
+    partitions: ${BOOKINGS_PARTITIONS:-16}
     event_time: { field: updated_at, format: iso8601 }
     batch_size: 1000
     batch_linger: 50ms
