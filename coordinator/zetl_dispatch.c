@@ -188,7 +188,8 @@ s_dispatch (s_dispatch_t *self)
         if (self->draining && batch->attempt == 0)
             continue;  //  Draining: only batches that were in flight go out again
         zetl_peer_t *sink = s_sink_for (self, partition);
-        if (!sink || sink->assigned >= ZETL_SINK_CREDIT || batch->not_before_ms > now) {
+        if (!sink || sink->assigned >= (sink->credit ? sink->credit : ZETL_SINK_CREDIT)
+            || batch->not_before_ms > now) {
             zetl_batches_make_runnable (self->batches, partition);  //  Later: back of the line
             continue;
         }
@@ -341,7 +342,9 @@ s_handle_message (s_dispatch_t *self, zsock_t *router)
         }
         else {
             peer->last_seen_ms = zclock_mono ();
-            if (msg->type == ZETL_MSG_READY && peer->role == ZETL_ROLE_WORKER) {
+            if (msg->type == ZETL_MSG_READY && peer->role == ZETL_ROLE_SINK)
+                peer->credit = msg->credit;  //  A sink's credit is its cap of uncommitted batches
+            else if (msg->type == ZETL_MSG_READY && peer->role == ZETL_ROLE_WORKER) {
                 peer->credit += msg->credit;
                 zetl_batch_t *batch =
                     msg->batch_id ? zetl_batches_lookup (self->batches, msg->batch_id) : NULL;

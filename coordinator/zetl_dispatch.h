@@ -26,7 +26,7 @@
 #include "zetl_config.h"
 #include <czmq.h>
 
-#define ZETL_SINK_CREDIT 48  //  uncommitted batches per sink
+#define ZETL_SINK_CREDIT 48  //  uncommitted batches per sink until it grants its own
 #define ZETL_DRAIN_MS 30000  //  longest wait for in-flight batches when stopping
 
 typedef struct {

@@ -16,7 +16,7 @@ typedef struct {
     char *name;             //  peer's name
     char *endpoint;         //  sinks: advertised data endpoint
     int64_t last_seen_ms;   //  monotonic time of its last message
-    uint32_t credit;        //  workers: batches it will still take
+    uint32_t credit;        //  workers: batches it will still take; sinks: uncommitted batches it takes
     uint32_t assigned;      //  batches at it (workers) or uncommitted for it (sinks)
 } zetl_peer_t;
 

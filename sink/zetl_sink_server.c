@@ -14,6 +14,7 @@ typedef struct {
     char *endpoint;                  //  advertised data endpoint
     zetl_session_t *session;         //  link to the coordinator
     uint64_t generation;             //  configuration generation the writers were made for
+    uint64_t welcomes;               //  WELCOMEs seen: credit is granted again after each
     zactor_t *writers[S_MAX_WRITERS];//  per pipeline: `connections` writers of its postgres target
     size_t writer_base[256];         //  index of each pipeline's first writer
     char *writer_names[S_MAX_WRITERS];
@@ -145,6 +146,25 @@ s_handle_writer (s_server_t *self, zactor_t *writer)
     free (text);
 }
 
+//  The uncommitted batches this sink takes: enough to fill two transactions
+//  on each connection, so one is built while the other commits
+static uint32_t
+s_credit (const zetl_config_t *config)
+{
+    int64_t credit = 4;
+    for (size_t p = 0; p < config->pipeline_count; p++) {
+        const zetl_pipeline_t *pipeline = &config->pipelines[p];
+        size_t target_index = 0;
+        const zetl_target_t *target = s_postgres_target (pipeline, &target_index);
+        if (!target)
+            continue;
+        int64_t per_tx = (target->sink_batch_rows + pipeline->batch_size - 1) / pipeline->batch_size;
+        if (per_tx * target->connections * 2 > credit)
+            credit = per_tx * target->connections * 2;
+    }
+    return (uint32_t) (credit > 1024 ? 1024 : credit);
+}
+
 static void
 s_handle_session (s_server_t *self)
 {
@@ -154,6 +174,14 @@ s_handle_session (s_server_t *self)
     if (zetl_session_config (self->session)
         && zetl_session_generation (self->session) != self->generation)
         s_start_writers (self);
+    if (zetl_session_config (self->session)
+        && zetl_session_welcomes (self->session) != self->welcomes) {
+        self->welcomes = zetl_session_welcomes (self->session);
+        zetl_msg_t *ready = zetl_msg_new (ZETL_MSG_READY);
+        ready->credit = s_credit (zetl_session_config (self->session));
+        zetl_session_send (self->session, ready);
+        zetl_msg_destroy (&ready);
+    }
     if (zetl_session_socket (self->session) != before) {
         zpoller_remove (self->poller, before);
         zpoller_add (self->poller, zetl_session_socket (self->session));
