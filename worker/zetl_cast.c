@@ -11,8 +11,10 @@
 
 struct zetl_cast {
     const zetl_pipeline_t *pipeline;
-    bool *required;        //  per column: required, a key column, or the event time
-    int event_time_column; //  index of the event time column
+    bool *required;                  //  per column: required, a key column, or the event time
+    size_t *name_len;                //  per column: bytes in its name
+    const msgpack_object **values;   //  per column: the record's value, while casting
+    int event_time_column;           //  index of the event time column
 };
 
 zetl_cast_t *
@@ -21,8 +23,13 @@ zetl_cast_new (const zetl_pipeline_t *pipeline)
     zetl_cast_t *self = (zetl_cast_t *) zmalloc (sizeof (zetl_cast_t));
     self->pipeline = pipeline;
     self->required = (bool *) zmalloc (pipeline->field_count * sizeof (bool) + 1);
-    for (size_t column = 0; column < pipeline->field_count; column++)
+    self->name_len = (size_t *) zmalloc (pipeline->field_count * sizeof (size_t) + 1);
+    self->values =
+        (const msgpack_object **) zmalloc (pipeline->field_count * sizeof (msgpack_object *) + 1);
+    for (size_t column = 0; column < pipeline->field_count; column++) {
         self->required[column] = pipeline->fields[column].required;
+        self->name_len[column] = strlen (pipeline->fields[column].name);
+    }
     for (size_t target = 0; target < pipeline->target_count; target++)
         for (size_t key = 0; key < pipeline->targets[target].primary_key_count; key++) {
             int column = zetl_pipeline_field_index (pipeline, pipeline->targets[target].primary_key[key]);
@@ -41,6 +48,8 @@ zetl_cast_destroy (zetl_cast_t **self_p)
     assert (self_p);
     if (*self_p) {
         free ((*self_p)->required);
+        free ((*self_p)->name_len);
+        free ((*self_p)->values);
         free (*self_p);
         *self_p = NULL;
     }
@@ -187,6 +196,29 @@ s_cast_value (zetl_cast_t *self, int column, const msgpack_object *value, msgpac
     return s_reject (error, "cast", field, "has an unknown type", NULL, 0);
 }
 
+//  One pass over the record's keys puts each column's value in self->values
+//  (the first of repeated keys wins, as zetl_record_get does)
+static void
+s_find_columns (zetl_cast_t *self, const msgpack_object *record)
+{
+    size_t count = self->pipeline->field_count;
+    memset (self->values, 0, count * sizeof (msgpack_object *));
+    const msgpack_object_kv *pairs = record->via.map.ptr;
+    for (uint32_t index = 0; index < record->via.map.size; index++) {
+        const msgpack_object *key = &pairs[index].key;
+        if (key->type != MSGPACK_OBJECT_STR)
+            continue;
+        for (size_t column = 0; column < count; column++)
+            if (self->name_len[column] == key->via.str.size && !self->values[column]
+                && memcmp (self->pipeline->fields[column].name, key->via.str.ptr,
+                           key->via.str.size)
+                       == 0) {
+                self->values[column] = &pairs[index].val;
+                break;
+            }
+    }
+}
+
 zetl_status_t
 zetl_cast_record (zetl_cast_t *self, const msgpack_object *record, msgpack_packer *packer,
                   zetl_cast_error_t *error)
@@ -198,9 +230,10 @@ zetl_cast_record (zetl_cast_t *self, const msgpack_object *record, msgpack_packe
         return ZETL_REJECT;
     }
     const zetl_pipeline_t *pipeline = self->pipeline;
+    s_find_columns (self, record);
     msgpack_pack_array (packer, pipeline->field_count);
     for (size_t column = 0; column < pipeline->field_count; column++) {
-        const msgpack_object *value = zetl_record_get (record, pipeline->fields[column].name);
+        const msgpack_object *value = self->values[column];
         if (!value || value->type == MSGPACK_OBJECT_NIL) {
             if (self->required[column])
                 return s_reject (error, "required", &pipeline->fields[column], "is missing", NULL,

@@ -1,0 +1,130 @@
+/*  cast_test - records to output rows (worker/zetl_cast)  */
+#include "zetl_cast.h"
+
+#include <czmq.h>
+
+#include "zetl_config.h"
+#include "zetl_jsonl.h"
+#include "zetl_record.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+static const char *s_yaml =
+    "pipelines:\n"
+    "  - id: p\n"
+    "    source: { type: file, path: x.jsonl }\n"
+    "    partition_key: k\n"
+    "    event_time: { field: t }\n"
+    "    schema:\n"
+    "      k: { type: string }\n"
+    "      n: { type: int }\n"
+    "      a: { type: number }\n"
+    "      b: { type: bool }\n"
+    "      d: { type: date }\n"
+    "      t: { type: timestamp }\n"
+    "      r: { type: string, required: true }\n"
+    "    sinks:\n"
+    "      - { type: postgres, table: t1, primary_key: [k] }\n";
+
+//  Cast the JSON object LINE; returns the row as JSON text, or "reject:<reason>:<field>"
+static char *
+s_cast (const char *line)
+{
+    char *error = NULL;
+    zetl_config_t *config = zetl_config_parse (s_yaml, strlen (s_yaml), "cast.yaml", &error);
+    assert_non_null (config);
+    zetl_cast_t *cast = zetl_cast_new (&config->pipelines[0]);
+    zetl_jsonl_t *jsonl = zetl_jsonl_new (NULL, 0);
+    msgpack_sbuffer record, row, json;
+    msgpack_sbuffer_init (&record);
+    msgpack_sbuffer_init (&row);
+    msgpack_sbuffer_init (&json);
+    const char *reason = NULL;
+    assert_int_equal (zetl_jsonl_convert (jsonl, line, strlen (line), &record, NULL, &reason), 0);
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    msgpack_unpack_next (&unpacked, record.data, record.size, NULL);
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &row, msgpack_sbuffer_write);
+    zetl_cast_error_t failure;
+    char *result;
+    if (zetl_cast_record (cast, &unpacked.data, &packer, &failure) == ZETL_OK) {
+        msgpack_unpacked out;
+        msgpack_unpacked_init (&out);
+        msgpack_unpack_next (&out, row.data, row.size, NULL);
+        zetl_record_to_json (&out.data, &json);
+        msgpack_sbuffer_write (&json, "", 1);
+        result = strdup (json.data);
+        msgpack_unpacked_destroy (&out);
+    }
+    else {
+        assert_non_null (strstr (failure.error, failure.field ? failure.field : ""));
+        result = zsys_sprintf ("reject:%s:%s", failure.reason, failure.field ? failure.field : "");
+    }
+    msgpack_unpacked_destroy (&unpacked);
+    msgpack_sbuffer_destroy (&record);
+    msgpack_sbuffer_destroy (&row);
+    msgpack_sbuffer_destroy (&json);
+    zetl_jsonl_destroy (&jsonl);
+    zetl_cast_destroy (&cast);
+    zetl_config_destroy (&config);
+    return result;
+}
+
+static void
+s_expect (const char *line, const char *expected)
+{
+    char *got = s_cast (line);
+    assert_string_equal (got, expected);
+    free (got);
+}
+
+static void
+test_types (void **state)
+{
+    (void) state;
+    //  Timestamps become microseconds, dates days, numbers keep their exact text
+    s_expect ("{\"r\":\"x\",\"k\":\"K\",\"n\":\"-12\",\"a\":349.50,\"b\":\"true\","
+              "\"d\":\"2024-02-29\",\"t\":\"2026-01-01T01:00:00+01:00\"}",
+              "[\"K\",-12,349.50,true,19782,1767225600000000,\"x\"]");
+    s_expect ("{\"r\":\"x\",\"k\":7,\"n\":7,\"a\":\"1e3\",\"b\":0,\"t\":\"2026-01-01\"}",
+              "[\"7\",7,1e3,false,null,1767225600000000,\"x\"]");
+}
+
+static void
+test_rejections (void **state)
+{
+    (void) state;
+    const char *base = "\"r\":\"x\",\"k\":\"K\",\"t\":\"2026-01-01T00:00:00Z\"";
+    struct {
+        const char *extra, *expected;
+    } cases[] = {
+        {",\"n\":\"12.5\"", "reject:cast:n"},   {",\"n\":\"\"", "reject:cast:n"},
+        {",\"a\":\"12,5\"", "reject:cast:a"},   {",\"a\":true", "reject:cast:a"},
+        {",\"b\":\"maybe\"", "reject:cast:b"},  {",\"d\":\"2023-02-29\"", "reject:cast:d"},
+        {",\"d\":5", "reject:cast:d"},           {",\"n\":{\"x\":1}", "reject:cast:n"},
+    };
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
+        char *line = zsys_sprintf ("{%s%s}", base, cases[index].extra);
+        s_expect (line, cases[index].expected);
+        free (line);
+    }
+    //  Required: by the schema, as primary key, as event time
+    s_expect ("{\"k\":\"K\",\"t\":\"2026-01-01\"}", "reject:required:r");
+    s_expect ("{\"r\":\"x\",\"t\":\"2026-01-01\"}", "reject:required:k");
+    s_expect ("{\"r\":\"x\",\"k\":\"K\",\"t\":null}", "reject:required:t");
+    s_expect ("{\"r\":\"x\",\"k\":\"K\",\"t\":\"yesterday\"}", "reject:cast:t");
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_types),
+        cmocka_unit_test (test_rejections),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
