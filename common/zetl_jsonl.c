@@ -4,9 +4,12 @@
     check commas and colons between tokens, the text of numbers and
     literals, or control characters in strings), so the walk that packs
     the tokens also checks the bytes between them and every scalar. A line
-    is accepted only if it is exactly one well-formed JSON object.
+    is accepted only if it is exactly one well-formed JSON object. Numbers
+    and UTF-8 are checked by zetl_json_text, by the same rules that
+    zetl_record_to_json writes JSON with.
 */
 #include "zetl_jsonl.h"
+#include "zetl_json_text.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -135,40 +138,6 @@ s_gap (zetl_jsonl_t *self, size_t to, char separator)
     return s_gap_slow (self, to, separator);
 }
 
-//  Length of the UTF-8 sequence at P (before END), or 0 if it is not valid
-//  UTF-8 (overlong forms, surrogates and code points past U+10FFFF refused)
-static size_t
-s_utf8_length (const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xbf;  //  range of the second byte
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    }
-    else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    }
-    else
-        return 0;
-    if ((size_t) (end - p) < n || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    return n;
-}
-
 static int
 s_hex4 (const char *p, unsigned *value)
 {
@@ -268,7 +237,8 @@ s_unescape (zetl_jsonl_t *self, const char *src, const char *end, char *dst)
         else if (c < 0x80)
             *dst++ = *src++;
         else {
-            size_t n = s_utf8_length ((const unsigned char *) src, (const unsigned char *) end);
+            size_t n = zetl_json_text_utf8_length ((const unsigned char *) src,
+                                                   (const unsigned char *) end);
             if (n == 0) {
                 self->reason = "invalid UTF-8 in string";
                 return NULL;
@@ -349,7 +319,7 @@ s_string (zetl_jsonl_t *self, const jsmntok_t *tok, const char **ptr, size_t *le
             self->reason = "control character in string";
             return -1;
         }
-        size_t n = s_utf8_length (p, end);
+        size_t n = zetl_json_text_utf8_length (p, end);
         if (n == 0) {
             self->reason = "invalid UTF-8 in string";
             return -1;
@@ -373,66 +343,6 @@ s_string (zetl_jsonl_t *self, const jsmntok_t *tok, const char **ptr, size_t *le
     *len = (size_t) (dst_end - dst);
     self->scratch_used += *len;
     return 0;
-}
-
-//  Classify the number literal TEXT: 1 an integer that fits int64 (*VALUE
-//  set), 0 any other JSON number, -1 not a JSON number
-static int
-s_number (const char *text, size_t len, int64_t *value)
-{
-    size_t i = 0;
-    bool negative = text[0] == '-';
-    if (negative)
-        i++;
-    if (i == len)
-        return -1;
-    size_t int_start = i;
-    if (text[i] == '0')
-        i++;
-    else if (text[i] >= '1' && text[i] <= '9')
-        while (i < len && text[i] >= '0' && text[i] <= '9')
-            i++;
-    else
-        return -1;
-    size_t int_end = i;
-    bool integer = true;
-    if (i < len && text[i] == '.') {
-        integer = false;
-        size_t start = ++i;
-        while (i < len && text[i] >= '0' && text[i] <= '9')
-            i++;
-        if (i == start)
-            return -1;
-    }
-    if (i < len && (text[i] == 'e' || text[i] == 'E')) {
-        integer = false;
-        i++;
-        if (i < len && (text[i] == '+' || text[i] == '-'))
-            i++;
-        size_t start = i;
-        while (i < len && text[i] >= '0' && text[i] <= '9')
-            i++;
-        if (i == start)
-            return -1;
-    }
-    if (i != len)
-        return -1;
-    if (!integer || int_end - int_start > 19)
-        return 0;
-    uint64_t magnitude = 0;
-    for (i = int_start; i < int_end; i++)
-        magnitude = magnitude * 10 + (uint64_t) (text[i] - '0');  //  19 digits never wrap
-    if (negative) {
-        if (magnitude > (uint64_t) INT64_MAX + 1)
-            return 0;
-        *value = magnitude == (uint64_t) INT64_MAX + 1 ? INT64_MIN : -(int64_t) magnitude;
-    }
-    else {
-        if (magnitude > (uint64_t) INT64_MAX)
-            return 0;
-        *value = (int64_t) magnitude;
-    }
-    return 1;
 }
 
 //  Packer callback: OUT has room for the whole record (see convert), so this
@@ -463,26 +373,16 @@ s_append (void *data, const char *buf, size_t len)
     return 0;
 }
 
-static void
-s_reserve (msgpack_sbuffer *out, size_t room)
-{
-    if (out->alloc - out->size >= room)
-        return;
-    size_t alloc = out->alloc ? out->alloc : 4096;
-    while (alloc - out->size < room)
-        alloc *= 2;
-    char *data = (char *) realloc (out->data, alloc);
-    if (!data)
-        s_oom ();
-    out->data = data;
-    out->alloc = alloc;
-}
-
+//  Check and pack the number or literal token TOK
 static int
-s_primitive (zetl_jsonl_t *self, msgpack_packer *pk, const jsmntok_t *tok)
+s_primitive (zetl_jsonl_t *self, const jsmntok_t *tok)
 {
     const char *text = self->line + tok->start;
     size_t len = (size_t) (tok->end - tok->start);
+    //  A packer of our own, as in s_container: the compiler sees its callback
+    //  here whether or not this function is inlined, and inlines s_append
+    msgpack_packer packer, *pk = &packer;
+    msgpack_packer_init (pk, self->out, s_append);
     switch (text[0]) {
     case 't':
         if (len == 4 && memcmp (text, "true", 4) == 0)
@@ -498,7 +398,7 @@ s_primitive (zetl_jsonl_t *self, msgpack_packer *pk, const jsmntok_t *tok)
         break;
     default: {
         int64_t value;
-        int rc = s_number (text, len, &value);
+        int rc = zetl_json_text_number (text, len, &value);
         if (rc == 1)
             return msgpack_pack_int64 (pk, value);
         if (rc == 0) {
@@ -564,7 +464,7 @@ s_scalar (zetl_jsonl_t *self, msgpack_packer *pk, const jsmntok_t *tok, const ch
         self->cursor = (size_t) tok->end + 1;
         return 0;
     }
-    if (s_primitive (self, pk, tok) != 0)
+    if (s_primitive (self, tok) != 0)
         return -1;
     *text = self->line + tok->start;
     *len = (size_t) (tok->end - tok->start);
@@ -747,7 +647,7 @@ zetl_jsonl_convert (zetl_jsonl_t *self, const char *line, size_t len, msgpack_sb
     self->token_count = tokens;
     //  The record is never longer than the line plus 8 bytes per token (an
     //  int64 of one digit, a decimal's ext header): make room once
-    s_reserve (out, len + 9 * (size_t) tokens + 64);
+    zetl_json_text_reserve (out, len + 9 * (size_t) tokens + 64);
     assert (self->tokens[0].type == JSMN_OBJECT);
     self->cursor = first;
     int next = s_container (self, 0, 1);

@@ -6,6 +6,7 @@
     nothing unless one of its maps has more than 64 keys.
 */
 #include "zetl_record.h"
+#include "zetl_json_text.h"
 
 #include <assert.h>
 #include <math.h>
@@ -141,64 +142,11 @@ zetl_record_get (const msgpack_object *map, const char *name)
 //  ---------------------------------------------------------------------------
 //  JSON text
 
-//  Make room for N more bytes in OUT and return where they go
-static char *
-s_reserve (msgpack_sbuffer *out, size_t n)
-{
-    if (out->alloc - out->size < n) {
-        size_t alloc = out->alloc ? out->alloc : 256;
-        while (alloc - out->size < n)
-            alloc *= 2;
-        char *data = (char *) realloc (out->data, alloc);
-        if (!data)
-            s_oom ();
-        out->data = data;
-        out->alloc = alloc;
-    }
-    return out->data + out->size;
-}
-
 static void
 s_write (msgpack_sbuffer *out, const void *data, size_t len)
 {
-    memcpy (s_reserve (out, len), data, len);
+    memcpy (zetl_json_text_reserve (out, len), data, len);
     out->size += len;
-}
-
-//  Is TEXT a JSON number (-?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?)?
-static bool
-s_is_json_number (const char *text, size_t len)
-{
-    size_t i = 0;
-    if (i < len && text[i] == '-')
-        i++;
-    if (i == len)
-        return false;
-    if (text[i] == '0')
-        i++;
-    else if (text[i] >= '1' && text[i] <= '9')
-        while (i < len && text[i] >= '0' && text[i] <= '9')
-            i++;
-    else
-        return false;
-    if (i < len && text[i] == '.') {
-        size_t start = ++i;
-        while (i < len && text[i] >= '0' && text[i] <= '9')
-            i++;
-        if (i == start)
-            return false;
-    }
-    if (i < len && (text[i] == 'e' || text[i] == 'E')) {
-        i++;
-        if (i < len && (text[i] == '+' || text[i] == '-'))
-            i++;
-        size_t start = i;
-        while (i < len && text[i] >= '0' && text[i] <= '9')
-            i++;
-        if (i == start)
-            return false;
-    }
-    return i == len;
 }
 
 static void
@@ -206,7 +154,7 @@ s_json_string (msgpack_sbuffer *out, const char *text, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     //  Worst case every byte becomes \u00XX
-    char *p = s_reserve (out, 2 + 6 * len);
+    char *p = zetl_json_text_reserve (out, 2 + 6 * len);
     char *start = p;
     *p++ = '"';
     for (size_t i = 0; i < len; i++) {
@@ -253,7 +201,7 @@ s_json_base64 (msgpack_sbuffer *out, const unsigned char *data, size_t len)
 {
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *p = s_reserve (out, 2 + (len + 2) / 3 * 4);
+    char *p = zetl_json_text_reserve (out, 2 + (len + 2) / 3 * 4);
     char *start = p;
     *p++ = '"';
     size_t i = 0;
@@ -273,6 +221,18 @@ s_json_base64 (msgpack_sbuffer *out, const unsigned char *data, size_t len)
     }
     *p++ = '"';
     out->size += (size_t) (p - start);
+}
+
+//  A decimal as a bare number when its text is a JSON number, else as a
+//  string ("NaN", "1."), which keeps the JSON valid
+static void
+s_json_decimal (msgpack_sbuffer *out, const char *text, size_t len)
+{
+    int64_t value;  //  Unused: any JSON number goes out as written
+    if (zetl_json_text_number (text, len, &value) >= 0)
+        s_write (out, text, len);
+    else
+        s_json_string (out, text, len);
 }
 
 static int s_to_json (const msgpack_object *obj, msgpack_sbuffer *out, int depth);
@@ -344,11 +304,8 @@ s_to_json (const msgpack_object *obj, msgpack_sbuffer *out, int depth)
     case MSGPACK_OBJECT_EXT:
         if (obj->via.ext.type != ZETL_EXT_DECIMAL)
             s_write (out, "null", 4);
-        else if (s_is_json_number (obj->via.ext.ptr, obj->via.ext.size))
-            s_write (out, obj->via.ext.ptr, obj->via.ext.size);
         else
-            //  Not a JSON number ("NaN", "1."): a string keeps the JSON valid
-            s_json_string (out, obj->via.ext.ptr, obj->via.ext.size);
+            s_json_decimal (out, obj->via.ext.ptr, obj->via.ext.size);
         return 0;
     case MSGPACK_OBJECT_ARRAY:
         s_write (out, "[", 1);

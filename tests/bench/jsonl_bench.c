@@ -65,6 +65,26 @@ s_now (void)
     return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
 }
 
+//  The line at *P, before END, without its newline; moves *P past the newline
+static inline size_t
+s_next_line (const char **p, const char *end)
+{
+    const char *nl = (const char *) memchr (*p, '\n', (size_t) (end - *p));
+    size_t len = (size_t) ((nl ? nl : end) - *p);
+    *p += len + 1;
+    return len;
+}
+
+//  One more record in OUT: drain it once it holds a batch, as a source would
+static inline void
+s_count_record (msgpack_sbuffer *out, int *in_batch)
+{
+    if (++*in_batch == S_BATCH) {
+        msgpack_sbuffer_clear (out);
+        *in_batch = 0;
+    }
+}
+
 //  The least work: split lines and copy each one
 static double
 s_run_baseline (const char *text, size_t size, msgpack_sbuffer *out)
@@ -73,14 +93,10 @@ s_run_baseline (const char *text, size_t size, msgpack_sbuffer *out)
     const char *p = text, *end = text + size;
     int in_batch = 0;
     while (p < end) {
-        const char *nl = (const char *) memchr (p, '\n', (size_t) (end - p));
-        size_t len = (size_t) ((nl ? nl : end) - p);
-        msgpack_sbuffer_write (out, p, len);
-        if (++in_batch == S_BATCH) {
-            msgpack_sbuffer_clear (out);
-            in_batch = 0;
-        }
-        p += len + 1;
+        const char *line = p;
+        size_t len = s_next_line (&p, end);
+        msgpack_sbuffer_write (out, line, len);
+        s_count_record (out, &in_batch);
     }
     return s_now () - start;
 }
@@ -94,17 +110,12 @@ s_run_convert (zetl_jsonl_t *jsonl, const char *text, size_t size, msgpack_sbuff
     const char *p = text, *end = text + size;
     int in_batch = 0;
     while (p < end) {
-        const char *nl = (const char *) memchr (p, '\n', (size_t) (end - p));
-        size_t len = (size_t) ((nl ? nl : end) - p);
-        const char *reason;
-        if (zetl_jsonl_convert (jsonl, p, len, out, values, &reason) != 0 || !values[0].present ||
-            !values[2].present)
+        const char *line = p, *reason;
+        size_t len = s_next_line (&p, end);
+        if (zetl_jsonl_convert (jsonl, line, len, out, values, &reason) != 0 ||
+            !values[0].present || !values[2].present)
             (*failed)++;
-        if (++in_batch == S_BATCH) {
-            msgpack_sbuffer_clear (out);
-            in_batch = 0;
-        }
-        p += len + 1;
+        s_count_record (out, &in_batch);
     }
     return s_now () - start;
 }

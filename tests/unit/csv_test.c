@@ -132,38 +132,106 @@ s_parse (const char *text, char delimiter, const char *const *names, size_t coun
     return rc;
 }
 
+//  What row INDEX of a parse must hold; NULL and 0 fields are not checked
+typedef struct {
+    const char *reason;  //  why it was refused; "" for a good row
+    const char *raw;     //  its raw text
+    uint64_t offset;     //  where it starts (never 0: the header comes first)
+    const char *at;      //  the text it starts at, in the document
+    const char *json;    //  the record as JSON text
+    const char *value;   //  the first extracted value, which must be present
+} s_want_t;
+
+static void
+s_assert_row (const s_result_t *result, size_t index, const char *text, s_want_t want)
+{
+    assert_true (index < result->count);
+    const s_row_t *row = &result->rows[index];
+    if (want.reason && *want.reason)
+        assert_string_equal (row->reason, want.reason);
+    else if (want.reason)
+        assert_null (row->reason);
+    if (want.raw)
+        assert_string_equal (row->raw, want.raw);
+    if (want.offset)
+        assert_int_equal (row->offset, want.offset);
+    if (want.at)
+        assert_int_equal (row->offset, s_offset_of (text, want.at));
+    if (want.json)
+        assert_string_equal (row->json, want.json);
+    if (want.value) {
+        assert_true (row->present[0]);
+        assert_string_equal (row->values[0], want.value);
+    }
+}
+
+//  A short document: parsed with DELIMITER, extracting the field NAME (if
+//  not NULL), it gives ROWS rows (-1: not checked), and its row INDEX is WANT
+typedef struct {
+    const char *text;
+    char delimiter;
+    const char *name;
+    int rows;
+    size_t index;
+    s_want_t want;
+} s_short_t;
+
+//  Parse each of the COUNT documents DOCS and check them
+static void
+s_assert_short (const s_short_t *docs, size_t count)
+{
+    for (const s_short_t *doc = docs; doc < docs + count; doc++) {
+        s_result_t result;
+        const char *const *names = doc->name ? &doc->name : NULL;
+        assert_int_equal (s_parse (doc->text, doc->delimiter, names, names ? 1 : 0, &result, NULL),
+                          0);
+        if (doc->rows >= 0)
+            assert_int_equal (result.count, (size_t) doc->rows);
+        if (doc->rows != 0)
+            s_assert_row (&result, doc->index, doc->text, doc->want);
+        s_result_free (&result);
+    }
+}
+
+//  Parse TEXT into RESULT (the caller frees it): it must give ROWS rows,
+//  row I as WANT[I] says
+static void
+s_parse_rows (s_result_t *result, const char *text, char delimiter, const char *const *names,
+              size_t count, size_t rows, const s_want_t *want)
+{
+    assert_int_equal (s_parse (text, delimiter, names, count, result, NULL), 0);
+    assert_int_equal (result->count, rows);
+    for (size_t i = 0; i < rows; i++)
+        s_assert_row (result, i, text, want[i]);
+}
+
 static void
 test_header_and_rows (void **state)
 {
     (void) state;
     const char *names[] = {"id", "amount", "nope", NULL};
-    s_result_t result;
     const char *text = " id , name\t,amount\n"
                        "BK-1,Ana,12.50\n"
                        "BK-2,Li,\n"
                        "BK-3,\"García, Ana\",\"\"\n";
-    assert_int_equal (s_parse (text, ',', names, 4, &result, NULL), 0);
-    assert_int_equal (result.count, 3);
-    s_row_t *row = &result.rows[0];
-    assert_null (row->reason);
-    assert_int_equal (row->offset, 19);
-    assert_string_equal (row->raw, "BK-1,Ana,12.50");
-    assert_string_equal (row->json, "{\"id\":\"BK-1\",\"name\":\"Ana\",\"amount\":\"12.50\"}");
-    assert_true (row->present[0]);
-    assert_string_equal (row->values[0], "BK-1");
-    assert_string_equal (row->values[1], "12.50");
-    assert_false (row->present[2]);  //  Not a column
-    assert_false (row->present[3]);  //  A NULL name
-    //  An empty unquoted field is nil; a quoted empty one is an empty string
-    row = &result.rows[1];
-    assert_int_equal (row->offset, 34);
-    assert_string_equal (row->json, "{\"id\":\"BK-2\",\"name\":\"Li\",\"amount\":null}");
-    assert_false (row->present[1]);
-    row = &result.rows[2];
-    assert_int_equal (row->offset, 43);
-    assert_string_equal (row->json, "{\"id\":\"BK-3\",\"name\":\"García, Ana\",\"amount\":\"\"}");
-    assert_true (row->present[1]);
-    assert_string_equal (row->values[1], "");
+    const s_want_t want[] = {
+        {.reason = "",
+         .offset = 19,
+         .raw = "BK-1,Ana,12.50",
+         .json = "{\"id\":\"BK-1\",\"name\":\"Ana\",\"amount\":\"12.50\"}",
+         .value = "BK-1"},
+        //  An empty unquoted field is nil; a quoted empty one is an empty string
+        {.offset = 34, .json = "{\"id\":\"BK-2\",\"name\":\"Li\",\"amount\":null}"},
+        {.offset = 43, .json = "{\"id\":\"BK-3\",\"name\":\"García, Ana\",\"amount\":\"\"}"},
+    };
+    s_result_t result;
+    s_parse_rows (&result, text, ',', names, 4, 3, want);
+    assert_string_equal (result.rows[0].values[1], "12.50");
+    assert_false (result.rows[0].present[2]);  //  Not a column
+    assert_false (result.rows[0].present[3]);  //  A NULL name
+    assert_false (result.rows[1].present[1]);
+    assert_true (result.rows[2].present[1]);
+    assert_string_equal (result.rows[2].values[1], "");
     s_result_free (&result);
 }
 
@@ -171,8 +239,6 @@ static void
 test_quoting (void **state)
 {
     (void) state;
-    const char *names[] = {"b"};
-    s_result_t result;
     //  Delimiters, doubled quotes and line breaks inside quotes; spaces kept
     const char *text = "a,b,c\n"
                        "\"x,y\",\"say \"\"hi\"\"\",\" padded \"\n"
@@ -182,21 +248,21 @@ test_quoting (void **state)
                        "\n"
                        "b\",5\n"
                        "6,7,8\n";
-    assert_int_equal (s_parse (text, ',', names, 1, &result, NULL), 0);
-    assert_int_equal (result.count, 5);
-    assert_string_equal (result.rows[0].json,
-                         "{\"a\":\"x,y\",\"b\":\"say \\\"hi\\\"\",\"c\":\" padded \"}");
-    assert_string_equal (result.rows[0].values[0], "say \"hi\"");
-    //  A row spanning lines starts at its first line, and its raw text has them all
-    assert_string_equal (result.rows[1].json, "{\"a\":\"1\",\"b\":\"two\\nlines\",\"c\":\"3\"}");
-    assert_int_equal (result.rows[1].offset, s_offset_of (text, "1,\"two"));
-    assert_string_equal (result.rows[1].raw, "1,\"two\nlines\",3");
-    assert_string_equal (result.rows[1].values[0], "two\nlines");
-    assert_string_equal (result.rows[2].json, "{\"a\":\" sp \",\"b\":\"\",\"c\":\"\\\"\"}");
-    //  A blank line inside quotes is part of the field
-    assert_string_equal (result.rows[3].json, "{\"a\":\"4\",\"b\":\"a\\n\\nb\",\"c\":\"5\"}");
-    assert_string_equal (result.rows[3].raw, "4,\"a\n\nb\",5");
-    assert_int_equal (result.rows[4].offset, s_offset_of (text, "6,7,8"));
+    const s_want_t want[] = {
+        {.json = "{\"a\":\"x,y\",\"b\":\"say \\\"hi\\\"\",\"c\":\" padded \"}",
+         .value = "say \"hi\""},
+        //  A row spanning lines starts at its first line, and its raw text has them all
+        {.json = "{\"a\":\"1\",\"b\":\"two\\nlines\",\"c\":\"3\"}",
+         .at = "1,\"two",
+         .raw = "1,\"two\nlines\",3",
+         .value = "two\nlines"},
+        {.json = "{\"a\":\" sp \",\"b\":\"\",\"c\":\"\\\"\"}"},
+        //  A blank line inside quotes is part of the field
+        {.json = "{\"a\":\"4\",\"b\":\"a\\n\\nb\",\"c\":\"5\"}", .raw = "4,\"a\n\nb\",5"},
+        {.at = "6,7,8"},
+    };
+    s_result_t result;
+    s_parse_rows (&result, text, ',', (const char *[]){"b"}, 1, 5, want);
     s_result_free (&result);
 }
 
@@ -204,58 +270,52 @@ static void
 test_wrong_field_count (void **state)
 {
     (void) state;
-    const char *names[] = {"id"};
-    s_result_t result;
     const char *text = "id,name,amount\n"     //  row 1, offset 0
                        "1,a,10\n"             //  row 2, offset 15
                        "2,b\n"                //  row 3, offset 22: too few
                        "3,c,30,extra\n"       //  row 4, offset 26: too many
                        "4,\"multi\nline\"\n"  //  row 5: spans lines, too few
                        "5,e,50\n";            //  row 6
-    assert_int_equal (s_parse (text, ',', names, 1, &result, NULL), 0);
-    assert_int_equal (result.count, 5);
-    assert_null (result.rows[0].reason);
-    assert_string_equal (result.rows[1].reason, "row 3 has 2 fields, the header has 3");
-    assert_string_equal (result.rows[1].raw, "2,b");
-    assert_int_equal (result.rows[1].offset, s_offset_of (text, "2,b"));
+    const s_want_t want[] = {
+        {.reason = ""},
+        {.reason = "row 3 has 2 fields, the header has 3", .raw = "2,b", .at = "2,b"},
+        {.reason = "row 4 has 4 fields, the header has 3", .raw = "3,c,30,extra", .at = "3,c"},
+        {.reason = "row 5 has 2 fields, the header has 3",
+         .raw = "4,\"multi\nline\"",
+         .at = "4,\"multi"},
+        //  Parsing went on
+        {.reason = "", .at = "5,e,50", .value = "5"},
+    };
+    s_result_t result;
+    s_parse_rows (&result, text, ',', (const char *[]){"id"}, 1, 5, want);
     assert_null (result.rows[1].json);
-    assert_string_equal (result.rows[2].reason, "row 4 has 4 fields, the header has 3");
-    assert_string_equal (result.rows[2].raw, "3,c,30,extra");
-    assert_int_equal (result.rows[2].offset, s_offset_of (text, "3,c"));
-    assert_string_equal (result.rows[3].reason, "row 5 has 2 fields, the header has 3");
-    assert_string_equal (result.rows[3].raw, "4,\"multi\nline\"");
-    assert_int_equal (result.rows[3].offset, s_offset_of (text, "4,\"multi"));
-    //  Parsing went on
-    assert_null (result.rows[4].reason);
-    assert_int_equal (result.rows[4].offset, s_offset_of (text, "5,e,50"));
-    assert_string_equal (result.rows[4].values[0], "5");
     s_result_free (&result);
     //  One field
-    assert_int_equal (s_parse ("a,b\nonly\n", ',', NULL, 0, &result, NULL), 0);
-    assert_string_equal (result.rows[0].reason, "row 2 has 1 field, the header has 2");
-    s_result_free (&result);
+    s_assert_short (
+        &(s_short_t){
+            "a,b\nonly\n", ',', NULL, -1, 0, {.reason = "row 2 has 1 field, the header has 2"}},
+        1);
 }
 
 static void
 test_misplaced_quotes (void **state)
 {
     (void) state;
-    s_result_t result;
     const char *text = "a,b\n"
                        "1,x\"y\n"    //  A quote inside an unquoted field
                        "2,\"x\"y\n"  //  Something after the closing quote
                        "3,ok\n";
-    assert_int_equal (s_parse (text, ',', NULL, 0, &result, NULL), 0);
-    assert_int_equal (result.count, 3);
+    const s_want_t want[] = {
+        {.raw = "1,x\"y", .offset = 4},
+        {.raw = "2,\"x\"y"},
+        {.reason = "", .json = "{\"a\":\"3\",\"b\":\"ok\"}"},
+    };
+    s_result_t result;
+    s_parse_rows (&result, text, ',', NULL, 0, 3, want);
     assert_non_null (result.rows[0].reason);
     assert_non_null (strstr (result.rows[0].reason, "row 2"));
     assert_non_null (strstr (result.rows[0].reason, "quote"));
-    assert_string_equal (result.rows[0].raw, "1,x\"y");
-    assert_int_equal (result.rows[0].offset, 4);
     assert_non_null (strstr (result.rows[1].reason, "row 3"));
-    assert_string_equal (result.rows[1].raw, "2,\"x\"y");
-    assert_null (result.rows[2].reason);
-    assert_string_equal (result.rows[2].json, "{\"a\":\"3\",\"b\":\"ok\"}");
     s_result_free (&result);
 }
 
@@ -263,8 +323,6 @@ static void
 test_delimiter_crlf_and_blank_lines (void **state)
 {
     (void) state;
-    const char *names[] = {"amount"};
-    s_result_t result;
     const char *text = "id;amount;note\r\n"
                        "\r\n"
                        "1;12,50;\"a;b\"\r\n"
@@ -272,66 +330,60 @@ test_delimiter_crlf_and_blank_lines (void **state)
                        "\n"
                        "2;3,10;\"two\r\nlines\"\r\n"
                        "3;x,y;\r\n";
-    assert_int_equal (s_parse (text, ';', names, 1, &result, NULL), 0);
-    assert_int_equal (result.count, 3);
-    assert_string_equal (result.rows[0].json,
-                         "{\"id\":\"1\",\"amount\":\"12,50\",\"note\":\"a;b\"}");
-    assert_string_equal (result.rows[0].raw, "1;12,50;\"a;b\"");  //  No "\r\n"
-    assert_int_equal (result.rows[0].offset, s_offset_of (text, "1;12"));
-    assert_string_equal (result.rows[0].values[0], "12,50");
-    //  A CRLF line break inside quotes reads as "\n"; the raw text keeps it
-    assert_string_equal (result.rows[1].json,
-                         "{\"id\":\"2\",\"amount\":\"3,10\",\"note\":\"two\\nlines\"}");
-    assert_string_equal (result.rows[1].raw, "2;3,10;\"two\r\nlines\"");
-    assert_int_equal (result.rows[1].offset, s_offset_of (text, "2;3"));
-    assert_string_equal (result.rows[2].json, "{\"id\":\"3\",\"amount\":\"x,y\",\"note\":null}");
+    const s_want_t want[] = {
+        {.json = "{\"id\":\"1\",\"amount\":\"12,50\",\"note\":\"a;b\"}",
+         .raw = "1;12,50;\"a;b\"",  //  No "\r\n"
+         .at = "1;12",
+         .value = "12,50"},
+        //  A CRLF line break inside quotes reads as "\n"; the raw text keeps it
+        {.json = "{\"id\":\"2\",\"amount\":\"3,10\",\"note\":\"two\\nlines\"}",
+         .raw = "2;3,10;\"two\r\nlines\"",
+         .at = "2;3"},
+        {.json = "{\"id\":\"3\",\"amount\":\"x,y\",\"note\":null}"},
+    };
+    s_result_t result;
+    s_parse_rows (&result, text, ';', (const char *[]){"amount"}, 1, 3, want);
     s_result_free (&result);
     //  Tabs
-    assert_int_equal (s_parse ("a\tb\n1\t\n", '\t', NULL, 0, &result, NULL), 0);
-    assert_int_equal (result.count, 1);
-    assert_string_equal (result.rows[0].json, "{\"a\":\"1\",\"b\":null}");
-    s_result_free (&result);
+    s_assert_short (
+        &(s_short_t){"a\tb\n1\t\n", '\t', NULL, 1, 0, {.json = "{\"a\":\"1\",\"b\":null}"}}, 1);
 }
 
 static void
 test_missing_final_newline (void **state)
 {
     (void) state;
-    const char *names[] = {"b"};
-    s_result_t result;
-    assert_int_equal (s_parse ("a,b\n1,2\n3,4", ',', names, 1, &result, NULL), 0);
-    assert_int_equal (result.count, 2);
-    assert_string_equal (result.rows[1].json, "{\"a\":\"3\",\"b\":\"4\"}");
-    assert_string_equal (result.rows[1].raw, "3,4");
-    assert_int_equal (result.rows[1].offset, 8);
-    assert_string_equal (result.rows[1].values[0], "4");
-    s_result_free (&result);
-    assert_int_equal (s_parse ("a,b\r\n1,\"x\"\r", ',', names, 1, &result, NULL), 0);
-    assert_int_equal (result.count, 1);
-    assert_string_equal (result.rows[0].json, "{\"a\":\"1\",\"b\":\"x\"}");
-    s_result_free (&result);
-    //  A trailing empty field at the very end
-    assert_int_equal (s_parse ("a,b\n1,", ',', names, 1, &result, NULL), 0);
-    assert_string_equal (result.rows[0].json, "{\"a\":\"1\",\"b\":null}");
-    s_result_free (&result);
+    const s_short_t docs[] = {
+        {"a,b\n1,2\n3,4",
+         ',',
+         "b",
+         2,
+         1,
+         {.json = "{\"a\":\"3\",\"b\":\"4\"}", .raw = "3,4", .offset = 8, .value = "4"}},
+        {"a,b\r\n1,\"x\"\r", ',', "b", 1, 0, {.json = "{\"a\":\"1\",\"b\":\"x\"}"}},
+        //  A trailing empty field at the very end
+        {"a,b\n1,", ',', "b", -1, 0, {.json = "{\"a\":\"1\",\"b\":null}"}},
+    };
+    s_assert_short (docs, sizeof docs / sizeof docs[0]);
 }
 
 static void
 test_unterminated_quote (void **state)
 {
     (void) state;
-    s_result_t result;
     const char *text = "a,b\n"
                        "1,2\n"
                        "3,\"never\n"
                        "closed\n";
-    assert_int_equal (s_parse (text, ',', NULL, 0, &result, NULL), 0);
-    assert_int_equal (result.count, 2);
-    assert_null (result.rows[0].reason);
+    const s_want_t want[] = {
+        {.reason = ""},
+        {.reason = "row 3 has an unterminated quoted field",
+         .raw = "3,\"never\nclosed",
+         .at = "3,\"never"},
+    };
+    s_result_t result;
+    s_parse_rows (&result, text, ',', NULL, 0, 2, want);
     assert_non_null (result.rows[1].reason);
-    assert_string_equal (result.rows[1].reason, "row 3 has an unterminated quoted field");
-    assert_string_equal (result.rows[1].raw, "3,\"never\nclosed");
-    assert_int_equal (result.rows[1].offset, s_offset_of (text, "3,\"never"));
     s_result_free (&result);
 }
 
@@ -381,25 +433,21 @@ static void
 test_header_details (void **state)
 {
     (void) state;
-    const char *names[] = {"id"};
-    s_result_t result;
-    //  A byte order mark and quoted names; blank lines before the header
-    const char *text = "\xef\xbb\xbf\"id\",\"the name\"\n1,x\n";
-    assert_int_equal (s_parse (text, ',', names, 1, &result, NULL), 0);
-    assert_int_equal (result.count, 1);
-    assert_string_equal (result.rows[0].json, "{\"id\":\"1\",\"the name\":\"x\"}");
-    assert_string_equal (result.rows[0].values[0], "1");
-    s_result_free (&result);
-    assert_int_equal (s_parse ("\n\r\nid\n7\n", ',', names, 1, &result, NULL), 0);
-    assert_int_equal (result.count, 1);
-    assert_string_equal (result.rows[0].json, "{\"id\":\"7\"}");
-    assert_int_equal (result.rows[0].offset, 6);
-    s_result_free (&result);
-    //  Only a header, or nothing at all: no rows
-    assert_int_equal (s_parse ("a,b\n", ',', names, 1, &result, NULL), 0);
-    assert_int_equal (result.count, 0);
-    assert_int_equal (s_parse ("", ',', names, 1, &result, NULL), 0);
-    assert_int_equal (result.count, 0);
+    const s_short_t docs[] = {
+        //  A byte order mark and quoted names
+        {"\xef\xbb\xbf\"id\",\"the name\"\n1,x\n",
+         ',',
+         "id",
+         1,
+         0,
+         {.json = "{\"id\":\"1\",\"the name\":\"x\"}", .value = "1"}},
+        //  Blank lines before the header
+        {"\n\r\nid\n7\n", ',', "id", 1, 0, {.json = "{\"id\":\"7\"}", .offset = 6}},
+        //  Only a header, or nothing at all: no rows
+        {"a,b\n", ',', "id", 0, 0, {0}},
+        {"", ',', "id", 0, 0, {0}},
+    };
+    s_assert_short (docs, sizeof docs / sizeof docs[0]);
 }
 
 int

@@ -146,11 +146,16 @@ static void
 test_whitespace (void **state)
 {
     s_env_t *env = (s_env_t *) *state;
-    s_assert_json (env, " \t{ \"a\" : 1 ,\t\"b\" : [ 1 , 2 ] , \"c\" : { } } \t",
-                   "{\"a\":1,\"b\":[1,2],\"c\":{}}");
-    //  A trailing '\r' (CRLF files) is ignored
-    s_assert_json (env, "{\"a\":1}\r", "{\"a\":1}");
-    s_assert_json (env, "{\"a\":\"x\"} \r", "{\"a\":\"x\"}");
+    const char *cases[][2] = {
+        //  line, its record as JSON text
+        {" \t{ \"a\" : 1 ,\t\"b\" : [ 1 , 2 ] , \"c\" : { } } \t",
+         "{\"a\":1,\"b\":[1,2],\"c\":{}}"},
+        //  A trailing '\r' (CRLF files) is ignored
+        {"{\"a\":1}\r", "{\"a\":1}"},
+        {"{\"a\":\"x\"} \r", "{\"a\":\"x\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        s_assert_json (env, cases[i][0], cases[i][1]);
 }
 
 static void
@@ -195,19 +200,27 @@ static void
 test_escapes (void **state)
 {
     s_env_t *env = (s_env_t *) *state;
-    const char *expected = "a\"b\\c/d\b\f\n\r\t";
-    s_assert_string (env, "{\"k\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"}", expected,
-                     strlen (expected));
-    s_assert_string (env, "{\"k\":\"\\u0041\\u00e9\\u20AC\"}", "Aé€", strlen ("Aé€"));
-    //  Surrogate pairs to one 4-byte UTF-8 sequence
-    s_assert_string (env, "{\"k\":\"\\ud83d\\ude00!\"}", "😀!", strlen ("😀!"));
-    s_assert_string (env, "{\"k\":\"\\uD834\\uDD1E\"}", "𝄞", strlen ("𝄞"));
-    //  \u0000 is a NUL byte inside the string
-    s_assert_string (env, "{\"k\":\"a\\u0000b\"}", "a\0b", 3);
-    //  UTF-8 passes through as it is, escapes or not around it
-    s_assert_string (env, "{\"k\":\"Ana García \\\"AG\\\" 日本\"}", "Ana García \"AG\" 日本",
-                     strlen ("Ana García \"AG\" 日本"));
-    s_assert_string (env, "{\"k\":\"\"}", "", 0);
+    const struct {
+        const char *line;
+        const char *expected;  //  the string at "k", unescaped
+        size_t len;            //  bytes in expected; 0: strlen (expected)
+    } cases[] = {
+        {"{\"k\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"}", "a\"b\\c/d\b\f\n\r\t", 0},
+        {"{\"k\":\"\\u0041\\u00e9\\u20AC\"}", "Aé€", 0},
+        //  Surrogate pairs to one 4-byte UTF-8 sequence
+        {"{\"k\":\"\\ud83d\\ude00!\"}", "😀!", 0},
+        {"{\"k\":\"\\uD834\\uDD1E\"}", "𝄞", 0},
+        //  \u0000 is a NUL byte inside the string
+        {"{\"k\":\"a\\u0000b\"}", "a\0b", 3},
+        //  UTF-8 passes through as it is, escapes or not around it
+        {"{\"k\":\"Ana García \\\"AG\\\" 日本\"}", "Ana García \"AG\" 日本", 0},
+        {"{\"k\":\"\"}", "", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *expected = cases[i].expected;
+        s_assert_string (env, cases[i].line, expected,
+                         cases[i].len ? cases[i].len : strlen (expected));
+    }
     //  Escaped keys are unescaped too
     const msgpack_object *obj = s_convert (env, "{\"k\\u0065y\":1}");
     assert_non_null (zetl_record_get (obj, "key"));
@@ -251,24 +264,33 @@ static void
 test_numbers (void **state)
 {
     s_env_t *env = (s_env_t *) *state;
-    s_assert_number (env, "0", true, 0);
-    s_assert_number (env, "-0", true, 0);
-    s_assert_number (env, "7", true, 7);
-    s_assert_number (env, "-7", true, -7);
-    s_assert_number (env, "9223372036854775807", true, INT64_MAX);
-    s_assert_number (env, "-9223372036854775808", true, INT64_MIN);
-    s_assert_number (env, "9223372036854775808", false, 0);
-    s_assert_number (env, "-9223372036854775809", false, 0);
-    s_assert_number (env, "18446744073709551616", false, 0);
-    s_assert_number (env, "123456789012345678901234567890", false, 0);
-    s_assert_number (env, "1e3", false, 0);
-    s_assert_number (env, "1E+3", false, 0);
-    s_assert_number (env, "1e-3", false, 0);
-    s_assert_number (env, "-0.0", false, 0);
-    s_assert_number (env, "0.5", false, 0);
-    s_assert_number (env, "1.0", false, 0);
-    s_assert_number (env, "349.50", false, 0);
-    s_assert_number (env, "-12.5e10", false, 0);
+    //  Integers that fit int64 are ints
+    const struct {
+        const char *literal;
+        int64_t value;
+    } ints[] = {{"0", 0},
+                {"-0", 0},
+                {"7", 7},
+                {"-7", -7},
+                {"9223372036854775807", INT64_MAX},
+                {"-9223372036854775808", INT64_MIN}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        s_assert_number (env, ints[i].literal, true, ints[i].value);
+    //  Every other number is a decimal holding its literal
+    const char *decimals[] = {"9223372036854775808",
+                              "-9223372036854775809",
+                              "18446744073709551616",
+                              "123456789012345678901234567890",
+                              "1e3",
+                              "1E+3",
+                              "1e-3",
+                              "-0.0",
+                              "0.5",
+                              "1.0",
+                              "349.50",
+                              "-12.5e10"};
+    for (size_t i = 0; i < sizeof decimals / sizeof decimals[0]; i++)
+        s_assert_number (env, decimals[i], false, 0);
     //  In arrays and at the end of objects, too
     s_assert_json (env, "{\"a\":[1,-2,3.5,4e0],\"b\":-0}", "{\"a\":[1,-2,3.5,4e0],\"b\":0}");
     const char *bad[] = {"01",    "-01", "1.", ".5",       "-",   "+1",  "1e",   "1e+", "0x10",
@@ -337,73 +359,57 @@ test_extraction (void **state)
     zetl_jsonl_destroy (&plain);
 }
 
+//  Lines refused, by what is wrong with them
+static const struct {
+    const char *reason;    //  part of the reason they get; NULL: any reason
+    const char *lines[6];  //  up to the first NULL
+} s_refused[] = {
+    {"malformed", {"{\"a\":1", "{\"a\":\"xyz"}},                  //  Truncated
+    {NULL, {"{\"a\":1} x", "{\"a\":1},", "{\"a\":1}}"}},          //  Trailing garbage
+    {"trailing", {"{\"a\":1}{\"b\":2}", "{\"a\":1} {\"b\":2}"}},  //  Two objects
+    {"not a JSON object", {"[1,2]", "[{\"a\":1}]"}},              //  An array at top level
+    {"not a JSON object", {"42", "\"text\"", "null"}},            //  A bare value
+    {NULL, {"{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"\\u12g4\"}"}},  //  An invalid escape
+    //  A lone surrogate
+    {"surrogate",
+     {"{\"a\":\"\\ud800\"}", "{\"a\":\"\\udc00\"}", "{\"a\":\"\\ud800x\"}",
+      "{\"a\":\"\\ud800\\u0041\"}", "{\"a\":\"\\ud800\\ud800\"}"}},
+    //  A raw control character
+    {"control character",
+     {"{\"a\":\"b\tc\"}", "{\"a\":\"b\nc\"}", "{\"a\":\"0123456789\x01\"}", "{\"a\x1f\":1}"}},
+    //  Not UTF-8
+    {"UTF-8",
+     {
+         "{\"a\":\"\xff\"}",              //  Not UTF-8 at all
+         "{\"a\":\"\xc0\xaf\"}",          //  Overlong
+         "{\"a\":\"\xed\xa0\x80\"}",      //  Encoded surrogate
+         "{\"a\":\"\xe2\x82\"}",          //  Cut short
+         "{\"a\":\"\xf4\x90\x80\x80\"}",  //  Past U+10FFFF
+     }},
+    {"malformed", {"{\"a\":1,}", "{,\"a\":1}", "{\"a\":1,,\"b\":2}"}},  //  A stray comma
+    {"malformed", {"{\"a\":[1,,2]}", "{\"a\":[1,]}", "{\"a\":[,1]}"}},  //  One in an array
+    {"malformed", {"{\"a\":1 \"b\":2}", "{\"a\":[1 2]}"}},              //  A missing comma
+    {"malformed", {"{\"a\" 1}", "{\"a\"::1}", "{\"a\":\"x\":1}"}},  //  A missing or doubled colon
+    {NULL, {"{\"a\":1:2}", "{\"a\":[1:2]}"}},                       //  A colon out of place
+    {"malformed", {"{:}", "{\"a\"}", "{\"a\":}", "{\"a\":{\"b\"}}"}},  //  A key without a value
+    {"malformed", {"{\"a\":[\"x\":2]}", "{1:2}"}},  //  A key in an array, or not a string
+    {"malformed", {"{\"a\":1]", "{\"a\":[1}"}},     //  Mismatched brackets
+    {"literal", {"{\"a\":tru}", "{\"a\":nulll}"}},  //  A bad literal
+    {NULL, {"{\"a\":TRUE}", "{\"a\":'x'}", "{'a':1}", "{a:1}"}},  //  Not JSON
+    {"empty line", {"", "   \t", "\r"}},                          //  An empty line
+};
+
 static void
 test_malformed (void **state)
 {
     s_env_t *env = (s_env_t *) *state;
     //  Each refused, OUT as it was
-    s_assert_refused (env, "{\"a\":1", "malformed");      //  Truncated
-    s_assert_refused (env, "{\"a\":\"xyz", "malformed");  //  Truncated in a string
-    s_assert_refused (env, "{\"a\":1} x", NULL);          //  Trailing garbage
-    s_assert_refused (env, "{\"a\":1},", NULL);
-    s_assert_refused (env, "{\"a\":1}{\"b\":2}", "trailing");  //  Two objects
-    s_assert_refused (env, "{\"a\":1} {\"b\":2}", "trailing");
-    s_assert_refused (env, "{\"a\":1}}", NULL);
-    s_assert_refused (env, "[1,2]", "not a JSON object");  //  Array at top level
-    s_assert_refused (env, "[{\"a\":1}]", "not a JSON object");
-    s_assert_refused (env, "42", "not a JSON object");  //  Bare values
-    s_assert_refused (env, "\"text\"", "not a JSON object");
-    s_assert_refused (env, "null", "not a JSON object");
-    s_assert_refused (env, "{\"a\":\"\\x\"}", NULL);  //  Invalid escape
-    s_assert_refused (env, "{\"a\":\"\\u12\"}", NULL);
-    s_assert_refused (env, "{\"a\":\"\\u12g4\"}", NULL);
-    s_assert_refused (env, "{\"a\":\"\\ud800\"}", "surrogate");  //  Lone surrogates
-    s_assert_refused (env, "{\"a\":\"\\udc00\"}", "surrogate");
-    s_assert_refused (env, "{\"a\":\"\\ud800x\"}", "surrogate");
-    s_assert_refused (env, "{\"a\":\"\\ud800\\u0041\"}", "surrogate");
-    s_assert_refused (env, "{\"a\":\"\\ud800\\ud800\"}", "surrogate");
-    s_assert_refused (env, "{\"a\":\"b\tc\"}", "control character");  //  Raw control chars
-    s_assert_refused (env, "{\"a\":\"b\nc\"}", "control character");
-    s_assert_refused (env, "{\"a\":\"0123456789\x01\"}", "control character");
-    s_assert_refused (env, "{\"a\x1f\":1}", "control character");
-    s_assert_refused (env, "{\"a\":\"\xff\"}", "UTF-8");              //  Not UTF-8
-    s_assert_refused (env, "{\"a\":\"\xc0\xaf\"}", "UTF-8");          //  Overlong
-    s_assert_refused (env, "{\"a\":\"\xed\xa0\x80\"}", "UTF-8");      //  Encoded surrogate
-    s_assert_refused (env, "{\"a\":\"\xe2\x82\"}", "UTF-8");          //  Cut short
-    s_assert_refused (env, "{\"a\":\"\xf4\x90\x80\x80\"}", "UTF-8");  //  Past U+10FFFF
-    s_assert_refused (env, "{\"a\":1,}", "malformed");                //  Stray commas and colons
-    s_assert_refused (env, "{,\"a\":1}", "malformed");
-    s_assert_refused (env, "{\"a\":1,,\"b\":2}", "malformed");
-    s_assert_refused (env, "{\"a\" 1}", "malformed");
-    s_assert_refused (env, "{\"a\"::1}", "malformed");
-    s_assert_refused (env, "{\"a\":1 \"b\":2}", "malformed");
-    s_assert_refused (env, "{\"a\":1:2}", NULL);
-    s_assert_refused (env, "{\"a\":\"x\":1}", "malformed");
-    s_assert_refused (env, "{\"a\":[1 2]}", "malformed");
-    s_assert_refused (env, "{\"a\":[1,,2]}", "malformed");
-    s_assert_refused (env, "{\"a\":[1,]}", "malformed");
-    s_assert_refused (env, "{\"a\":[,1]}", "malformed");
-    s_assert_refused (env, "{\"a\":[1:2]}", NULL);
-    s_assert_refused (env, "{\"a\":[\"x\":2]}", "malformed");
-    s_assert_refused (env, "{:}", "malformed");
-    s_assert_refused (env, "{\"a\"}", "malformed");
-    s_assert_refused (env, "{\"a\":}", "malformed");
-    s_assert_refused (env, "{\"a\":{\"b\"}}", "malformed");
-    s_assert_refused (env, "{1:2}", "malformed");
-    s_assert_refused (env, "{\"a\":1]", "malformed");
-    s_assert_refused (env, "{\"a\":[1}", "malformed");
-    s_assert_refused (env, "{\"a\":tru}", "literal");  //  Bad literals
-    s_assert_refused (env, "{\"a\":nulll}", "literal");
-    s_assert_refused (env, "{\"a\":TRUE}", NULL);
-    s_assert_refused (env, "{\"a\":'x'}", NULL);
-    s_assert_refused (env, "{'a':1}", NULL);
-    s_assert_refused (env, "{a:1}", NULL);
-    s_assert_refused_len (env, "{\"a\":\"x\0y\"}", 11, NULL);  //  NUL byte
+    for (size_t i = 0; i < sizeof s_refused / sizeof s_refused[0]; i++)
+        for (size_t j = 0; j < 6 && s_refused[i].lines[j]; j++)
+            s_assert_refused (env, s_refused[i].lines[j], s_refused[i].reason);
+    //  A NUL byte
+    s_assert_refused_len (env, "{\"a\":\"x\0y\"}", 11, NULL);
     s_assert_refused_len (env, "{\"a\":1}\0", 8, NULL);
-    //  Empty lines
-    s_assert_refused (env, "", "empty line");
-    s_assert_refused (env, "   \t", "empty line");
-    s_assert_refused (env, "\r", "empty line");
     //  A good line after all that still converts
     s_assert_json (env, "{\"a\":1}", "{\"a\":1}");
 }
