@@ -2,7 +2,7 @@
 
     zetl_config_load reads the coordinator's YAML file, applies ZETL_*
     environment overrides and checks every value against the option tables in
-    zetl_config.c, which also generate docs/CONFIG.md. Unknown keys and bad
+    zetl_config_tables.c, which also generate docs/CONFIG.md. Unknown keys and bad
     values are errors that name the file, line and key. The coordinator sends
     the file's text and its hash to workers and sinks, which parse the same
     text with zetl_config_parse. The result is read-only after loading and may

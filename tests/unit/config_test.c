@@ -1,8 +1,10 @@
 /*  config_test - zetl_config: defaults, ranges, types, cross-checks, messages, docs
 
     Most cases build a YAML text from s_template with one extra line in one of
-    four slots (cluster, pipeline, schema column, sink), so every message can
-    be checked byte for byte, line number included.
+    four slots (cluster, pipeline, schema column, sink), or from s_producer (a
+    pipeline fed by producers, given its schema and sinks), so every message
+    can be checked byte for byte, line number included. Cases that repeat are
+    tables run by one loop.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,6 +110,84 @@ s_slot_error (int slot, const char *line, const char *expected)
     free (text);
 }
 
+//  A pipeline fed by producers: "pipelines:", the pipeline's id p and its
+//  source, partition_key KEY, the event_time field TIME_FIELD, then the
+//  SCHEMA and SINKS lines (each ending in a newline). Caller frees.
+static char *
+s_producer (const char *key, const char *time_field, const char *schema, const char *sinks)
+{
+    char *text = NULL;
+    assert_true (asprintf (&text,
+                           "pipelines:\n"
+                           "  - id: p\n"
+                           "    source: { type: producer }\n"
+                           "    partition_key: %s\n"
+                           "    event_time: { field: %s }\n"
+                           "%s%s",
+                           key, time_field, schema, sinks) > 0);
+    return text;
+}
+
+//  The SCHEMA and SINKS lines most s_producer cases use
+#define S_ONE_COLUMN "    schema: { k: { type: timestamp } }\n"
+#define S_FILES_SINK "    sinks: [{ type: files, path: out }]\n"
+
+static void
+s_producer_error (const char *key, const char *time_field, const char *schema, const char *sinks,
+                  const char *expected)
+{
+    char *text = s_producer (key, time_field, schema, sinks);
+    s_expect_error (text, expected);
+    free (text);
+}
+
+#define S_COUNT(array) (sizeof (array) / sizeof (array)[0])
+
+//  A text a loaded configuration holds, and what it must be
+typedef struct {
+    const char *what;      //  the expression, for the failure message
+    const char *actual;    //  its value
+    const char *expected;  //  NULL: the value must be NULL
+} s_string_check_t;
+
+// clang-format off
+#define S_STRING(actual, expected) {#actual, (actual), (expected)}
+// clang-format on
+
+static void
+s_check_strings (const s_string_check_t *checks, size_t count)
+{
+    for (size_t index = 0; index < count; index++) {
+        const s_string_check_t *check = &checks[index];
+        if (!check->expected && check->actual)
+            fail_msg ("%s is \"%s\", expected NULL", check->what, check->actual);
+        if (check->expected && (!check->actual || strcmp (check->actual, check->expected)))
+            fail_msg ("%s is %s%s%s, expected \"%s\"", check->what, check->actual ? "\"" : "",
+                      check->actual ? check->actual : "NULL", check->actual ? "\"" : "",
+                      check->expected);
+    }
+}
+
+//  A number or a bool a loaded configuration holds, and what it must be
+typedef struct {
+    const char *what;  //  the expression, for the failure message
+    int64_t actual;    //  its value
+    int64_t expected;  //  what it must be
+} s_int_check_t;
+
+// clang-format off
+#define S_INT(actual, expected) {#actual, (int64_t) (actual), (int64_t) (expected)}
+// clang-format on
+
+static void
+s_check_ints (const s_int_check_t *checks, size_t count)
+{
+    for (size_t index = 0; index < count; index++)
+        if (checks[index].actual != checks[index].expected)
+            fail_msg ("%s is %lld, expected %lld", checks[index].what,
+                      (long long) checks[index].actual, (long long) checks[index].expected);
+}
+
 //  --------------------------------------------------------------------------
 
 static void
@@ -151,71 +231,75 @@ test_every_default (void **state)
                        "      - { type: postgres, table: t1, primary_key: [k] }\n"
                        "      - { type: files, path: out/p }\n";
     zetl_config_t *config = s_expect_ok (text);
-    assert_string_equal (config->cluster.name, "local");
-    assert_string_equal (config->cluster.producers, "tcp://*:5570");
-    assert_string_equal (config->cluster.workers, "tcp://*:5571");
-    assert_string_equal (config->cluster.sinks, "tcp://*:5572");
-    assert_string_equal (config->cluster.events, "tcp://*:5573");
-    assert_string_equal (config->cluster.http, "127.0.0.1:8080");
-    assert_null (config->postgres);
-    assert_null (config->redis);
-
     const zetl_pipeline_t *pipeline = &config->pipelines[0];
-    assert_string_equal (pipeline->id, "p");
-    assert_int_equal (pipeline->source.type, ZETL_SOURCE_FILE);
-    assert_string_equal (pipeline->source.path, "in.jsonl");
-    assert_int_equal (pipeline->source.format, ZETL_FORMAT_JSONL);
-    assert_int_equal (pipeline->source.delimiter, ',');
-    assert_false (pipeline->source.follow);
-    assert_null (pipeline->id_field);
-    assert_string_equal (pipeline->partition_key, "k");
-    assert_int_equal (pipeline->partitions, 64);
-    assert_string_equal (pipeline->event_time.field, "t");
-    assert_int_equal (pipeline->event_time.kind, ZETL_TIME_ISO8601);
-    assert_null (pipeline->event_time.strftime);
-    assert_int_equal (pipeline->watermark_delay_ms, 15 * 60 * 1000);
-    assert_int_equal (pipeline->late_window_ms, 24 * 3600 * 1000);
-    assert_int_equal (pipeline->dedup_window_ms, 60 * 60 * 1000);
-    assert_int_equal (pipeline->idle_timeout_ms, 5 * 60 * 1000);
-    assert_false (pipeline->ordered);
-    assert_int_equal (pipeline->batch_size, 1000);
-    assert_int_equal (pipeline->batch_linger_ms, 100);
-    assert_int_equal (pipeline->batch_timeout_ms, 30 * 1000);
-    assert_int_equal (pipeline->max_retries, 3);
-    assert_int_equal (pipeline->retry_delay_ms, 5 * 1000);
-
     assert_int_equal (pipeline->field_count, 3);
-    const zetl_field_t *field = &pipeline->fields[2];
-    assert_string_equal (field->name, "n");
-    assert_int_equal (field->type, ZETL_TYPE_NUMBER);
-    assert_false (field->required);
-    assert_false (field->has_min);
-    assert_false (field->has_max);
-    assert_int_equal (field->max_len, 0);
-    assert_null (field->enum_values);
-    assert_int_equal (field->enum_count, 0);
-    assert_null (field->regex);
-
     assert_int_equal (pipeline->target_count, 2);
+    const zetl_field_t *field = &pipeline->fields[2];
     const zetl_target_t *pg = &pipeline->targets[0];
-    assert_int_equal (pg->type, ZETL_TARGET_POSTGRES);
-    assert_string_equal (pg->name, "postgres:t1");
-    assert_string_equal (pg->table, "t1");
-    assert_int_equal (pg->primary_key_count, 1);
-    assert_string_equal (pg->primary_key[0], "k");
-    assert_null (pg->partition_by_day);
-    assert_int_equal (pg->retention_ms, INT64_C (90) * 86400 * 1000);
-    assert_int_equal (pg->sink_batch_rows, 10000);
-    assert_int_equal (pg->sink_linger_ms, 20);
-    assert_int_equal (pg->connections, 2);
-    assert_null (pg->path);
     const zetl_target_t *files = &pipeline->targets[1];
-    assert_int_equal (files->type, ZETL_TARGET_FILES);
-    assert_string_equal (files->name, "files:out/p");
-    assert_string_equal (files->path, "out/p");
-    assert_int_equal (files->format, ZETL_FORMAT_JSONL);
-    assert_string_equal (files->compression, "none");
-    assert_null (files->table);
+    assert_null (field->enum_values);
+
+    const s_string_check_t strings[] = {
+        S_STRING (config->cluster.name, "local"),
+        S_STRING (config->cluster.producers, "tcp://*:5570"),
+        S_STRING (config->cluster.workers, "tcp://*:5571"),
+        S_STRING (config->cluster.sinks, "tcp://*:5572"),
+        S_STRING (config->cluster.events, "tcp://*:5573"),
+        S_STRING (config->cluster.http, "127.0.0.1:8080"),
+        S_STRING (config->postgres, NULL),
+        S_STRING (config->redis, NULL),
+        S_STRING (pipeline->id, "p"),
+        S_STRING (pipeline->source.path, "in.jsonl"),
+        S_STRING (pipeline->id_field, NULL),
+        S_STRING (pipeline->partition_key, "k"),
+        S_STRING (pipeline->event_time.field, "t"),
+        S_STRING (pipeline->event_time.strftime, NULL),
+        S_STRING (field->name, "n"),
+        S_STRING (field->regex, NULL),
+        S_STRING (pg->name, "postgres:t1"),
+        S_STRING (pg->table, "t1"),
+        S_STRING (pg->primary_key[0], "k"),
+        S_STRING (pg->partition_by_day, NULL),
+        S_STRING (pg->path, NULL),
+        S_STRING (files->name, "files:out/p"),
+        S_STRING (files->path, "out/p"),
+        S_STRING (files->compression, "none"),
+        S_STRING (files->table, NULL),
+    };
+    s_check_strings (strings, S_COUNT (strings));
+    const s_int_check_t numbers[] = {
+        S_INT (pipeline->source.type, ZETL_SOURCE_FILE),
+        S_INT (pipeline->source.format, ZETL_FORMAT_JSONL),
+        S_INT (pipeline->source.delimiter, ','),
+        S_INT (pipeline->source.follow, false),
+        S_INT (pipeline->partitions, 64),
+        S_INT (pipeline->event_time.kind, ZETL_TIME_ISO8601),
+        S_INT (pipeline->watermark_delay_ms, 15 * 60 * 1000),
+        S_INT (pipeline->late_window_ms, 24 * 3600 * 1000),
+        S_INT (pipeline->dedup_window_ms, 60 * 60 * 1000),
+        S_INT (pipeline->idle_timeout_ms, 5 * 60 * 1000),
+        S_INT (pipeline->ordered, false),
+        S_INT (pipeline->batch_size, 1000),
+        S_INT (pipeline->batch_linger_ms, 100),
+        S_INT (pipeline->batch_timeout_ms, 30 * 1000),
+        S_INT (pipeline->max_retries, 3),
+        S_INT (pipeline->retry_delay_ms, 5 * 1000),
+        S_INT (field->type, ZETL_TYPE_NUMBER),
+        S_INT (field->required, false),
+        S_INT (field->has_min, false),
+        S_INT (field->has_max, false),
+        S_INT (field->max_len, 0),
+        S_INT (field->enum_count, 0),
+        S_INT (pg->type, ZETL_TARGET_POSTGRES),
+        S_INT (pg->primary_key_count, 1),
+        S_INT (pg->retention_ms, INT64_C (90) * 86400 * 1000),
+        S_INT (pg->sink_batch_rows, 10000),
+        S_INT (pg->sink_linger_ms, 20),
+        S_INT (pg->connections, 2),
+        S_INT (files->type, ZETL_TARGET_FILES),
+        S_INT (files->format, ZETL_FORMAT_JSONL),
+    };
+    s_check_ints (numbers, S_COUNT (numbers));
     zetl_config_destroy (&config);
 }
 
@@ -259,65 +343,81 @@ test_values_are_read (void **state)
         "    schema: { k: { type: string }, t: { type: timestamp } }\n"
         "    sinks: [{ type: files, path: out2, compression: gzip }]\n";
     zetl_config_t *config = s_expect_ok (text);
-    assert_string_equal (config->cluster.name, "eu-west");
-    assert_string_equal (config->cluster.producers, "ipc:///tmp/zetl/producers");
-    assert_string_equal (config->cluster.workers, "tcp://*:5571");
-    assert_string_equal (config->cluster.http, "[::1]:9090");
-    assert_string_equal (config->postgres, "host=/tmp/zetl dbname=zetl");
-    assert_string_equal (config->redis, "unix:///tmp/zetl/redis.sock");
     assert_int_equal (config->pipeline_count, 2);
-
     const zetl_pipeline_t *pipeline = &config->pipelines[0];
-    assert_int_equal (pipeline->source.format, ZETL_FORMAT_CSV);
-    assert_int_equal (pipeline->source.delimiter, '\t');
-    assert_true (pipeline->source.follow);
-    assert_string_equal (pipeline->id_field, "id");
-    assert_int_equal (pipeline->partitions, 8);
-    assert_int_equal (pipeline->event_time.kind, ZETL_TIME_STRFTIME);
-    assert_string_equal (pipeline->event_time.strftime, "%d/%m/%Y %H:%M");
-    assert_true (pipeline->ordered);
-    const zetl_field_t *id = &pipeline->fields[0];
-    assert_int_equal (id->type, ZETL_TYPE_INT);
-    assert_true (id->required);
-    assert_true (id->has_min && id->has_max);
-    assert_true (id->min == -5.0 && id->max == 1000.0);
-    const zetl_field_t *code = &pipeline->fields[3];
-    assert_int_equal (code->max_len, 3);
-    assert_int_equal (code->enum_count, 3);
-    assert_string_equal (code->enum_values[0], "a");
-    assert_string_equal (code->enum_values[2], "c");
-    assert_string_equal (code->regex, "^[a-c]$");
-    assert_true (pipeline->fields[4].has_min && pipeline->fields[4].min == 0.5);
-    assert_false (pipeline->fields[4].has_max);
-    assert_int_equal (pipeline->fields[5].type, ZETL_TYPE_BOOL);
-    const zetl_target_t *pg = &pipeline->targets[0];
-    assert_string_equal (pg->name, "postgres:_t2");
-    assert_int_equal (pg->primary_key_count, 2);
-    assert_string_equal (pg->primary_key[1], "day");
-    assert_string_equal (pg->partition_by_day, "day");
-    const zetl_target_t *files = &pipeline->targets[1];
-    assert_int_equal (files->format, ZETL_FORMAT_CSV);
-    assert_string_equal (files->compression, "zstd");
-
     const zetl_pipeline_t *second = zetl_config_pipeline (config, "from-producers");
     assert_non_null (second);
-    assert_int_equal (second->source.type, ZETL_SOURCE_PRODUCER);
-    assert_null (second->source.path);
-    assert_int_equal (second->event_time.kind, ZETL_TIME_UNIX_MS);
-    assert_null (second->event_time.strftime);
-    assert_string_equal (second->targets[0].name, "files:out2");
-    assert_string_equal (second->targets[0].compression, "gzip");
+    const zetl_field_t *id = &pipeline->fields[0];
+    const zetl_field_t *code = &pipeline->fields[3];
+    const zetl_target_t *pg = &pipeline->targets[0];
+    const zetl_target_t *files = &pipeline->targets[1];
+    assert_int_equal (code->enum_count, 3);
+    assert_int_equal (pg->primary_key_count, 2);
+    assert_true (id->has_min && id->has_max);
+    assert_true (id->min == -5.0 && id->max == 1000.0);
+    assert_true (pipeline->fields[4].has_min && pipeline->fields[4].min == 0.5);
+
+    const s_string_check_t strings[] = {
+        S_STRING (config->cluster.name, "eu-west"),
+        S_STRING (config->cluster.producers, "ipc:///tmp/zetl/producers"),
+        S_STRING (config->cluster.workers, "tcp://*:5571"),
+        S_STRING (config->cluster.http, "[::1]:9090"),
+        S_STRING (config->postgres, "host=/tmp/zetl dbname=zetl"),
+        S_STRING (config->redis, "unix:///tmp/zetl/redis.sock"),
+        S_STRING (pipeline->id_field, "id"),
+        S_STRING (pipeline->event_time.strftime, "%d/%m/%Y %H:%M"),
+        S_STRING (code->enum_values[0], "a"),
+        S_STRING (code->enum_values[2], "c"),
+        S_STRING (code->regex, "^[a-c]$"),
+        S_STRING (pg->name, "postgres:_t2"),
+        S_STRING (pg->primary_key[1], "day"),
+        S_STRING (pg->partition_by_day, "day"),
+        S_STRING (files->compression, "zstd"),
+        S_STRING (second->source.path, NULL),
+        S_STRING (second->event_time.strftime, NULL),
+        S_STRING (second->targets[0].name, "files:out2"),
+        S_STRING (second->targets[0].compression, "gzip"),
+    };
+    s_check_strings (strings, S_COUNT (strings));
+    const s_int_check_t numbers[] = {
+        S_INT (pipeline->source.format, ZETL_FORMAT_CSV),
+        S_INT (pipeline->source.delimiter, '\t'),
+        S_INT (pipeline->source.follow, true),
+        S_INT (pipeline->partitions, 8),
+        S_INT (pipeline->event_time.kind, ZETL_TIME_STRFTIME),
+        S_INT (pipeline->ordered, true),
+        S_INT (id->type, ZETL_TYPE_INT),
+        S_INT (id->required, true),
+        S_INT (code->max_len, 3),
+        S_INT (pipeline->fields[4].has_max, false),
+        S_INT (pipeline->fields[5].type, ZETL_TYPE_BOOL),
+        S_INT (files->format, ZETL_FORMAT_CSV),
+        S_INT (second->source.type, ZETL_SOURCE_PRODUCER),
+        S_INT (second->event_time.kind, ZETL_TIME_UNIX_MS),
+    };
+    s_check_ints (numbers, S_COUNT (numbers));
     zetl_config_destroy (&config);
 }
 
 //  --------------------------------------------------------------------------
 //  Ranges: exactly min and max are accepted, one beyond is refused
 
+//  How the line of a slot holds a key and its value, and the key's path
+static const struct {
+    const char *line;  //  printf pattern: the key, then the value
+    const char *path;  //  printf pattern: the key
+    int line_number;   //  the slot's line in s_template
+} s_slots[] = {
+    [S_PIPELINE] = {"    %s: %s", "pipelines[0].%s", 9},
+    [S_COLUMN] = {"      note: { type: string, %s: %s }", "pipelines[0].schema.note.%s", 15},
+    [S_SINK] = {"        %s: %s", "pipelines[0].sinks[0].%s", 20},
+};
+
 typedef struct {
     int slot;
-    const char *line;  //  printf pattern for the slot's line, %s is the value
-    const char *path;  //  key path in messages
-    int line_number;
+    const char *key;
+    size_t offset;    //  where the value is read: in the pipeline, its first sink or its
+    size_t size;      //  fifth column (the slot says which), and its size
     const char *min;  //  smallest accepted value, and what it reads as
     int64_t min_value;
     const char *max;
@@ -327,40 +427,41 @@ typedef struct {
     const char *hint;   //  "use 100..10000 (default 1000)"
 } s_range_case_t;
 
+#define S_IN(type, member) offsetof (type, member), sizeof (((type *) 0)->member)
 #define S_DAY_MS (INT64_C (86400000))
 
 // clang-format off
 static const s_range_case_t s_ranges[] = {
-    {S_PIPELINE, "    partitions: %s", "pipelines[0].partitions", 9,
+    {S_PIPELINE, "partitions", S_IN (zetl_pipeline_t, partitions),
      "1", 1, "4096", 4096, "0", "4097", "use 1..4096 (default 64)"},
-    {S_PIPELINE, "    watermark_delay: %s", "pipelines[0].watermark_delay", 9,
+    {S_PIPELINE, "watermark_delay", S_IN (zetl_pipeline_t, watermark_delay_ms),
      "0", 0, "24h", S_DAY_MS, NULL, "86400001ms", "use 0..1d (default 15m)"},
-    {S_PIPELINE, "    late_window: %s", "pipelines[0].late_window", 9,
+    {S_PIPELINE, "late_window", S_IN (zetl_pipeline_t, late_window_ms),
      "0ms", 0, "30d", 30 * S_DAY_MS, NULL, "2592000001ms", "use 0..30d (default 24h)"},
-    {S_PIPELINE, "    dedup_window: %s", "pipelines[0].dedup_window", 9,
+    {S_PIPELINE, "dedup_window", S_IN (zetl_pipeline_t, dedup_window_ms),
      "0s", 0, "7d", 7 * S_DAY_MS, NULL, "604800001ms", "use 0..7d (default 60m)"},
-    {S_PIPELINE, "    idle_timeout: %s", "pipelines[0].idle_timeout", 9,
+    {S_PIPELINE, "idle_timeout", S_IN (zetl_pipeline_t, idle_timeout_ms),
      "1s", 1000, "1440m", S_DAY_MS, "999ms", "86400001ms", "use 1s..1d (default 5m)"},
-    {S_PIPELINE, "    batch_size: %s", "pipelines[0].batch_size", 9,
+    {S_PIPELINE, "batch_size", S_IN (zetl_pipeline_t, batch_size),
      "100", 100, "10000", 10000, "99", "10001", "use 100..10000 (default 1000)"},
-    {S_PIPELINE, "    batch_linger: %s", "pipelines[0].batch_linger", 9,
+    {S_PIPELINE, "batch_linger", S_IN (zetl_pipeline_t, batch_linger_ms),
      "0", 0, "60s", 60000, NULL, "60001ms", "use 0..1m (default 100ms)"},
-    {S_PIPELINE, "    batch_timeout: %s", "pipelines[0].batch_timeout", 9,
+    {S_PIPELINE, "batch_timeout", S_IN (zetl_pipeline_t, batch_timeout_ms),
      "1000ms", 1000, "1d", S_DAY_MS, "999ms", "86400001ms", "use 1s..1d (default 30s)"},
-    {S_PIPELINE, "    max_retries: %s", "pipelines[0].max_retries", 9,
+    {S_PIPELINE, "max_retries", S_IN (zetl_pipeline_t, max_retries),
      "0", 0, "100", 100, "-1", "101", "use 0..100 (default 3)"},
-    {S_PIPELINE, "    retry_delay: %s", "pipelines[0].retry_delay", 9,
+    {S_PIPELINE, "retry_delay", S_IN (zetl_pipeline_t, retry_delay_ms),
      "1ms", 1, "1h", 3600000, "0", "3600001ms", "use 1ms..1h (default 5s)"},
-    {S_SINK, "        retention: %s", "pipelines[0].sinks[0].retention", 20,
+    {S_SINK, "retention", S_IN (zetl_target_t, retention_ms),
      "1d", S_DAY_MS, "3650d", 3650 * S_DAY_MS, "86399999ms", "315360000001ms",
      "use 1d..3650d (default 90d)"},
-    {S_SINK, "        sink_batch_rows: %s", "pipelines[0].sinks[0].sink_batch_rows", 20,
+    {S_SINK, "sink_batch_rows", S_IN (zetl_target_t, sink_batch_rows),
      "1", 1, "1000000", 1000000, "0", "1000001", "use 1..1000000 (default 10000)"},
-    {S_SINK, "        sink_linger: %s", "pipelines[0].sinks[0].sink_linger", 20,
+    {S_SINK, "sink_linger", S_IN (zetl_target_t, sink_linger_ms),
      "0", 0, "1m", 60000, NULL, "60001ms", "use 0..1m (default 20ms)"},
-    {S_SINK, "        connections: %s", "pipelines[0].sinks[0].connections", 20,
+    {S_SINK, "connections", S_IN (zetl_target_t, connections),
      "1", 1, "64", 64, "0", "65", "use 1..64 (default 2)"},
-    {S_COLUMN, "      note: { type: string, max_len: %s }", "pipelines[0].schema.note.max_len", 15,
+    {S_COLUMN, "max_len", S_IN (zetl_field_t, max_len),
      "0", 0, "1073741823", 1073741823, "-1", "1073741824", "use 0..1073741823 (default 0)"},
 };
 // clang-format on
@@ -370,51 +471,37 @@ static int64_t
 s_range_value (const zetl_config_t *config, const s_range_case_t *range_case)
 {
     const zetl_pipeline_t *pipeline = &config->pipelines[0];
-    const zetl_target_t *target = &pipeline->targets[0];
-    const char *key = strrchr (range_case->path, '.') + 1;
-    if (!strcmp (key, "partitions"))
-        return pipeline->partitions;
-    if (!strcmp (key, "watermark_delay"))
-        return pipeline->watermark_delay_ms;
-    if (!strcmp (key, "late_window"))
-        return pipeline->late_window_ms;
-    if (!strcmp (key, "dedup_window"))
-        return pipeline->dedup_window_ms;
-    if (!strcmp (key, "idle_timeout"))
-        return pipeline->idle_timeout_ms;
-    if (!strcmp (key, "batch_size"))
-        return pipeline->batch_size;
-    if (!strcmp (key, "batch_linger"))
-        return pipeline->batch_linger_ms;
-    if (!strcmp (key, "batch_timeout"))
-        return pipeline->batch_timeout_ms;
-    if (!strcmp (key, "max_retries"))
-        return pipeline->max_retries;
-    if (!strcmp (key, "retry_delay"))
-        return pipeline->retry_delay_ms;
-    if (!strcmp (key, "retention"))
-        return target->retention_ms;
-    if (!strcmp (key, "sink_batch_rows"))
-        return target->sink_batch_rows;
-    if (!strcmp (key, "sink_linger"))
-        return target->sink_linger_ms;
-    if (!strcmp (key, "connections"))
-        return target->connections;
-    if (!strcmp (key, "max_len"))
-        return pipeline->fields[4].max_len;
-    fail_msg ("no getter for %s", key);
-    return -1;
+    const void *sections[] = {[S_PIPELINE] = pipeline,
+                              [S_COLUMN] = &pipeline->fields[4],
+                              [S_SINK] = &pipeline->targets[0]};
+    const char *field = (const char *) sections[range_case->slot] + range_case->offset;
+    if (range_case->size == sizeof (uint32_t)) {
+        uint32_t value;
+        memcpy (&value, field, sizeof value);
+        return value;
+    }
+    assert_int_equal (range_case->size, sizeof (int64_t));
+    int64_t value;
+    memcpy (&value, field, sizeof value);
+    return value;
+}
+
+//  The slot's line with the case's key set to VALUE
+static char *
+s_range_yaml (const s_range_case_t *range_case, const char *value)
+{
+    char line[128];
+    snprintf (line, sizeof line, s_slots[range_case->slot].line, range_case->key, value);
+    return s_yaml (range_case->slot, line);
 }
 
 static void
 s_range_accepts (const s_range_case_t *range_case, const char *value, int64_t expected)
 {
-    char line[128];
-    snprintf (line, sizeof line, range_case->line, value);
-    char *text = s_yaml (range_case->slot, line);
+    char *text = s_range_yaml (range_case, value);
     zetl_config_t *config = s_expect_ok (text);
     if (s_range_value (config, range_case) != expected)
-        fail_msg ("%s: %s read as %lld, expected %lld", range_case->path, value,
+        fail_msg ("%s: %s read as %lld, expected %lld", range_case->key, value,
                   (long long) s_range_value (config, range_case), (long long) expected);
     zetl_config_destroy (&config);
     free (text);
@@ -423,18 +510,20 @@ s_range_accepts (const s_range_case_t *range_case, const char *value, int64_t ex
 static void
 s_range_refuses (const s_range_case_t *range_case, const char *value)
 {
-    char line[128], expected[256];
-    snprintf (line, sizeof line, range_case->line, value);
+    char path[128], expected[256];
+    snprintf (path, sizeof path, s_slots[range_case->slot].path, range_case->key);
     snprintf (expected, sizeof expected, S_NAME ":%d: %s: %s is out of range; %s",
-              range_case->line_number, range_case->path, value, range_case->hint);
-    s_slot_error (range_case->slot, line, expected);
+              s_slots[range_case->slot].line_number, path, value, range_case->hint);
+    char *text = s_range_yaml (range_case, value);
+    s_expect_error (text, expected);
+    free (text);
 }
 
 static void
 test_range_edges (void **state)
 {
     (void) state;
-    for (size_t index = 0; index < sizeof s_ranges / sizeof s_ranges[0]; index++) {
+    for (size_t index = 0; index < S_COUNT (s_ranges); index++) {
         const s_range_case_t *range_case = &s_ranges[index];
         s_range_accepts (range_case, range_case->min, range_case->min_value);
         s_range_accepts (range_case, range_case->max, range_case->max_value);
@@ -579,34 +668,18 @@ test_missing_required_keys (void **state)
                   S_NAME ":15: pipelines[0].schema.amount.type: required key is missing; add it "
                          "(value type: number is an exact decimal, timestamp is ISO 8601 (stored "
                          "UTC), date is YYYY-MM-DD)");
-    s_expect_error ("pipelines:\n"
-                    "  - id: p\n"
-                    "    source: { type: producer }\n"
-                    "    partition_key: k\n"
-                    "    event_time: { field: k }\n"
-                    "    schema: { k: { type: timestamp } }\n"
-                    "    sinks:\n"
-                    "      - type: postgres\n"
-                    "        primary_key: [k]\n",
-                    S_NAME ":8: pipelines[0].sinks[0].table: required key is missing; add it "
-                           "(target table, created from the schema if missing)");
-    s_expect_error ("pipelines:\n"
-                    "  - id: p\n"
-                    "    source: { type: producer }\n"
-                    "    partition_key: k\n"
-                    "    event_time: { field: k }\n"
-                    "    schema: {}\n",
-                    S_NAME ":6: pipelines[0].schema: is empty; add at least one column");
-    s_expect_error ("pipelines:\n"
-                    "  - id: p\n"
-                    "    source: { type: producer }\n"
-                    "    partition_key: k\n"
-                    "    event_time: { field: k }\n"
-                    "    schema: { k: { type: timestamp } }\n"
-                    "    sinks: []\n",
-                    S_NAME ":7: pipelines[0].sinks: is empty; add at least one entry (where the "
-                           "pipeline's records go: one or more targets, each written by the "
-                           "sinks)");
+    s_producer_error ("k", "k", S_ONE_COLUMN,
+                      "    sinks:\n"
+                      "      - type: postgres\n"
+                      "        primary_key: [k]\n",
+                      S_NAME ":8: pipelines[0].sinks[0].table: required key is missing; add it "
+                             "(target table, created from the schema if missing)");
+    s_producer_error ("k", "k", "    schema: {}\n", "",
+                      S_NAME ":6: pipelines[0].schema: is empty; add at least one column");
+    s_producer_error ("k", "k", S_ONE_COLUMN, "    sinks: []\n",
+                      S_NAME ":7: pipelines[0].sinks: is empty; add at least one entry (where "
+                             "the pipeline's records go: one or more targets, each written by "
+                             "the sinks)");
 }
 
 //  --------------------------------------------------------------------------
@@ -763,16 +836,13 @@ static void
 test_duplicate_pipeline_ids (void **state)
 {
     (void) state;
-    const char *pipeline = "  - id: p\n"
-                           "    source: { type: producer }\n"
-                           "    partition_key: k\n"
-                           "    event_time: { field: k }\n"
-                           "    schema: { k: { type: timestamp } }\n"
-                           "    sinks: [{ type: files, path: out }]\n";
+    //  The same pipeline twice: the text after "pipelines:\n" again
+    char *one = s_producer ("k", "k", S_ONE_COLUMN, S_FILES_SINK);
     char text[1024];
-    snprintf (text, sizeof text, "pipelines:\n%s%s", pipeline, pipeline);
+    snprintf (text, sizeof text, "%s%s", one, one + strlen ("pipelines:\n"));
     s_expect_error (text, S_NAME ":8: pipelines[1].id: \"p\" is already the id of pipelines[0]; "
                                  "pipeline ids must be unique");
+    free (one);
     s_expect_error ("pipelines:\n  - id: Bookings ETL\n",
                     S_NAME ":2: pipelines[0].id: \"Bookings ETL\" is not a valid name; use "
                            "lowercase letters, digits, _ and -, at most 63 bytes");
@@ -799,73 +869,42 @@ test_columns_must_be_in_the_schema (void **state)
                          "date");
     s_slot_ok (S_SINK, "        partition_by_day: check_in");
 
+    //  A schema of three columns, and the keys that must name one of them
     const char *schema = "    schema:\n"
                          "      k: { type: string }\n"
                          "      t: { type: timestamp }\n"
                          "      d: { type: date }\n";
-    char text[1024];
-    snprintf (text, sizeof text,
-              "pipelines:\n"
-              "  - id: p\n"
-              "    source: { type: producer }\n"
-              "    partition_key: key\n"
-              "    event_time: { field: t }\n"
-              "%s"
-              "    sinks: [{ type: files, path: out }]\n",
-              schema);
-    s_expect_error (text, S_NAME ":4: pipelines[0].partition_key: \"key\" is not a column of the "
-                                 "schema; use one of: k, t, d");
-    snprintf (text, sizeof text,
-              "pipelines:\n"
-              "  - id: p\n"
-              "    source: { type: producer }\n"
-              "    partition_key: k\n"
-              "    event_time: { field: d }\n"
-              "%s"
-              "    sinks: [{ type: files, path: out }]\n",
-              schema);
-    s_expect_error (text, S_NAME ":5: pipelines[0].event_time.field: \"d\" is a date column; "
-                                 "event time needs a column of type timestamp");
-    snprintf (text, sizeof text,
-              "pipelines:\n"
-              "  - id: p\n"
-              "    source: { type: producer }\n"
-              "    partition_key: k\n"
-              "    event_time: { field: time }\n"
-              "%s"
-              "    sinks: [{ type: files, path: out }]\n",
-              schema);
-    s_expect_error (text, S_NAME ":5: pipelines[0].event_time.field: \"time\" is not a column of "
-                                 "the schema; use one of: k, t, d");
-    snprintf (text, sizeof text,
-              "pipelines:\n"
-              "  - id: p\n"
-              "    source: { type: producer }\n"
-              "    partition_key: k\n"
-              "    event_time: { field: t }\n"
-              "%s"
-              "    sinks:\n"
-              "      - type: postgres\n"
-              "        table: x\n"
-              "        primary_key:\n"
-              "          - k\n"
-              "          - id\n",
-              schema);
-    s_expect_error (text, S_NAME ":15: pipelines[0].sinks[0].primary_key[1]: \"id\" is not a "
-                                 "column of the schema; use one of: k, t, d");
-    snprintf (text, sizeof text,
-              "pipelines:\n"
-              "  - id: p\n"
-              "    source: { type: producer }\n"
-              "    partition_key: k\n"
-              "    event_time: { field: t }\n"
-              "%s"
-              "    sinks:\n"
-              "      - { type: postgres, table: x, primary_key: [k] }\n"
-              "      - { type: postgres, table: x, primary_key: [t] }\n",
-              schema);
-    s_expect_error (text, S_NAME ":12: pipelines[0].sinks[1]: writes \"postgres:x\", as sinks[0] "
-                                 "does; a pipeline writes each target once");
+    const struct {
+        const char *key, *time_field, *sinks, *expected;
+    } cases[] = {
+        {"key", "t", S_FILES_SINK,
+         S_NAME ":4: pipelines[0].partition_key: \"key\" is not a column of the schema; use one "
+                "of: k, t, d"},
+        {"k", "d", S_FILES_SINK,
+         S_NAME ":5: pipelines[0].event_time.field: \"d\" is a date column; event time needs a "
+                "column of type timestamp"},
+        {"k", "time", S_FILES_SINK,
+         S_NAME ":5: pipelines[0].event_time.field: \"time\" is not a column of the schema; use "
+                "one of: k, t, d"},
+        {"k", "t",
+         "    sinks:\n"
+         "      - type: postgres\n"
+         "        table: x\n"
+         "        primary_key:\n"
+         "          - k\n"
+         "          - id\n",
+         S_NAME ":15: pipelines[0].sinks[0].primary_key[1]: \"id\" is not a column of the "
+                "schema; use one of: k, t, d"},
+        {"k", "t",
+         "    sinks:\n"
+         "      - { type: postgres, table: x, primary_key: [k] }\n"
+         "      - { type: postgres, table: x, primary_key: [t] }\n",
+         S_NAME ":12: pipelines[0].sinks[1]: writes \"postgres:x\", as sinks[0] does; a pipeline "
+                "writes each target once"},
+    };
+    for (size_t index = 0; index < S_COUNT (cases); index++)
+        s_producer_error (cases[index].key, cases[index].time_field, schema, cases[index].sinks,
+                          cases[index].expected);
 }
 
 static void
@@ -874,36 +913,29 @@ test_bad_identifiers (void **state)
     (void) state;
     const char *rule = "is not a valid identifier; use lowercase letters, digits and _, starting "
                        "with a letter or _, at most 63 bytes, not starting with zetl_";
-    char text[1024], expected[512];
-    const char *tables[] = {"\"x; drop table y\"",
-                            "Bookings",
-                            "1st",
-                            "zetl_offsets",
-                            "\"\\\"bookings\\\"\"",
-                            "a234567890123456789012345678901234567890123456"
-                            "789012345678901234"};
-    const char *shown[] = {"\"x; drop table y\"",
-                           "\"Bookings\"",
-                           "\"1st\"",
-                           "\"zetl_offsets\"",
-                           "\"\\\"bookings\\\"\"",
-                           "\"a234567890123456789012345678901234567890123456789012345678901234\""};
-    for (size_t index = 0; index < sizeof tables / sizeof tables[0]; index++) {
-        snprintf (text, sizeof text,
-                  "pipelines:\n"
-                  "  - id: p\n"
-                  "    source: { type: producer }\n"
-                  "    partition_key: k\n"
-                  "    event_time: { field: k }\n"
-                  "    schema: { k: { type: timestamp } }\n"
+    char sinks[256], expected[512];
+    //  A table name as written in the YAML, and as the message shows it
+    const struct {
+        const char *table, *shown;
+    } tables[] = {
+        {"\"x; drop table y\"", "\"x; drop table y\""},
+        {"Bookings", "\"Bookings\""},
+        {"1st", "\"1st\""},
+        {"zetl_offsets", "\"zetl_offsets\""},
+        {"\"\\\"bookings\\\"\"", "\"\\\"bookings\\\"\""},
+        {"a234567890123456789012345678901234567890123456789012345678901234",
+         "\"a234567890123456789012345678901234567890123456789012345678901234\""},
+    };
+    for (size_t index = 0; index < S_COUNT (tables); index++) {
+        snprintf (sinks, sizeof sinks,
                   "    sinks:\n"
                   "      - type: postgres\n"
                   "        table: %s\n"
                   "        primary_key: [k]\n",
-                  tables[index]);
+                  tables[index].table);
         snprintf (expected, sizeof expected, S_NAME ":9: pipelines[0].sinks[0].table: %s %s",
-                  shown[index], rule);
-        s_expect_error (text, expected);
+                  tables[index].shown, rule);
+        s_producer_error ("k", "k", S_ONE_COLUMN, sinks, expected);
     }
     //  63 bytes is the longest identifier PostgreSQL keeps whole
     assert_true (
@@ -985,17 +1017,22 @@ test_size_limits (void **state)
     zetl_config_destroy (&config);
     free (text);
 
-    text = s_wide (1601, 1, 1, false);
-    s_expect_error (text, S_NAME ":7: pipelines[0].schema: has 1601 columns; use at most 1600");
-    free (text);
-    text = s_wide (40, 1001, 1, false);
-    s_expect_error (text, S_NAME ":8: pipelines[0].schema.c0.enum: has 1001 entries; use at most "
-                                 "1000");
-    free (text);
-    text = s_wide (40, 1, 33, false);
-    s_expect_error (text, S_NAME ":50: pipelines[0].sinks[0].primary_key: has 33 entries; use at "
-                                 "most 32");
-    free (text);
+    //  One more than PostgreSQL allows, of each
+    const struct {
+        size_t columns, enum_values, key_columns;
+        const char *expected;
+    } too_many[] = {
+        {1601, 1, 1, S_NAME ":7: pipelines[0].schema: has 1601 columns; use at most 1600"},
+        {40, 1001, 1, S_NAME ":8: pipelines[0].schema.c0.enum: has 1001 entries; use at most 1000"},
+        {40, 1, 33,
+         S_NAME ":50: pipelines[0].sinks[0].primary_key: has 33 entries; use at most 32"},
+    };
+    for (size_t index = 0; index < S_COUNT (too_many); index++) {
+        text = s_wide (too_many[index].columns, too_many[index].enum_values,
+                       too_many[index].key_columns, false);
+        s_expect_error (text, too_many[index].expected);
+        free (text);
+    }
 
     //  A few aliases are fine; a small file that expands to millions of values is not
     text = s_wide (10, 3, 2, true);
@@ -1072,6 +1109,16 @@ test_aliases_share_definitions (void **state)
 
 //  --------------------------------------------------------------------------
 
+//  TEXT loads, and reaches PostgreSQL and Redis with POSTGRES and REDIS
+static void
+s_expect_connections (const char *text, const char *postgres, const char *redis)
+{
+    zetl_config_t *config = s_expect_ok (text);
+    assert_string_equal (config->postgres, postgres);
+    assert_string_equal (config->redis, redis);
+    zetl_config_destroy (&config);
+}
+
 static void
 test_environment_overrides (void **state)
 {
@@ -1081,33 +1128,20 @@ test_environment_overrides (void **state)
     assert_non_null (with);
     sprintf (with, "postgres: \"host=file\"\nredis: redis://file\n%s", text);
 
-    zetl_config_t *config = s_expect_ok (with);
-    assert_string_equal (config->postgres, "host=file");
-    assert_string_equal (config->redis, "redis://file");
-    zetl_config_destroy (&config);
-
+    s_expect_connections (with, "host=file", "redis://file");
     setenv ("ZETL_POSTGRES", "host=/tmp/env dbname=env", 1);
     setenv ("ZETL_REDIS", "unix:///tmp/env/redis.sock", 1);
-    config = s_expect_ok (with);
-    assert_string_equal (config->postgres, "host=/tmp/env dbname=env");
-    assert_string_equal (config->redis, "unix:///tmp/env/redis.sock");
-    zetl_config_destroy (&config);
-    config = s_expect_ok (text);  //  Also when the file has none
-    assert_string_equal (config->postgres, "host=/tmp/env dbname=env");
-    assert_string_equal (config->redis, "unix:///tmp/env/redis.sock");
-    zetl_config_destroy (&config);
-
+    s_expect_connections (with, "host=/tmp/env dbname=env", "unix:///tmp/env/redis.sock");
+    //  Also when the file has none
+    s_expect_connections (text, "host=/tmp/env dbname=env", "unix:///tmp/env/redis.sock");
     setenv ("ZETL_POSTGRES", "", 1);  //  Empty counts as unset
     unsetenv ("ZETL_REDIS");
-    config = s_expect_ok (with);
-    assert_string_equal (config->postgres, "host=file");
-    assert_string_equal (config->redis, "redis://file");
-    zetl_config_destroy (&config);
+    s_expect_connections (with, "host=file", "redis://file");
     unsetenv ("ZETL_POSTGRES");
 
     //  The text and hash stay those of the file: the environment is this process's own
     setenv ("ZETL_POSTGRES", "host=other", 1);
-    config = s_expect_ok (with);
+    zetl_config_t *config = s_expect_ok (with);
     assert_true (config->hash == XXH3_64bits (with, strlen (with)));
     zetl_config_destroy (&config);
     unsetenv ("ZETL_POSTGRES");

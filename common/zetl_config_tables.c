@@ -1,0 +1,380 @@
+/*  zetl_config_tables - the option tables of zetl's configuration (internal to zetl_config)
+
+    See zetl_config_tables.h. Each table entry is one key: its type, default,
+    range and field, and the line the messages and docs/CONFIG.md show.
+    Checks that need several keys, or several sections, follow the tables.
+*/
+#include "zetl_config_tables.h"
+#include "zetl_config.h"
+#include "zetl_config_text.h"
+#include "zetl_config_walk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+//  Short names for the tables below
+#define S_SECOND ZETL_CONFIG_SECOND
+#define S_HOUR ZETL_CONFIG_HOUR
+#define S_DAY ZETL_CONFIG_DAY
+#define S_FIELD ZETL_OPT_FIELD
+#define S_NONE ZETL_OPT_NONE
+#define S_REQUIRED ZETL_OPT_REQUIRED
+#define S_DISCRIMINATOR ZETL_OPT_DISCRIMINATOR
+
+#define S_MAX_LEN_MAX INT64_C (1073741823)  //  PostgreSQL's limit on one field value
+
+static zetl_config_check_fn s_check_pipeline;
+static zetl_config_check_fn s_check_field;
+static zetl_config_check_fn s_check_target;
+
+//  Each zetl_field_t of a schema is keyed by its column name, stored first
+_Static_assert(offsetof (zetl_field_t, name) == 0, "a MAP element starts with its name");
+
+// clang-format off
+static const zetl_config_option_t s_field_options[] = {
+    //  key         type                 default  min  max            field
+    {"type",      ZETL_OPT_ENUM,       NULL,    0,   0,             S_FIELD (zetl_field_t, type),
+     .values = "string|int|number|bool|timestamp|date", .flags = S_REQUIRED,
+     .doc = "value type: number is an exact decimal, timestamp is ISO 8601 (stored UTC), date is YYYY-MM-DD"},
+    {"required",  ZETL_OPT_BOOL,       "false", 0,   0,             S_FIELD (zetl_field_t, required),
+     .doc = "a record without this field is dead-lettered"},
+    {"min",       ZETL_OPT_NUMBER,     NULL,    0,   0,             S_FIELD (zetl_field_t, min),
+     .aux = offsetof (zetl_field_t, has_min),
+     .doc = "smallest allowed value (int and number columns)"},
+    {"max",       ZETL_OPT_NUMBER,     NULL,    0,   0,             S_FIELD (zetl_field_t, max),
+     .aux = offsetof (zetl_field_t, has_max),
+     .doc = "largest allowed value (int and number columns)"},
+    {"max_len",   ZETL_OPT_INT,        "0",     0,   S_MAX_LEN_MAX, S_FIELD (zetl_field_t, max_len),
+     .doc = "longest allowed value in characters, 0 for no limit (string columns)"},
+    {"enum",      ZETL_OPT_STRINGS,    NULL,    0,   1000,          S_FIELD (zetl_field_t, enum_values),
+     .aux = offsetof (zetl_field_t, enum_count),
+     .doc = "the only allowed values (string columns)"},
+    {"regex",     ZETL_OPT_STRING,     NULL,    0,   0,             S_FIELD (zetl_field_t, regex),
+     .doc = "a PCRE2 pattern the value must match (string columns)"},
+    {NULL}};
+
+static const zetl_config_option_t s_source_options[] = {
+    //  key         type                 default  min  max  field
+    {"type",      ZETL_OPT_ENUM,       NULL,    0,   0,   S_FIELD (zetl_source_t, type),
+     .values = "file|producer|postgres|http", .flags = S_REQUIRED | S_DISCRIMINATOR,
+     .doc = "where records come from: JSONL/CSV files, producers over ZeroMQ, a PostgreSQL table, an HTTP API"},
+    {"path",      ZETL_OPT_STRING,     NULL,    0,   0,   S_FIELD (zetl_source_t, path),
+     .when = "file", .flags = S_REQUIRED,
+     .doc = "a file, a directory or a glob such as data/bookings/*.jsonl"},
+    {"format",    ZETL_OPT_ENUM,       "jsonl", 0,   0,   S_FIELD (zetl_source_t, format),
+     .when = "file", .values = "jsonl|csv",
+     .doc = "one JSON object per line, or CSV with a header line"},
+    {"delimiter", ZETL_OPT_CHAR,       ",",     0,   0,   S_FIELD (zetl_source_t, delimiter),
+     .when = "file",
+     .doc = "CSV field separator: one character, such as , or ; or \"\\t\""},
+    {"follow",    ZETL_OPT_BOOL,       "false", 0,   0,   S_FIELD (zetl_source_t, follow),
+     .when = "file",
+     .doc = "keep reading as files grow and new files appear, like tail -F"},
+    {NULL}};
+
+static const zetl_config_option_t s_event_time_options[] = {
+    //  key         type                 default    min  max  field
+    {"field",     ZETL_OPT_COLUMN,     NULL,      0,   0,   S_FIELD (zetl_event_time_t, field),
+     .flags = S_REQUIRED,
+     .doc = "the schema column holding event time; it must have type timestamp"},
+    {"format",    ZETL_OPT_TIME_FORMAT, "iso8601", 0,  0,   S_FIELD (zetl_event_time_t, kind),
+     .aux = offsetof (zetl_event_time_t, strftime),
+     .doc = "iso8601, unix_ms (milliseconds since the epoch), or a strftime pattern such as \"%d/%m/%Y %H:%M\" (UTC unless it has %z)"},
+    {NULL}};
+
+static const zetl_config_option_t s_target_options[] = {
+    //  key               type                 default   min       max            field
+    {"type",            ZETL_OPT_ENUM,       NULL,     0,        0,             S_FIELD (zetl_target_t, type),
+     .values = "postgres|files", .flags = S_REQUIRED | S_DISCRIMINATOR,
+     .doc = "a PostgreSQL table (COPY and upsert), or files by event date"},
+    {"table",           ZETL_OPT_IDENTIFIER, NULL,     0,        0,             S_FIELD (zetl_target_t, table),
+     .when = "postgres", .flags = S_REQUIRED,
+     .doc = "target table, created from the schema if missing"},
+    {"primary_key",     ZETL_OPT_COLUMNS,    NULL,     0,        32,            S_FIELD (zetl_target_t, primary_key),
+     .when = "postgres", .flags = S_REQUIRED, .aux = offsetof (zetl_target_t, primary_key_count),
+     .doc = "schema columns of the upsert key: one row per key, the latest event time wins (PostgreSQL allows 32)"},
+    {"partition_by_day", ZETL_OPT_COLUMN,    NULL,     0,        0,             S_FIELD (zetl_target_t, partition_by_day),
+     .when = "postgres",
+     .doc = "a timestamp or date column: one table partition per day of it (best a column that never changes for a key)"},
+    {"retention",       ZETL_OPT_DURATION,   "90d",    S_DAY,    3650 * S_DAY,  S_FIELD (zetl_target_t, retention_ms),
+     .when = "postgres",
+     .doc = "with partition_by_day: drop day partitions older than this"},
+    {"sink_batch_rows", ZETL_OPT_INT,        "10000",  1,        1000000,       S_FIELD (zetl_target_t, sink_batch_rows),
+     .when = "postgres",
+     .doc = "most rows a sink writes in one transaction"},
+    {"sink_linger",     ZETL_OPT_DURATION,   "20ms",   0,        60 * S_SECOND, S_FIELD (zetl_target_t, sink_linger_ms),
+     .when = "postgres",
+     .doc = "how long a sink waits for more rows before it commits a smaller transaction"},
+    {"connections",     ZETL_OPT_INT,        "2",      1,        64,            S_FIELD (zetl_target_t, connections),
+     .when = "postgres",
+     .doc = "PostgreSQL connections per sink process; a partition always uses the same one"},
+    {"path",            ZETL_OPT_STRING,     NULL,     0,        0,             S_FIELD (zetl_target_t, path),
+     .when = "files", .flags = S_REQUIRED,
+     .doc = "output directory; files go in its YYYY/MM/DD/ subdirectories by event date"},
+    {"format",          ZETL_OPT_ENUM,       "jsonl",  0,        0,             S_FIELD (zetl_target_t, format),
+     .when = "files", .values = "jsonl|csv",
+     .doc = "one JSON object per line, or CSV with a header line"},
+    {"compression",     ZETL_OPT_STRING,     "none",   0,        0,             S_FIELD (zetl_target_t, compression),
+     .when = "files", .values = "none|gzip|zstd",
+     .doc = "compress each file"},
+    {NULL}};
+
+static const zetl_config_option_t s_pipeline_options[] = {
+    //  key               type                  default  min       max            field
+    {"id",              ZETL_OPT_NAME,        NULL,    0,        0,             S_FIELD (zetl_pipeline_t, id),
+     .flags = S_REQUIRED,
+     .doc = "the pipeline's name in metrics, logs, the API and zetl's tables; unique"},
+    {"source",          ZETL_OPT_SECTION,     NULL,    0,        0,             S_FIELD (zetl_pipeline_t, source),
+     .flags = S_REQUIRED, .sub = s_source_options,
+     .doc = "where the pipeline's records come from"},
+    {"id_field",        ZETL_OPT_COLUMN,      NULL,    0,        0,             S_FIELD (zetl_pipeline_t, id_field),
+     .doc = "schema column identifying a record for deduplication; unset: the record's content alone"},
+    {"partition_key",   ZETL_OPT_COLUMN,      NULL,    0,        0,             S_FIELD (zetl_pipeline_t, partition_key),
+     .flags = S_REQUIRED,
+     .doc = "schema column whose value picks the partition; records of one key keep their order"},
+    {"partitions",      ZETL_OPT_INT,         "64",    1,        4096,          S_FIELD (zetl_pipeline_t, partitions),
+     .doc = "number of partitions: the most workers that can run the pipeline at once"},
+    {"event_time",      ZETL_OPT_SECTION,     NULL,    0,        0,             S_FIELD (zetl_pipeline_t, event_time),
+     .flags = S_REQUIRED, .sub = s_event_time_options,
+     .doc = "where a record's event time comes from"},
+    {"watermark_delay", ZETL_OPT_DURATION,    "15m",   0,        S_DAY,         S_FIELD (zetl_pipeline_t, watermark_delay_ms),
+     .doc = "a partition's watermark trails the largest event time it has seen by this much"},
+    {"late_window",     ZETL_OPT_DURATION,    "24h",   0,        30 * S_DAY,    S_FIELD (zetl_pipeline_t, late_window_ms),
+     .doc = "records up to this far behind the watermark are late but processed; older ones are too late"},
+    {"dedup_window",    ZETL_OPT_DURATION,    "60m",   0,        7 * S_DAY,     S_FIELD (zetl_pipeline_t, dedup_window_ms),
+     .doc = "a record equal to one accepted within this much event time is a duplicate"},
+    {"idle_timeout",    ZETL_OPT_DURATION,    "5m",    S_SECOND, S_DAY,         S_FIELD (zetl_pipeline_t, idle_timeout_ms),
+     .doc = "a partition with no record for this long stops holding the watermark back"},
+    {"ordered",         ZETL_OPT_BOOL,        "false", 0,        0,             S_FIELD (zetl_pipeline_t, ordered),
+     .doc = "release each partition's records in event-time order once the watermark passes them"},
+    {"batch_size",      ZETL_OPT_INT,         "1000",  100,      10000,         S_FIELD (zetl_pipeline_t, batch_size),
+     .doc = "most records in a batch sent to a worker"},
+    {"batch_linger",    ZETL_OPT_DURATION,    "100ms", 0,        60 * S_SECOND, S_FIELD (zetl_pipeline_t, batch_linger_ms),
+     .doc = "a partial batch leaves after this long"},
+    {"batch_timeout",   ZETL_OPT_DURATION,    "30s",   S_SECOND, S_DAY,         S_FIELD (zetl_pipeline_t, batch_timeout_ms),
+     .doc = "a batch not committed by then is dispatched again"},
+    {"max_retries",     ZETL_OPT_INT,         "3",     0,        100,           S_FIELD (zetl_pipeline_t, max_retries),
+     .doc = "retries of a batch that fails because of its data before its bad records are dead-lettered"},
+    {"retry_delay",     ZETL_OPT_DURATION,    "5s",    1,        S_HOUR,        S_FIELD (zetl_pipeline_t, retry_delay_ms),
+     .doc = "first delay before a retry; it doubles on each attempt"},
+    {"schema",          ZETL_OPT_MAP,         NULL,    0,        1600,          S_FIELD (zetl_pipeline_t, fields),
+     .flags = S_REQUIRED, .sub = s_field_options, .elem_size = sizeof (zetl_field_t),
+     .aux = offsetof (zetl_pipeline_t, field_count), .check = s_check_field,
+     .doc = "the record's columns, in order: column name -> its type and rules (a PostgreSQL table has at most 1600)"},
+    {"transform",       ZETL_OPT_UNSUPPORTED, NULL,    S_NONE, .doc = "transform steps"},
+    {"enrich",          ZETL_OPT_UNSUPPORTED, NULL,    S_NONE, .doc = "enrichment steps"},
+    {"sinks",           ZETL_OPT_LIST,        NULL,    0,        0,             S_FIELD (zetl_pipeline_t, targets),
+     .flags = S_REQUIRED, .sub = s_target_options, .elem_size = sizeof (zetl_target_t),
+     .aux = offsetof (zetl_pipeline_t, target_count), .check = s_check_target,
+     .doc = "where the pipeline's records go: one or more targets, each written by the sinks"},
+    {NULL}};
+
+static const zetl_config_option_t s_cluster_options[] = {
+    //  key         type               default           min  max  field
+    {"name",      ZETL_OPT_NAME,     "local",          0,   0,   S_FIELD (zetl_cluster_t, name),
+     .doc = "cluster or region label on every metric and event"},
+    {"producers", ZETL_OPT_ENDPOINT, "tcp://*:5570",   0,   0,   S_FIELD (zetl_cluster_t, producers),
+     .doc = "ROUTER endpoint producers connect to"},
+    {"workers",   ZETL_OPT_ENDPOINT, "tcp://*:5571",   0,   0,   S_FIELD (zetl_cluster_t, workers),
+     .doc = "ROUTER endpoint workers connect to"},
+    {"sinks",     ZETL_OPT_ENDPOINT, "tcp://*:5572",   0,   0,   S_FIELD (zetl_cluster_t, sinks),
+     .doc = "ROUTER endpoint sinks connect to"},
+    {"events",    ZETL_OPT_ENDPOINT, "tcp://*:5573",   0,   0,   S_FIELD (zetl_cluster_t, events),
+     .doc = "PUB endpoint for watermarks, statistics, autoscaling signals and membership"},
+    {"http",      ZETL_OPT_HOSTPORT, "127.0.0.1:8080", 0,   0,   S_FIELD (zetl_cluster_t, http),
+     .doc = "address of the HTTP API, status page and metrics"},
+    {NULL}};
+
+const zetl_config_option_t zetl_config_top_options[] = {
+    //  key         type               default  min  max  field
+    {"cluster",   ZETL_OPT_SECTION,  NULL,    0,   0,   S_FIELD (zetl_config_t, cluster),
+     .sub = s_cluster_options,
+     .doc = "the coordinator's endpoints and the cluster's name"},
+    {"postgres",  ZETL_OPT_STRING,   NULL,    0,   0,   S_FIELD (zetl_config_t, postgres),
+     .doc = "PostgreSQL connection string (conninfo or URI); ZETL_POSTGRES replaces it"},
+    {"redis",     ZETL_OPT_STRING,   NULL,    0,   0,   S_FIELD (zetl_config_t, redis),
+     .doc = "Redis URL; ZETL_REDIS replaces it"},
+    {"pipelines", ZETL_OPT_LIST,     NULL,    0,   0,   S_FIELD (zetl_config_t, pipelines),
+     .flags = S_REQUIRED, .sub = s_pipeline_options, .elem_size = sizeof (zetl_pipeline_t),
+     .aux = offsetof (zetl_config_t, pipeline_count), .check = s_check_pipeline,
+     .doc = "the pipelines this cluster runs"},
+    {NULL}};
+// clang-format on
+
+//  --------------------------------------------------------------------------
+//  Checks across keys
+
+//  Where a key's value is, for messages
+typedef struct {
+    const zetl_config_node_t *node;   //  the value, or NULL when the key is not given
+    char path[ZETL_CONFIG_PATH_MAX];  //  the key's path
+} s_place_t;
+
+//  The place of KEY in mapping SECTION at PATH
+static const s_place_t *
+s_place (s_place_t *self, const zetl_config_node_t *section, const char *path, const char *key)
+{
+    self->node = zetl_config_node_lookup (section, key);
+    zetl_config_path_key (self->path, path, key);
+    return self;
+}
+
+//  The place of item INDEX of LIST at PATH
+static const s_place_t *
+s_place_item (s_place_t *self, const zetl_config_node_t *list, const char *path, size_t index)
+{
+    self->node = zetl_config_node_item (list, index);
+    zetl_config_path_item (self->path, path, index);
+    return self;
+}
+
+//  NAME, read AT a place, must be a column of PIPELINE's schema: "is not a
+//  column of the schema; use one of: a, b". Sets *COLUMN, unless COLUMN is
+//  NULL, to that column (NULL when NAME is: the key is not set).
+static int
+s_check_column (zetl_config_walk_t *walk, const zetl_pipeline_t *pipeline, const s_place_t *at,
+                const char *name, const zetl_field_t **column)
+{
+    int index = name ? zetl_pipeline_field_index (pipeline, name) : -1;
+    if (column)
+        *column = index >= 0 ? &pipeline->fields[index] : NULL;
+    if (!name || index >= 0)
+        return 0;
+    char shown[ZETL_CONFIG_SHOW_MAX];
+    zetl_config_text_t columns = {NULL, 0};
+    for (size_t field = 0; field < pipeline->field_count; field++)
+        zetl_config_text_add_item (&columns, pipeline->fields[field].name);
+    zetl_config_walk_error (walk, at->node, at->path,
+                            "%s is not a column of the schema; use one of: %s",
+                            zetl_config_show (name, shown, sizeof shown), columns.data);
+    free (columns.data);
+    return -1;
+}
+
+//  Keys of a schema column that apply to some types only, in the order they are checked
+static const struct {
+    const char *key;
+    bool numeric;  //  int and number columns only; otherwise string columns only
+} s_typed_keys[] = {
+    {"max_len", false}, {"enum", false}, {"regex", false}, {"min", true}, {"max", true}};
+
+static int
+s_check_field (zetl_config_walk_t *walk, const zetl_config_node_t *node, void *array, size_t index,
+               const char *path)
+{
+    const zetl_field_t *field = &((zetl_field_t *) array)[index];
+    bool numeric = field->type == ZETL_TYPE_INT || field->type == ZETL_TYPE_NUMBER;
+    bool string = field->type == ZETL_TYPE_STRING;
+    s_place_t at;
+    for (size_t rule = 0; rule < sizeof s_typed_keys / sizeof s_typed_keys[0]; rule++) {
+        bool numeric_key = s_typed_keys[rule].numeric;
+        bool applies = numeric_key ? numeric : string;
+        if (applies || !s_place (&at, node, path, s_typed_keys[rule].key)->node)
+            continue;
+        return zetl_config_walk_error (walk, at.node, at.path, "%s",
+                                       numeric_key ? "applies to int and number columns only; "
+                                                     "remove it or use type: int or number"
+                                                   : "applies to string columns only; remove it "
+                                                     "or use type: string");
+    }
+    if (field->has_min && field->has_max && field->min > field->max) {
+        s_place (&at, node, path, "max");
+        return zetl_config_walk_error (walk, at.node, at.path,
+                                       "%g is below min %g; make max at least min", field->max,
+                                       field->min);
+    }
+    return 0;
+}
+
+//  A target is known by its type and where it writes
+static int
+s_check_target (zetl_config_walk_t *walk, const zetl_config_node_t *node, void *array, size_t index,
+                const char *path)
+{
+    (void) walk;
+    (void) node;
+    (void) path;
+    zetl_target_t *target = &((zetl_target_t *) array)[index];
+    if (target->type == ZETL_TARGET_POSTGRES)
+        target->name = zetl_config_printf ("postgres:%s", target->table);
+    else
+        target->name = zetl_config_printf ("files:%s", target->path);
+    return 0;
+}
+
+//  Target INDEX of PIPELINE, read from item INDEX of SINKS
+static int
+s_check_target_columns (zetl_config_walk_t *walk, const zetl_pipeline_t *pipeline,
+                        const s_place_t *sinks, size_t index)
+{
+    const zetl_target_t *target = &pipeline->targets[index];
+    char shown[ZETL_CONFIG_SHOW_MAX];
+    s_place_t at, keys, key;
+    s_place_item (&at, sinks->node, sinks->path, index);
+    for (size_t other = 0; other < index; other++)
+        if (!strcmp (pipeline->targets[other].name, target->name))
+            return zetl_config_walk_error (
+                walk, at.node, at.path,
+                "writes %s, as sinks[%zu] does; a pipeline writes each target once",
+                zetl_config_show (target->name, shown, sizeof shown), other);
+    if (target->type != ZETL_TARGET_POSTGRES)
+        return 0;
+    s_place (&keys, at.node, at.path, "primary_key");
+    for (size_t column = 0; column < target->primary_key_count; column++)
+        if (s_check_column (walk, pipeline, s_place_item (&key, keys.node, keys.path, column),
+                            target->primary_key[column], NULL))
+            return -1;
+    const zetl_field_t *day;
+    if (s_check_column (walk, pipeline, s_place (&key, at.node, at.path, "partition_by_day"),
+                        target->partition_by_day, &day))
+        return -1;
+    if (day && day->type != ZETL_TYPE_TIMESTAMP && day->type != ZETL_TYPE_DATE)
+        return zetl_config_walk_error (walk, key.node, key.path,
+                                       "%s is not a timestamp or date column; partition by a "
+                                       "column of type timestamp or date",
+                                       zetl_config_show (day->name, shown, sizeof shown));
+    return 0;
+}
+
+static int
+s_check_pipeline (zetl_config_walk_t *walk, const zetl_config_node_t *node, void *array,
+                  size_t index, const char *path)
+{
+    const zetl_pipeline_t *pipelines = (zetl_pipeline_t *) array, *pipeline = &pipelines[index];
+    char shown[ZETL_CONFIG_SHOW_MAX];
+    s_place_t at, event_time;
+    s_place (&at, node, path, "id");
+    for (size_t other = 0; other < index; other++)
+        if (!strcmp (pipelines[other].id, pipeline->id))
+            return zetl_config_walk_error (
+                walk, at.node, at.path,
+                "%s is already the id of pipelines[%zu]; pipeline ids must be unique",
+                zetl_config_show (pipeline->id, shown, sizeof shown), other);
+    if (s_check_column (walk, pipeline, s_place (&at, node, path, "id_field"), pipeline->id_field,
+                        NULL) ||
+        s_check_column (walk, pipeline, s_place (&at, node, path, "partition_key"),
+                        pipeline->partition_key, NULL))
+        return -1;
+
+    //  Watermarks and last-write-wins need a point in time, not a day
+    const zetl_field_t *time_column;
+    s_place (&event_time, node, path, "event_time");
+    if (s_check_column (walk, pipeline, s_place (&at, event_time.node, event_time.path, "field"),
+                        pipeline->event_time.field, &time_column))
+        return -1;
+    if (time_column->type != ZETL_TYPE_TIMESTAMP) {
+        char type_name[32];
+        return zetl_config_walk_error (
+            walk, at.node, at.path,
+            "%s is a %s column; event time needs a column of type timestamp",
+            zetl_config_show (time_column->name, shown, sizeof shown),
+            zetl_config_values_name (s_field_options[0].values, (int) time_column->type, type_name,
+                                     sizeof type_name));
+    }
+    s_place_t sinks;
+    s_place (&sinks, node, path, "sinks");
+    for (size_t target = 0; target < pipeline->target_count; target++)
+        if (s_check_target_columns (walk, pipeline, &sinks, target))
+            return -1;
+    return 0;
+}
