@@ -89,6 +89,8 @@ typedef struct {
     int64_t late_window_ms;      //  late_window, default 24h
     int64_t dedup_window_ms;     //  dedup_window, default 60m
     int64_t idle_timeout_ms;     //  idle_timeout, default 5m
+    int64_t dedup_memory_bytes;  //  dedup_memory, default 256MiB
+    int too_late_accept;         //  too_late: 0 dead_letter (default), 1 accept
     bool ordered;                //  ordered, default false
     int64_t batch_size;          //  batch_size: 100..10000, default 1000
     int64_t batch_linger_ms;     //  batch_linger, default 100ms

@@ -34,7 +34,7 @@ s_write_table (FILE *out, const char *heading, const char *about, const zetl_con
             fprintf (out, " | `%s` | ", opt->def);
         else
             fprintf (out, " | unset | ");
-        if (opt->type == ZETL_OPT_INT || opt->type == ZETL_OPT_DURATION) {
+        if (opt->type == ZETL_OPT_INT || opt->type == ZETL_OPT_DURATION || opt->type == ZETL_OPT_SIZE) {
             char range[64];
             fprintf (out, "%s", zetl_config_option_range (opt, range, sizeof range));
         }

@@ -65,6 +65,8 @@ static const s_type_t s_types[] = {
         "an integer", "use ", true, true},
     [ZETL_OPT_DURATION] = {"duration", "a duration such as 15m", ZETL_CONFIG_SCALAR, s_read_integer,
         NULL, "a duration", "use a whole number and a unit (ms, s, m, h, d) in ", true, true},
+    [ZETL_OPT_SIZE] = {"size", "a size such as 256MiB", ZETL_CONFIG_SCALAR, s_read_integer,
+        NULL, "a size", "use a whole number and a unit (B, KiB, MiB, GiB) in ", true, true},
     [ZETL_OPT_BOOL] = {"bool", "true or false", ZETL_CONFIG_SCALAR, s_read_bool, NULL,
         "a bool", "use true or false", false, true},
     [ZETL_OPT_ENUM] = {"enum", "one of the values", ZETL_CONFIG_SCALAR, s_read_enum, NULL,
@@ -154,20 +156,22 @@ s_hostport_valid (const char *text)
            port >= 1 && port <= 65535;
 }
 
-//  Duration units, largest first
-static const struct {
+//  Units of durations (in ms) and sizes (in bytes), largest first
+typedef struct {
     const char *name;
-    int64_t ms;
-} s_units[] = {{"d", ZETL_CONFIG_DAY},
-               {"h", ZETL_CONFIG_HOUR},
-               {"m", ZETL_CONFIG_MINUTE},
-               {"s", ZETL_CONFIG_SECOND},
-               {"ms", 1}};
+    int64_t value;
+} s_unit_t;
+static const s_unit_t s_duration_units[] = {{"d", ZETL_CONFIG_DAY},   {"h", ZETL_CONFIG_HOUR},
+                                            {"m", ZETL_CONFIG_MINUTE}, {"s", ZETL_CONFIG_SECOND},
+                                            {"ms", 1},                 {NULL, 0}};
+static const s_unit_t s_size_units[] = {{"GiB", 1LL << 30}, {"MiB", 1LL << 20}, {"KiB", 1LL << 10},
+                                        {"B", 1},           {NULL, 0}};
 
-int
-zetl_duration_parse (const char *text, int64_t *ms)
+//  A whole number followed by one of UNITS ("0" alone is zero)
+static int
+s_parse_units (const char *text, const s_unit_t *units, int64_t *value)
 {
-    if (!text || !ms || *text < '0' || *text > '9')
+    if (!text || !value || *text < '0' || *text > '9')
         return -1;
     int64_t count = 0;
     const char *p = text;
@@ -180,26 +184,31 @@ zetl_duration_parse (const char *text, int64_t *ms)
     int64_t unit = 0;
     if (!*p && count == 0)
         unit = 1;  //  "0" needs no unit: zero is zero in any unit
-    for (size_t index = 0; index < sizeof s_units / sizeof s_units[0]; index++)
-        if (!strcmp (p, s_units[index].name))
-            unit = s_units[index].ms;
+    for (const s_unit_t *candidate = units; candidate->name; candidate++)
+        if (!strcmp (p, candidate->name))
+            unit = candidate->value;
     if (unit == 0 || count > INT64_MAX / unit)
         return -1;
-    *ms = count * unit;
+    *value = count * unit;
     return 0;
 }
 
-//  MS as the largest whole unit: 90d, 15m, 100ms, 0
-static const char *
-s_format_duration (int64_t ms, char *buf, size_t size)
+int
+zetl_duration_parse (const char *text, int64_t *ms)
 {
-    if (ms == 0)
+    return s_parse_units (text, s_duration_units, ms);
+}
+
+//  VALUE in the largest whole unit: 90d, 15m, 100ms, 256MiB, 0
+static const char *
+s_format_units (int64_t value, const s_unit_t *units, char *buf, size_t size)
+{
+    if (value == 0)
         snprintf (buf, size, "0");
     else
-        for (size_t index = 0; index < sizeof s_units / sizeof s_units[0]; index++)
-            if (ms % s_units[index].ms == 0) {
-                snprintf (buf, size, "%lld%s", (long long) (ms / s_units[index].ms),
-                          s_units[index].name);
+        for (const s_unit_t *unit = units; unit->name; unit++)
+            if (value % unit->value == 0) {
+                snprintf (buf, size, "%lld%s", (long long) (value / unit->value), unit->name);
                 break;
             }
     return buf;
@@ -245,13 +254,14 @@ s_store (const zetl_config_option_t *opt, void *base, const void *value, size_t 
     return S_OK;
 }
 
-//  INT and DURATION
+//  INT, DURATION and SIZE
 static int
 s_read_integer (const zetl_config_option_t *opt, const char *text, void *base)
 {
     int64_t value;
-    int rc =
-        opt->type == ZETL_OPT_INT ? s_parse_int (text, &value) : zetl_duration_parse (text, &value);
+    int rc = opt->type == ZETL_OPT_INT        ? s_parse_int (text, &value)
+             : opt->type == ZETL_OPT_DURATION ? zetl_duration_parse (text, &value)
+                                              : s_parse_units (text, s_size_units, &value);
     if (rc)
         return S_INVALID;
     if (value < opt->min || value > opt->max)
@@ -408,10 +418,11 @@ zetl_config_option_type_name (const zetl_config_option_t *opt)
 const char *
 zetl_config_option_range (const zetl_config_option_t *opt, char *buf, size_t size)
 {
-    if (opt->type == ZETL_OPT_DURATION) {
+    if (opt->type == ZETL_OPT_DURATION || opt->type == ZETL_OPT_SIZE) {
+        const s_unit_t *units = opt->type == ZETL_OPT_SIZE ? s_size_units : s_duration_units;
         char low[24], high[24];
-        snprintf (buf, size, "%s..%s", s_format_duration (opt->min, low, sizeof low),
-                  s_format_duration (opt->max, high, sizeof high));
+        snprintf (buf, size, "%s..%s", s_format_units (opt->min, units, low, sizeof low),
+                  s_format_units (opt->max, units, high, sizeof high));
     }
     else
         snprintf (buf, size, "%lld..%lld", (long long) opt->min, (long long) opt->max);

@@ -31,6 +31,7 @@ typedef enum {
     ZETL_OPT_HOSTPORT,     //  host:port
     ZETL_OPT_INT,          //  int64_t, or uint32_t when the field has 4 bytes; MIN..MAX
     ZETL_OPT_DURATION,     //  int64_t milliseconds; MIN..MAX
+    ZETL_OPT_SIZE,         //  int64_t bytes, written with a unit (256MiB); MIN..MAX
     ZETL_OPT_BOOL,         //  true or false
     ZETL_OPT_ENUM,         //  one of VALUES, stored as its index (a C enum)
     ZETL_OPT_CHAR,         //  one ASCII character

@@ -277,6 +277,8 @@ test_every_default (void **state)
         S_INT (pipeline->watermark_delay_ms, 15 * 60 * 1000),
         S_INT (pipeline->late_window_ms, 24 * 3600 * 1000),
         S_INT (pipeline->dedup_window_ms, 60 * 60 * 1000),
+        S_INT (pipeline->dedup_memory_bytes, 256 * 1024 * 1024),
+        S_INT (pipeline->too_late_accept, 0),
         S_INT (pipeline->idle_timeout_ms, 5 * 60 * 1000),
         S_INT (pipeline->ordered, false),
         S_INT (pipeline->batch_size, 1000),
@@ -440,6 +442,9 @@ static const s_range_case_t s_ranges[] = {
      "0ms", 0, "30d", 30 * S_DAY_MS, NULL, "2592000001ms", "use 0..30d (default 24h)"},
     {S_PIPELINE, "dedup_window", S_IN (zetl_pipeline_t, dedup_window_ms),
      "0s", 0, "7d", 7 * S_DAY_MS, NULL, "604800001ms", "use 0..7d (default 60m)"},
+    {S_PIPELINE, "dedup_memory", S_IN (zetl_pipeline_t, dedup_memory_bytes),
+     "1MiB", 1 << 20, "1024GiB", 1LL << 40, "1048575B", "1099511627777B",
+     "use 1MiB..1024GiB (default 256MiB)"},
     {S_PIPELINE, "idle_timeout", S_IN (zetl_pipeline_t, idle_timeout_ms),
      "1s", 1000, "1440m", S_DAY_MS, "999ms", "86400001ms", "use 1s..1d (default 5m)"},
     {S_PIPELINE, "batch_size", S_IN (zetl_pipeline_t, batch_size),
@@ -558,7 +563,7 @@ test_unknown_key_at_each_level (void **state)
     s_slot_error (S_PIPELINE, "    sourse: x",
                   S_NAME ":9: pipelines[0].sourse: unknown key; expected one of: id, source, "
                          "id_field, partition_key, partitions, event_time, watermark_delay, "
-                         "late_window, dedup_window, idle_timeout, ordered, batch_size, "
+                         "late_window, dedup_window, dedup_memory, too_late, idle_timeout, ordered, batch_size, "
                          "batch_linger, batch_timeout, max_retries, retry_delay, schema, sinks");
     s_slot_error (S_COLUMN, "      amount: { type: number, minimum: 0 }",
                   S_NAME ":15: pipelines[0].schema.amount.minimum: unknown key; expected one of: "
