@@ -1,6 +1,14 @@
-/*  zetl_proto_sinks - the body of SINKS  */
+/*  zetl_proto_sinks - the body of SINKS (API in zetl_proto_sinks.h)
+
+    Decoded with the bounded walker (zetl_proto_walk.h), as every frame from a
+    peer is: a declared length is checked against the bytes left before
+    anything is made for it.
+*/
 #include "zetl_proto_sinks.h"
 #include "zetl_proto.h"
+#include "zetl_proto_walk.h"
+
+#include <string.h>
 
 zframe_t *
 zetl_sinks_encode (const char *const *names, const char *const *endpoints, size_t count)
@@ -20,13 +28,32 @@ zetl_sinks_encode (const char *const *names, const char *const *endpoints, size_
     return frame;
 }
 
-static char *
-s_string (const msgpack_object *object)
+//  Read one [name, endpoint] pair at CUR into a fresh string each (caller
+//  owns them). Returns NULL, or a reason.
+static const char *
+s_read_pair (zetl_walk_cursor_t *cur, char **name, char **endpoint)
 {
-    if (object->type != MSGPACK_OBJECT_STR || object->via.str.size == 0
-        || object->via.str.size > ZETL_PROTO_MAX_STRING)
-        return NULL;
-    return strndup (object->via.str.ptr, object->via.str.size);
+    zetl_walk_item_t item;
+    const char *reason = zetl_walk_item (cur, &item);
+    if (reason)
+        return reason;
+    if (item.type != MSGPACK_OBJECT_ARRAY || item.u64 != 2)
+        return "SINKS entry is not an array of 2";
+    char **strings[] = {name, endpoint};
+    for (size_t i = 0; i < 2; i++) {
+        const uint8_t *text;
+        size_t size;
+        reason = zetl_walk_text (cur, false, &text, &size, "SINKS name or endpoint is not a string",
+                                 "SINKS name or endpoint longer than 1024 bytes",
+                                 "SINKS name or endpoint is not UTF-8 text without NUL bytes");
+        if (reason)
+            return reason;
+        if (size == 0)
+            return "SINKS name or endpoint is empty";
+        *strings[i] = strndup ((const char *) text, size);
+        assert (*strings[i]);  //  Out of memory is fatal
+    }
+    return NULL;
 }
 
 static void
@@ -41,34 +68,28 @@ zetl_sinks_decode (zframe_t *body)
 {
     if (!body)
         return NULL;
-    msgpack_unpacked unpacked;
-    msgpack_unpacked_init (&unpacked);
-    size_t offset = 0;
-    zhashx_t *sinks = NULL;
-    if (msgpack_unpack_next (&unpacked, (const char *) zframe_data (body), zframe_size (body),
-                             &offset)
-            == MSGPACK_UNPACK_SUCCESS
-        && offset == zframe_size (body) && unpacked.data.type == MSGPACK_OBJECT_ARRAY) {
-        sinks = zhashx_new ();
-        zhashx_set_destructor (sinks, s_free_string);
-        const msgpack_object_array *pairs = &unpacked.data.via.array;
-        for (uint32_t index = 0; index < pairs->size; index++) {
-            const msgpack_object *pair = &pairs->ptr[index];
-            char *name = NULL, *endpoint = NULL;
-            if (pair->type == MSGPACK_OBJECT_ARRAY && pair->via.array.size == 2) {
-                name = s_string (&pair->via.array.ptr[0]);
-                endpoint = s_string (&pair->via.array.ptr[1]);
-            }
-            if (!name || !endpoint) {
-                free (name);
-                free (endpoint);
-                zhashx_destroy (&sinks);
-                break;
-            }
-            zhashx_update (sinks, name, endpoint);
-            free (name);
-        }
+    zetl_walk_cursor_t cur = {zframe_data (body), zframe_data (body) + zframe_size (body)};
+    zetl_walk_item_t item;
+    if (zetl_walk_item (&cur, &item) || item.type != MSGPACK_OBJECT_ARRAY)
+        return NULL;
+    //  A pair takes at least 3 bytes: refuse a count the body cannot hold
+    //  before making anything for it
+    if (item.u64 > zetl_walk_left (&cur) / 3)
+        return NULL;
+    zhashx_t *sinks = zhashx_new ();
+    assert (sinks);
+    zhashx_set_destructor (sinks, s_free_string);
+    const char *reason = NULL;
+    for (uint64_t index = 0; index < item.u64 && !reason; index++) {
+        char *name = NULL, *endpoint = NULL;
+        reason = s_read_pair (&cur, &name, &endpoint);
+        if (!reason)
+            zhashx_update (sinks, name, endpoint);  //  The hash takes ENDPOINT, copies NAME
+        else
+            free (endpoint);
+        free (name);
     }
-    msgpack_unpacked_destroy (&unpacked);
+    if (reason || zetl_walk_left (&cur) != 0)
+        zhashx_destroy (&sinks);
     return sinks;
 }

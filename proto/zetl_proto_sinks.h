@@ -11,7 +11,11 @@
 //  Encode NAMES[i] -> ENDPOINTS[i], COUNT pairs, as a SINKS body. Caller owns the result.
 zframe_t *zetl_sinks_encode (const char *const *names, const char *const *endpoints, size_t count);
 //  Decode a SINKS body into a hash name -> endpoint (both strings owned by
-//  the hash). Returns NULL if the body is malformed. Caller owns the result.
+//  the hash; a name given twice keeps its last endpoint). Returns NULL if the
+//  body is malformed: not one array of [name, endpoint] pairs of str, each
+//  1 to ZETL_PROTO_MAX_STRING bytes of UTF-8 without NUL, or bytes after it.
+//  Lengths the body declares are checked before anything is made for them,
+//  so a few hostile bytes cannot ask for much memory. Caller owns the result.
 zhashx_t *zetl_sinks_decode (zframe_t *body);
 
 #endif

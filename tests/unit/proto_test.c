@@ -1,7 +1,9 @@
 /*  proto_test - the wire codec: round trips, every class of malformed input,
-    truncated and mutated bodies, and non-blocking sends on real sockets.
+    truncated and mutated bodies, SINKS bodies, and non-blocking sends on real
+    sockets.
 */
 #include "zetl_proto.h"
+#include "zetl_proto_sinks.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -80,17 +82,14 @@ s_header_with (size_t fields, size_t replace, const void *raw, size_t raw_len)
     return s_packed_frame (&packed);
 }
 
-//  Decode a message made of FRAMES[0..COUNT) (taken). Returns the reason, or
-//  NULL when it decoded (the message is destroyed either way).
+//  Decode *ZMSG_P (taken). Returns the reason, or NULL when it decoded (the
+//  message is destroyed either way).
 static const char *
-s_decode_frames (zframe_t **frames, size_t count)
+s_decode_zmsg (zmsg_t **zmsg_p)
 {
-    zmsg_t *zmsg = zmsg_new ();
-    for (size_t i = 0; i < count; i++)
-        zmsg_append (zmsg, &frames[i]);
     const char *reason = NULL;
-    zetl_msg_t *msg = zetl_msg_decode (&zmsg, &reason);
-    assert_null (zmsg);
+    zetl_msg_t *msg = zetl_msg_decode (zmsg_p, &reason);
+    assert_null (*zmsg_p);
     if (msg) {
         assert_null (reason);
         zetl_msg_destroy (&msg);
@@ -98,6 +97,16 @@ s_decode_frames (zframe_t **frames, size_t count)
     }
     assert_non_null (reason);
     return reason;
+}
+
+//  Decode a message made of FRAMES[0..COUNT) (taken), as s_decode_zmsg
+static const char *
+s_decode_frames (zframe_t **frames, size_t count)
+{
+    zmsg_t *zmsg = zmsg_new ();
+    for (size_t i = 0; i < count; i++)
+        zmsg_append (zmsg, &frames[i]);
+    return s_decode_zmsg (&zmsg);
 }
 
 static const char *
@@ -116,15 +125,7 @@ s_decode_with_body (zetl_msg_type_t type, uint32_t count, zframe_t *body)
         zetl_msg_set_body (msg, &body);
     zmsg_t *zmsg = zetl_msg_encode (msg);
     zetl_msg_destroy (&msg);
-    const char *reason = NULL;
-    msg = zetl_msg_decode (&zmsg, &reason);
-    if (msg) {
-        assert_null (reason);
-        zetl_msg_destroy (&msg);
-        return NULL;
-    }
-    assert_non_null (reason);
-    return reason;
+    return s_decode_zmsg (&zmsg);
 }
 
 static void
@@ -158,6 +159,40 @@ s_raw_entry (packed_t *packed, uint32_t source)
     msgpack_pack_map (&packed->pk, 1);
     s_pack_cstr (&packed->pk, "id");
     msgpack_pack_int (&packed->pk, 7);
+}
+
+//  A raw body of NAMES (NAME_COUNT of them) and one s_raw_entry from each of
+//  SOURCES[0..ENTRIES). Caller owns the result.
+static zframe_t *
+s_raw_body_frame (const char **names, size_t name_count, const uint32_t *sources, size_t entries)
+{
+    packed_t packed;
+    s_raw_body (&packed, names, name_count);
+    for (size_t i = 0; i < entries; i++)
+        s_raw_entry (&packed, sources[i]);
+    return s_packed_frame (&packed);
+}
+
+//  Start a raw body of one source "a" and an entry from it, up to its payload
+//  (source 0, position 1, event_us 2, flags 0, no hash)
+static void
+s_raw_entry_head (packed_t *packed)
+{
+    const char *names[] = {"a"};
+    s_raw_body (packed, names, 1);
+    msgpack_pack_array (&packed->pk, 6);
+    msgpack_sbuffer_write (&packed->buffer, "\x00\x01\x02\x00\xc0", 5);
+}
+
+//  Start a header of FIELDS (16 or more) fields: the array head and the 16
+//  default fields; the caller packs the rest
+static void
+s_header_start (packed_t *packed, size_t fields)
+{
+    s_packed_init (packed);
+    msgpack_pack_array (&packed->pk, fields);
+    for (size_t i = 0; i < 16; i++)
+        s_pack_default_field (&packed->pk, i, 0);
 }
 
 //  Read every entry of BODY. Returns the reader's last answer (0 or -1) and
@@ -409,10 +444,7 @@ test_extra_header_fields_are_ignored (void **state)
     assert_null (s_decode_header_only (s_header_with (19, 99, NULL, 0)));
     //  ... including structured ones
     packed_t packed;
-    s_packed_init (&packed);
-    msgpack_pack_array (&packed.pk, 17);
-    for (size_t i = 0; i < 16; i++)
-        s_pack_default_field (&packed.pk, i, 0);
+    s_header_start (&packed, 17);
     msgpack_pack_map (&packed.pk, 1);
     s_pack_cstr (&packed.pk, "future");
     msgpack_pack_array (&packed.pk, 2);
@@ -684,17 +716,11 @@ test_oversized_header (void **state)
     char pad[ZETL_PROTO_MAX_HEADER];
     memset (pad, 'x', sizeof (pad));
     packed_t packed;
-    s_packed_init (&packed);
-    msgpack_pack_array (&packed.pk, 17);
-    for (size_t i = 0; i < 16; i++)
-        s_pack_default_field (&packed.pk, i, 0);
+    s_header_start (&packed, 17);
     msgpack_pack_bin_with_body (&packed.pk, pad, sizeof (pad));
     s_assert_reason (s_decode_header_only (s_packed_frame (&packed)), "oversized frame");
     //  Exactly at the limit is fine
-    s_packed_init (&packed);
-    msgpack_pack_array (&packed.pk, 17);
-    for (size_t i = 0; i < 16; i++)
-        s_pack_default_field (&packed.pk, i, 0);
+    s_header_start (&packed, 17);
     size_t used = packed.buffer.size + 3;  //  bin16 head
     msgpack_pack_bin_with_body (&packed.pk, pad, ZETL_PROTO_MAX_HEADER - used);
     assert_int_equal (packed.buffer.size, ZETL_PROTO_MAX_HEADER);
@@ -735,10 +761,8 @@ test_bad_msgpack (void **state)
     s_assert_reason (s_decode_with_body (ZETL_MSG_RESULT, 0, zframe_new ("", 0)), "body");
     //  A bad entry inside a body
     packed_t packed;
-    const char *names[] = {"a"};
-    s_raw_body (&packed, names, 1);
-    msgpack_pack_array (&packed.pk, 6);
-    msgpack_sbuffer_write (&packed.buffer, "\x00\x01\x02\x00\xc0\xc1", 6);
+    s_raw_entry_head (&packed);
+    msgpack_sbuffer_write (&packed.buffer, "\xc1", 1);
     s_assert_reason (s_decode_with_body (ZETL_MSG_BATCH, 1, s_packed_frame (&packed)),
                      "bad msgpack");
 }
@@ -791,31 +815,30 @@ test_count_does_not_match_body (void **state)
 {
     (void) state;
     const char *names[] = {"a", "b"};
-    //  Fewer entries than the header's count
-    packed_t packed;
-    s_raw_body (&packed, names, 2);
-    s_raw_entry (&packed, 0);
-    s_raw_entry (&packed, 1);
-    s_assert_reason (s_decode_with_body (ZETL_MSG_BATCH, 3, s_packed_frame (&packed)),
-                     "record count does not match the body");
-    //  More entries than the header's count
-    s_raw_body (&packed, names, 2);
-    s_raw_entry (&packed, 0);
-    s_raw_entry (&packed, 1);
-    s_assert_reason (s_decode_with_body (ZETL_MSG_RESULT, 1, s_packed_frame (&packed)),
-                     "record count does not match the body");
-    //  Entries but a count of 0
-    s_raw_body (&packed, names, 2);
-    s_raw_entry (&packed, 0);
-    s_assert_reason (s_decode_with_body (ZETL_MSG_BATCH, 0, s_packed_frame (&packed)),
-                     "record count does not match the body");
-    //  A count but no body
+    const uint32_t sources[] = {0, 1};
+    // clang-format off
+    const struct {
+        zetl_msg_type_t type;  //  of the message
+        uint32_t count;        //  in its header
+        size_t entries;        //  in its body: from sources[0..entries)
+        const char *expected;  //  the reason, or NULL when it decodes
+    } cases[] = {
+        {ZETL_MSG_BATCH,  3, 2, "record count does not match the body"},  //  Fewer than count
+        {ZETL_MSG_RESULT, 1, 2, "record count does not match the body"},  //  More than count
+        {ZETL_MSG_BATCH,  0, 1, "record count does not match the body"},  //  Some, count 0
+        {ZETL_MSG_BATCH,  2, 2, NULL},                                     //  Just right
+    };
+    // clang-format on
+    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
+        zframe_t *body = s_raw_body_frame (names, 2, sources, cases[i].entries);
+        const char *reason = s_decode_with_body (cases[i].type, cases[i].count, body);
+        if (cases[i].expected)
+            s_assert_reason (reason, cases[i].expected);
+        else
+            assert_null (reason);
+    }
+    //  A count but no body; no body with count 0
     s_assert_reason (s_decode_with_body (ZETL_MSG_BATCH, 1, NULL), "body");
-    //  Just right, and no body with count 0
-    s_raw_body (&packed, names, 2);
-    s_raw_entry (&packed, 0);
-    s_raw_entry (&packed, 1);
-    assert_null (s_decode_with_body (ZETL_MSG_BATCH, 2, s_packed_frame (&packed)));
     assert_null (s_decode_with_body (ZETL_MSG_RESULT, 0, NULL));
     //  Other types' bodies are opaque: their count says nothing about them
     assert_null (s_decode_with_body (ZETL_MSG_COMMIT, 1000, zframe_new ("\xc1", 1)));
@@ -826,22 +849,26 @@ test_source_index_out_of_range (void **state)
 {
     (void) state;
     const char *names[] = {"a", "b"};
-    packed_t packed;
-    s_raw_body (&packed, names, 2);
-    s_raw_entry (&packed, 0);
-    s_raw_entry (&packed, 2);
-    zframe_t *body = s_packed_frame (&packed);
-    uint32_t entries;
-    const char *reason;
-    assert_int_equal (s_read_all (body, &entries, &reason), -1);
-    assert_int_equal (entries, 1);
-    s_assert_reason (reason, "source index out of range");
-    s_assert_reason (s_decode_with_body (ZETL_MSG_BATCH, 2, body), "source index out of range");
-    //  No names at all: every index is out of range
-    s_raw_body (&packed, names, 0);
-    s_raw_entry (&packed, 0);
-    s_assert_reason (s_decode_with_body (ZETL_MSG_BATCH, 1, s_packed_frame (&packed)),
-                     "source index out of range");
+    const struct {
+        size_t names;         //  source names in the body: from names[0..names)
+        uint32_t sources[2];  //  of its entries
+        size_t entries;       //  entries in the body
+        uint32_t good;        //  entries read before the bad one
+    } cases[] = {
+        {2, {0, 2}, 2, 1},  //  One past the last name
+        {0, {0}, 1, 0},     //  No names at all: every index is out of range
+    };
+    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
+        zframe_t *body =
+            s_raw_body_frame (names, cases[i].names, cases[i].sources, cases[i].entries);
+        uint32_t entries;
+        const char *reason;
+        assert_int_equal (s_read_all (body, &entries, &reason), -1);
+        assert_int_equal (entries, cases[i].good);
+        s_assert_reason (reason, "source index out of range");
+        s_assert_reason (s_decode_with_body (ZETL_MSG_BATCH, (uint32_t) cases[i].entries, body),
+                         "source index out of range");
+    }
 }
 
 static void
@@ -981,10 +1008,7 @@ test_hostile_lengths_and_depth (void **state)
     const size_t head_sizes[] = {5, 5, 5, 5, 6};
     for (int i = 0; i < 5; i++) {
         packed_t packed;
-        const char *names[] = {"a"};
-        s_raw_body (&packed, names, 1);
-        msgpack_pack_array (&packed.pk, 6);
-        msgpack_sbuffer_write (&packed.buffer, "\x00\x01\x02\x00\xc0", 5);
+        s_raw_entry_head (&packed);
         msgpack_sbuffer_write (&packed.buffer, heads[i], head_sizes[i]);
         msgpack_sbuffer_write (&packed.buffer, "\xc0\xc0\xc0\xc0", 4);
         body = s_packed_frame (&packed);
@@ -996,10 +1020,7 @@ test_hostile_lengths_and_depth (void **state)
     //  Nesting: 100 arrays deep is fine, 101 is not
     for (int depth = 99; depth <= 102; depth++) {
         packed_t packed;
-        const char *names[] = {"a"};
-        s_raw_body (&packed, names, 1);
-        msgpack_pack_array (&packed.pk, 6);
-        msgpack_sbuffer_write (&packed.buffer, "\x00\x01\x02\x00\xc0", 5);
+        s_raw_entry_head (&packed);
         for (int i = 0; i < depth; i++)
             msgpack_pack_array (&packed.pk, 1);
         msgpack_pack_nil (&packed.pk);
@@ -1019,10 +1040,7 @@ test_hostile_lengths_and_depth (void **state)
 
     //  More objects in one payload than the limit, each one present
     packed_t packed;
-    const char *names[] = {"a"};
-    s_raw_body (&packed, names, 1);
-    msgpack_pack_array (&packed.pk, 6);
-    msgpack_sbuffer_write (&packed.buffer, "\x00\x01\x02\x00\xc0", 5);
+    s_raw_entry_head (&packed);
     uint32_t objects = (1 << 21) + 1;
     msgpack_pack_array (&packed.pk, objects);
     for (uint32_t i = 0; i < objects; i++)
@@ -1033,10 +1051,7 @@ test_hostile_lengths_and_depth (void **state)
     s_assert_reason (s_decode_with_body (ZETL_MSG_BATCH, 1, body), "too many msgpack objects");
 
     //  Deep nesting in an extra header field
-    s_packed_init (&packed);
-    msgpack_pack_array (&packed.pk, 17);
-    for (size_t i = 0; i < 16; i++)
-        s_pack_default_field (&packed.pk, i, 0);
+    s_header_start (&packed, 17);
     for (int i = 0; i < 200; i++)
         msgpack_pack_array (&packed.pk, 1);
     msgpack_pack_nil (&packed.pk);
@@ -1128,6 +1143,178 @@ test_mutated_input_never_crashes (void **state)
     print_message ("mutations: %zu of 20000 still decoded\n", decoded);
     zframe_destroy (&body);
     zframe_destroy (&header);
+}
+
+//  ---------------------------------------------------------------------
+//  SINKS bodies
+
+//  Bytes of a string literal, without its terminating NUL
+#define S_BYTES(literal) literal, sizeof (literal) - 1
+
+//  A body to decode, one row of a table
+typedef struct {
+    const char *data;  //  the body's bytes
+    size_t size;       //  how many
+} bytes_case_t;
+
+//  Decode SIZE bytes at DATA as a SINKS body. Caller owns the result.
+static zhashx_t *
+s_sinks_decode_bytes (const void *data, size_t size)
+{
+    zframe_t *body = zframe_new (data, size);
+    zhashx_t *sinks = zetl_sinks_decode (body);
+    zframe_destroy (&body);
+    return sinks;
+}
+
+//  Assert that no body of CASES[0..COUNT) decodes
+static void
+s_assert_sinks_refused (const bytes_case_t *cases, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        zhashx_t *sinks = s_sinks_decode_bytes (cases[i].data, cases[i].size);
+        if (sinks)
+            fail_msg ("SINKS case %zu decoded", i);
+    }
+}
+
+static void
+test_sinks_round_trip (void **state)
+{
+    (void) state;
+    char long_name[ZETL_PROTO_MAX_STRING + 1];
+    memset (long_name, 's', ZETL_PROTO_MAX_STRING);
+    long_name[ZETL_PROTO_MAX_STRING] = 0;  //  Exactly 1024 bytes is fine
+    const char *names[] = {"pg-main", "files ✓", long_name, "pg-main"};
+    const char *endpoints[] = {"tcp://10.0.0.5:7000", "ipc:///tmp/zetl-sink", "tcp://h:1",
+                               "tcp://10.0.0.6:7000"};
+    for (size_t count = 0; count <= 4; count++) {
+        zframe_t *body = zetl_sinks_encode (names, endpoints, count);
+        assert_non_null (body);
+        zhashx_t *sinks = zetl_sinks_decode (body);
+        assert_non_null (sinks);
+        //  pg-main given twice keeps its last endpoint
+        assert_int_equal (zhashx_size (sinks), count < 4 ? count : 3);
+        for (size_t i = 0; i < count; i++) {
+            bool again = false;  //  NAMES[i] given again later on
+            for (size_t later = i + 1; later < count; later++)
+                again = again || streq (names[later], names[i]);
+            if (!again)
+                assert_string_equal (zhashx_lookup (sinks, names[i]), endpoints[i]);
+        }
+        zhashx_destroy (&sinks);
+        zframe_destroy (&body);
+    }
+    assert_null (zetl_sinks_decode (NULL));
+}
+
+static void
+test_sinks_malformed (void **state)
+{
+    (void) state;
+    // clang-format off
+    const bytes_case_t cases[] = {
+        {S_BYTES ("")},                                              //  Empty
+        {S_BYTES ("\xc1")},                                          //  Not msgpack
+        {S_BYTES ("\x80")},                                          //  A map, not an array
+        {S_BYTES ("\xa5hello")},                                     //  A string
+        {S_BYTES ("\x91\xa1" "a")},                                  //  A pair that is a string
+        {S_BYTES ("\x91\xc0")},                                      //  A pair that is nil
+        {S_BYTES ("\x91\x91\xa1" "a")},                              //  A pair of 1
+        {S_BYTES ("\x91\x93\xa1" "a\xa1" "b\xa1" "c")},              //  A pair of 3
+        {S_BYTES ("\x91\x82\xa1" "a\xa1" "b\xa1" "c\xa1" "d")},      //  A pair that is a map
+        {S_BYTES ("\x91\x92\x01\xa1" "b")},                          //  A name that is an integer
+        {S_BYTES ("\x91\x92\xa1" "a\xc0")},                          //  An endpoint that is nil
+        {S_BYTES ("\x91\x92\xa1" "a\xc4\x01" "b")},                  //  An endpoint that is bin
+        {S_BYTES ("\x91\x92\xa0\xa1" "b")},                          //  An empty name
+        {S_BYTES ("\x91\x92\xa1" "a\xa0")},                          //  An empty endpoint
+        {S_BYTES ("\x91\x92\xa3" "a\0b\xa1" "c")},                   //  A name with a NUL byte
+        {S_BYTES ("\x91\x92\xa1" "a\xa2\xc3\x28")},                  //  An endpoint not UTF-8
+        {S_BYTES ("\x91\x92\xa2\xc0\xaf\xa1" "b")},                  //  An overlong name
+        {S_BYTES ("\x91\x92\xa1" "a\xa1" "b\x00")},                  //  A byte after the array
+        {S_BYTES ("\x90\x90")},                                      //  Two arrays
+        {S_BYTES ("\x92\x92\xa1" "a\xa1" "b")},                      //  2 pairs declared, 1 there
+        {S_BYTES ("\x91\x92\xa1" "a\xa1" "b\x92\xa1" "c\xa1" "d")},  //  1 declared, 2 there
+    };
+    // clang-format on
+    s_assert_sinks_refused (cases, sizeof (cases) / sizeof (cases[0]));
+    //  A name 1 byte too long
+    uint8_t long_name[5 + ZETL_PROTO_MAX_STRING + 1 + 2] = {
+        0x91, 0x92, 0xda, (ZETL_PROTO_MAX_STRING + 1) >> 8, (ZETL_PROTO_MAX_STRING + 1) & 0xff};
+    memset (long_name + 5, 'n', ZETL_PROTO_MAX_STRING + 1);
+    memcpy (long_name + sizeof (long_name) - 2,
+            "\xa1"
+            "e",
+            2);
+    assert_null (s_sinks_decode_bytes (long_name, sizeof (long_name)));
+
+    //  Every prefix of a valid body, and every byte of it damaged at random
+    const char *names[] = {"pg-main", "files"};
+    const char *endpoints[] = {"tcp://10.0.0.5:7000", "ipc:///tmp/zetl-sink"};
+    zframe_t *body = zetl_sinks_encode (names, endpoints, 2);
+    for (size_t length = 0; length < zframe_size (body); length++)
+        assert_null (s_sinks_decode_bytes (zframe_data (body), length));
+    uint32_t seed = 2024;
+    for (int round = 0; round < 5000; round++) {
+        zframe_t *victim = zframe_dup (body);
+        seed = seed * 1103515245 + 12345;
+        size_t at = (seed >> 8) % zframe_size (victim);
+        seed = seed * 1103515245 + 12345;
+        zframe_data (victim)[at] = (uint8_t) (seed >> 16);
+        zhashx_t *sinks = zetl_sinks_decode (victim);
+        //  What still decodes holds only non-empty names and endpoints
+        for (const char *endpoint = sinks ? (const char *) zhashx_first (sinks) : NULL; endpoint;
+             endpoint = (const char *) zhashx_next (sinks)) {
+            assert_true (strlen (endpoint) > 0);
+            assert_true (strlen ((const char *) zhashx_cursor (sinks)) > 0);
+        }
+        zhashx_destroy (&sinks);
+        zframe_destroy (&victim);
+    }
+    zframe_destroy (&body);
+}
+
+//  Lengths a body declares but does not hold fail at once, with nothing
+//  allocated for them (msgpack_unpack_next would ask for up to 96 GiB)
+static void
+test_sinks_hostile_lengths (void **state)
+{
+    (void) state;
+    // clang-format off
+    const bytes_case_t cases[] = {
+        {S_BYTES ("\xdd\xff\xff\xff\xff")},                      //  4 billion pairs
+        {S_BYTES ("\xdd\xff\xff\xff\xff\x92\xa1" "a\xa1" "b")},  //  ... and one there
+        {S_BYTES ("\xdc\xff\xff\x92\xa1" "a\xa1" "b")},          //  65535 pairs, 1 there
+        {S_BYTES ("\x91\xdd\xff\xff\xff\xff")},                  //  A pair of 4 billion
+        {S_BYTES ("\x91\xdf\xff\xff\xff\xff")},                  //  A pair that is a huge map
+        {S_BYTES ("\x91\x92\xdb\xff\xff\xff\xff\xa1" "b")},      //  A 4 GiB name
+        {S_BYTES ("\x91\x92\xa1" "a\xdb\xff\xff\xff\xff")},      //  A 4 GiB endpoint
+        {S_BYTES ("\x91\x92\xdd\xff\xff\xff\xff\xa1" "b")},      //  A name that is a huge array
+        {S_BYTES ("\x91\x92\xc6\xff\xff\xff\xff\xa1" "b")},      //  A name that is 4 GiB of bin
+        {S_BYTES ("\x91\x92\xc9\xff\xff\xff\xff\x01\xa1" "b")},  //  A name that is 4 GiB of ext
+    };
+    // clang-format on
+    s_assert_sinks_refused (cases, sizeof (cases) / sizeof (cases[0]));
+    //  Deep nesting where a pair should be
+    uint8_t deep[1 + 10000];
+    memset (deep, 0x91, sizeof (deep));
+    assert_null (s_sinks_decode_bytes (deep, sizeof (deep)));
+    //  Many pairs that are there: each one costs its bytes, no more
+    const size_t count = 20000;
+    const char **names = (const char **) malloc (count * sizeof (char *));
+    const char **endpoints = (const char **) malloc (count * sizeof (char *));
+    for (size_t i = 0; i < count; i++) {
+        names[i] = i % 2 ? "a" : "b";
+        endpoints[i] = "tcp://x:1";
+    }
+    zframe_t *body = zetl_sinks_encode (names, endpoints, count);
+    zhashx_t *sinks = zetl_sinks_decode (body);
+    assert_non_null (sinks);
+    assert_int_equal (zhashx_size (sinks), 2);
+    zhashx_destroy (&sinks);
+    zframe_destroy (&body);
+    free (names);
+    free (endpoints);
 }
 
 //  ---------------------------------------------------------------------
@@ -1338,6 +1525,9 @@ main (void)
         cmocka_unit_test (test_hostile_lengths_and_depth),
         cmocka_unit_test (test_reader_truncated_prefixes),
         cmocka_unit_test (test_mutated_input_never_crashes),
+        cmocka_unit_test (test_sinks_round_trip),
+        cmocka_unit_test (test_sinks_malformed),
+        cmocka_unit_test (test_sinks_hostile_lengths),
         cmocka_unit_test (test_send_and_receive),
         cmocka_unit_test (test_sends_never_block),
     };

@@ -1,0 +1,16 @@
+/*  zetl_proto_body - what zetl_proto.c needs of the body module beyond zetl_proto.h
+
+    Internal to proto/: the public body API (writer, reader) is in zetl_proto.h.
+*/
+#ifndef ZETL_PROTO_BODY_H_INCLUDED
+#define ZETL_PROTO_BODY_H_INCLUDED
+
+#include <czmq.h>
+#include <stdint.h>
+
+//  Check that BODY (borrowed) holds a source names array and exactly COUNT
+//  well-formed entries, nothing more, building nothing. Returns NULL, or a
+//  static string saying what was wrong.
+const char *zetl_body_check (zframe_t *body, uint32_t count);
+
+#endif

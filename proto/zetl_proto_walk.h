@@ -1,0 +1,93 @@
+/*  zetl_proto_walk - a bounded msgpack walker: reads what a peer sent, trusting no length
+
+    Internal to proto/: zetl_proto.c (headers), zetl_proto_body.c (BATCH and
+    RESULT bodies) and zetl_proto_sinks.c (SINKS bodies) parse with it, and no
+    other code includes this header.
+
+    Everything a peer sends is parsed by hand on a cursor rather than with
+    msgpack_unpack: every length a peer declares is checked against the bytes
+    that remain before anything is allocated for it, nesting is capped, and so
+    is the number of objects in one payload. msgpack-c's own unpacker allocates
+    a declared array length up front (five hostile bytes ask for 96 GiB) and
+    cannot nest deeper than 32. Objects built by zetl_walk_object live in the
+    caller's msgpack_zone; strings, bin and ext data point into the frame and
+    are never copied. A cursor and its items are borrowed views of the frame:
+    valid while the frame is.
+
+    Every function that reads returns NULL, or a static string saying what was
+    wrong (the reason a decode reports). On error the cursor is left somewhere
+    inside the bad item: start again from a saved copy if needed.
+*/
+#ifndef ZETL_PROTO_WALK_H_INCLUDED
+#define ZETL_PROTO_WALK_H_INCLUDED
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+//  Nested arrays/maps in one payload (JSONL allows 64, + the dead letter)
+#define ZETL_WALK_MAX_DEPTH 100
+//  Msgpack objects in one payload (array elements + map keys and values)
+#define ZETL_WALK_MAX_OBJECTS (1 << 21)
+
+//  A read position in a frame: nothing is read at or past END
+typedef struct {
+    const uint8_t *ptr;  //  next byte
+    const uint8_t *end;  //  one past the last byte
+} zetl_walk_cursor_t;
+
+//  The head of one msgpack item, as read by zetl_walk_item
+typedef struct {
+    msgpack_object_type type;  //  MSGPACK_OBJECT_*
+    uint64_t u64;              //  POSITIVE_INTEGER value, BOOLEAN, or ARRAY/MAP element count
+    int64_t i64;               //  NEGATIVE_INTEGER value
+    double f64;                //  FLOAT32/FLOAT64 value
+    int8_t ext_type;           //  EXT type
+    const uint8_t *data;       //  STR/BIN/EXT bytes, inside the frame
+    uint32_t size;             //  STR/BIN/EXT byte count
+} zetl_walk_item_t;
+
+//  Bytes left at the cursor.
+static inline size_t
+zetl_walk_left (const zetl_walk_cursor_t *cur)
+{
+    return (size_t) (cur->end - cur->ptr);
+}
+
+//  Read the head of one item: a scalar whole, str/bin/ext with their bytes
+//  (checked to be there), an array or map up to its element count (not
+//  checked: the caller bounds it). Returns NULL, or a reason.
+const char *zetl_walk_item (zetl_walk_cursor_t *cur, zetl_walk_item_t *item);
+
+//  Parse one whole object at CUR, nested DEPTH containers deep. With ZONE,
+//  build it into *OBJ (arrays and maps allocated from ZONE, the rest pointing
+//  into the frame); without, only check it. *BUDGET counts down the objects
+//  the payload may still hold (start it at ZETL_WALK_MAX_OBJECTS). A container
+//  nested ZETL_WALK_MAX_DEPTH deep, a declared length larger than the bytes
+//  left, or more objects than the budget is an error. Returns NULL, or a reason.
+const char *zetl_walk_object (zetl_walk_cursor_t *cur, msgpack_zone *zone, msgpack_object *obj,
+                              int depth, size_t *budget);
+
+//  Read an unsigned integer no larger than MAX. Returns NULL, or WRONG when the
+//  item is of another type or range, or why it could not be read.
+const char *zetl_walk_uint (zetl_walk_cursor_t *cur, uint64_t max, uint64_t *value,
+                            const char *wrong);
+
+//  Read a signed 64-bit integer (any integer encoding whose value fits).
+//  Returns NULL, or WRONG, or why it could not be read.
+const char *zetl_walk_int64 (zetl_walk_cursor_t *cur, int64_t *value, const char *wrong);
+
+//  Read a string for a C string: str of at most ZETL_PROTO_MAX_STRING bytes
+//  of UTF-8 without NUL, or nil (when NIL_OK). Sets *DATA/*SIZE (borrowed,
+//  inside the frame; DATA NULL for nil). Returns NULL, or WRONG (another
+//  type), TOO_LONG, NOT_UTF8, or why it could not be read.
+const char *zetl_walk_text (zetl_walk_cursor_t *cur, bool nil_ok, const uint8_t **data,
+                            size_t *size, const char *wrong, const char *too_long,
+                            const char *not_utf8);
+
+//  Return the length of the UTF-8 character at P (LEFT > 0 bytes there), or 0
+//  if it is malformed (overlong, a surrogate, past U+10FFFF, cut short) or NUL.
+size_t zetl_walk_utf8_char (const uint8_t *p, size_t left);
+
+#endif
