@@ -187,3 +187,17 @@ zetl_config_load (const char *path, char **error)
     free (text);
     return self;
 }
+
+char *
+zetl_endpoint_local (const char *bind)
+{
+    const char *star = strstr (bind, "://*:");
+    if (!star)
+        return strdup (bind);
+    size_t scheme = (size_t) (star - bind);
+    const char *port = star + 5;
+    char *local = (char *) malloc (scheme + strlen ("://127.0.0.1:") + strlen (port) + 1);
+    assert (local);
+    sprintf (local, "%.*s://127.0.0.1:%s", (int) scheme, bind, port);
+    return local;
+}

@@ -150,6 +150,10 @@ int zetl_duration_parse (const char *text, int64_t *ms);
 //  the same option tables the parser uses.
 void zetl_config_write_reference (FILE *out);
 
+//  The endpoint a process on this host connects to for bind endpoint BIND:
+//  tcp://*:5571 -> tcp://127.0.0.1:5571; others unchanged. Caller owns the result.
+char *zetl_endpoint_local (const char *bind);
+
 //  Return true if NAME is a valid SQL identifier for zetl: [a-z_][a-z0-9_]*, at most 63 bytes,
 //  not starting with "zetl_" (reserved for zetl's own tables and columns). NULL is not valid.
 bool zetl_identifier_valid (const char *name);

@@ -29,7 +29,7 @@ zetl_chunk_destroy (zetl_chunk_t **self_p)
     }
 }
 
-void
+zetl_chunk_record_t *
 zetl_chunk_add (zetl_chunk_t *self, uint32_t partition, uint32_t flags, uint64_t position,
                 int64_t event_us, size_t offset)
 {
@@ -46,6 +46,8 @@ zetl_chunk_add (zetl_chunk_t *self, uint32_t partition, uint32_t flags, uint64_t
     record->event_us = event_us;
     record->offset = offset;
     record->len = self->data.size - offset;
+    memset (&record->key, 0, sizeof record->key);
+    return record;
 }
 
 int

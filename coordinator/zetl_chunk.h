@@ -8,6 +8,8 @@
 #ifndef ZETL_CHUNK_H_INCLUDED
 #define ZETL_CHUNK_H_INCLUDED
 
+#include "zetl_dedup.h"
+
 #include <msgpack.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +24,7 @@ typedef struct {
     int64_t event_us;    //  event time (0 when unknown: dead letters)
     size_t offset;       //  of the packed record in data
     size_t len;          //  bytes of the packed record
+    zetl_dedup_key_t key;//  its deduplication key (records only, not dead letters)
 } zetl_chunk_record_t;
 
 typedef struct {
@@ -36,9 +39,10 @@ typedef struct {
 //  Create an empty chunk for PIPELINE and SOURCE (copied). Caller owns it.
 zetl_chunk_t *zetl_chunk_new (size_t pipeline, const char *source);
 void zetl_chunk_destroy (zetl_chunk_t **self_p);
-//  Record the last LEN bytes appended to data as one record.
-void zetl_chunk_add (zetl_chunk_t *self, uint32_t partition, uint32_t flags, uint64_t position,
-                     int64_t event_us, size_t offset);
+//  Record the bytes appended to data since OFFSET as one record; returns it
+//  (borrowed: valid until the next add), so the caller can set its key.
+zetl_chunk_record_t *zetl_chunk_add (zetl_chunk_t *self, uint32_t partition, uint32_t flags,
+                                     uint64_t position, int64_t event_us, size_t offset);
 //  True when the chunk should be handed over.
 int zetl_chunk_full (const zetl_chunk_t *self);
 

@@ -1,8 +1,10 @@
 /*  zetl_dispatch - the coordinator's dispatcher, as an actor  */
 #include "zetl_dispatch.h"
+#include "zetl_admit.h"
 #include "zetl_backoff.h"
 #include "zetl_batches.h"
 #include "zetl_chunk.h"
+#include "zetl_events.h"
 #include "zetl_log.h"
 #include "zetl_peers.h"
 #include "zetl_pg.h"
@@ -24,6 +26,10 @@ typedef struct {
     zactor_t *source;             //  the source actor
     bool drained;                 //  the source sent EOF
     int owed;                     //  chunk credit held back by backpressure
+    bool reading;                 //  the source is not held back by backpressure
+    zetl_admit_t *admit;          //  watermark, lateness and deduplication
+    uint32_t source_id;           //  the file source's id in admit
+    int64_t published_watermark;  //  the watermark last published
     uint64_t committed;           //  records in committed batches this run
 } s_pipeline_t;
 
@@ -41,6 +47,8 @@ typedef struct {
     uint32_t epoch;
     size_t held_limit;            //  above it, sources wait
     int64_t next_beat_ms;
+    zetl_events_t *events;        //  the PUB event socket, or NULL
+    int64_t next_stats_ms;        //  when stats are published next
     bool draining;                //  taking no new records, committing those in flight
     int64_t drain_deadline_ms;    //  stop draining then, committed or not
     uint64_t redispatched;        //  batches dispatched again
@@ -60,14 +68,19 @@ s_take_chunk (s_dispatch_t *self, zetl_chunk_t *chunk)
     int64_t now = zclock_mono ();
     for (size_t index = 0; index < chunk->count; index++) {
         const zetl_chunk_record_t *record = &chunk->records[index];
+        const void *payload = chunk->data.data + record->offset;
+        size_t len = record->len;
+        uint32_t flags =
+            zetl_admit_record (pipeline->admit, pipeline->source_id, chunk, record, &payload, &len, now);
         zetl_batches_append (self->batches, &pipeline->partitions[record->partition],
-                             chunk->source, record->position, record->event_us, record->flags,
-                             chunk->data.data + record->offset, record->len, now);
+                             chunk->source, record->position, record->event_us, flags, payload,
+                             len, now);
     }
     zetl_reconcile_add_in (self->reconcile, chunk->pipeline, chunk->count);
 }
 
-//  Grant sources the chunks backpressure held back
+//  Grant sources the chunks backpressure held back. Time a source waits for
+//  credit is not idleness: the watermark is told when reading stops and resumes
 static void
 s_grant_credit (s_dispatch_t *self)
 {
@@ -77,6 +90,11 @@ s_grant_credit (s_dispatch_t *self)
                && zetl_batches_held (self->batches) < self->held_limit) {
             zstr_send (pipeline->source, "MORE");
             pipeline->owed--;
+        }
+        bool reading = pipeline->owed == 0;
+        if (pipeline->admit && reading != pipeline->reading) {
+            pipeline->reading = reading;
+            zetl_admit_reading (pipeline->admit, reading, zclock_mono ());
         }
     }
 }
@@ -153,6 +171,7 @@ s_send_batch (s_dispatch_t *self, zetl_batch_t *batch, zetl_peer_t *worker, zetl
     msg->partition = batch->partition->number;
     msg->count = batch->count;
     msg->attempt = batch->attempt + 1;
+    msg->watermark_us = zetl_admit_watermark (pipeline->admit);
     zetl_msg_set_str (&msg->sink, sink->name);
     msg->body = batch->body;  //  Lent for the send only: the batch keeps it
     int rc = s_send (self->workers, worker, msg);
@@ -369,6 +388,40 @@ s_handle_message (s_dispatch_t *self, zsock_t *router)
 //  ---------------------------------------------------------------------
 //  Timers
 
+//  Stats once a second; a watermark that moved goes to the event socket and,
+//  as WATERMARK, to every worker and sink
+static void
+s_publish (s_dispatch_t *self, int64_t now)
+{
+    if (now < self->next_stats_ms)
+        return;
+    self->next_stats_ms = now + 1000;
+    zetl_events_load_t load = {zetl_batches_count (self->batches),
+                               zetl_batches_held (self->batches), 0, self->redispatched,
+                               (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_WORKER),
+                               (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_SINK)};
+    for (size_t p = 0; p < self->pipeline_count; p++) {
+        s_pipeline_t *pipeline = &self->pipelines[p];
+        zetl_admit_counters_t arrival;
+        zetl_admit_counters (pipeline->admit, &arrival);
+        load.committed = pipeline->committed;
+        if (self->events)
+            zetl_events_stats (self->events, pipeline->pipeline->id, &arrival, &load);
+        if (arrival.watermark_us == pipeline->published_watermark)
+            continue;
+        pipeline->published_watermark = arrival.watermark_us;
+        if (self->events)
+            zetl_events_watermark (self->events, pipeline->pipeline->id, arrival.watermark_us);
+        zetl_msg_t *msg = s_msg (self, ZETL_MSG_WATERMARK);
+        msg->pipeline = (uint32_t) p;
+        msg->watermark_us = arrival.watermark_us;
+        for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
+             peer = zetl_peers_next (self->peers))
+            s_send (peer->role == ZETL_ROLE_WORKER ? self->workers : self->sinks, peer, msg);
+        zetl_msg_destroy (&msg);
+    }
+}
+
 static void
 s_tick (s_dispatch_t *self)
 {
@@ -376,6 +429,7 @@ s_tick (s_dispatch_t *self)
     //  Partial batches leave after batch_linger (at once when the source is drained)
     for (size_t p = 0; p < self->pipeline_count; p++) {
         s_pipeline_t *pipeline = &self->pipelines[p];
+        zetl_admit_tick (pipeline->admit, now);
         for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
             zetl_partition_t *partition = &pipeline->partitions[number];
             if (partition->building
@@ -403,6 +457,7 @@ s_tick (s_dispatch_t *self)
          peer = (zetl_peer_t *) zlistx_next (gone))
         s_peer_gone (self, peer, "heartbeats stopped");
     zlistx_destroy (&gone);
+    s_publish (self, now);
     if (now >= self->next_beat_ms) {
         zetl_msg_t *beat = s_msg (self, ZETL_MSG_HEARTBEAT);
         for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
@@ -469,6 +524,11 @@ s_start_pipelines (s_dispatch_t *self, PGconn *conn)
         pipeline->partitions =
             zetl_batches_add_pipeline (self->batches, p, pipeline->pipeline->partitions,
                                        (uint32_t) pipeline->pipeline->batch_size);
+        pipeline->admit = zetl_admit_new (pipeline->pipeline);
+        pipeline->source_id = zetl_admit_add_source (pipeline->admit);
+        pipeline->reading = true;
+        pipeline->published_watermark = INT64_MIN;
+        zetl_admit_reading (pipeline->admit, true, zclock_mono ());
         const char *targets[64];
         size_t target_count = 0;
         for (size_t index = 0; index < pipeline->pipeline->target_count && index < 64; index++)
@@ -509,6 +569,11 @@ s_reconcile (s_dispatch_t *self)
     PGconn *conn = s_connect_pg (self);
     if (!conn)
         return 1;
+    for (size_t p = 0; p < self->pipeline_count; p++) {
+        zetl_admit_counters_t counters;
+        zetl_admit_counters (self->pipelines[p].admit, &counters);
+        zetl_reconcile_set_arrival (self->reconcile, p, &counters);
+    }
     int rc = zetl_reconcile_report (self->reconcile, conn, stdout);
     PQfinish (conn);
     return rc;
@@ -546,6 +611,7 @@ s_handle_source (s_dispatch_t *self, zactor_t *source)
     }
     else if (command && streq (command, "EOF") && !self->draining) {
         self->pipelines[p].drained = true;
+        zetl_admit_caught_up (self->pipelines[p].admit, self->pipelines[p].source_id);
         zetl_log_info ("dispatch", "source_drained",
                        json_pack ("{s:s, s:I}", "pipeline", self->pipelines[p].pipeline->id,
                                   "records_in",
@@ -581,12 +647,14 @@ s_destroy (s_dispatch_t *self)
     for (size_t p = 0; p < self->pipeline_count; p++) {
         s_pipeline_t *pipeline = &self->pipelines[p];
         zactor_destroy (&pipeline->source);
+        zetl_admit_destroy (&pipeline->admit);
     }
     free (self->pipelines);
     zetl_batches_destroy (&self->batches);
     zetl_reconcile_destroy (&self->reconcile);
     zetl_peers_destroy (&self->peers);
     zpoller_destroy (&self->poller);
+    zetl_events_destroy (&self->events);
     zsock_destroy (&self->workers);
     zsock_destroy (&self->sinks);
     free (self);
@@ -657,6 +725,8 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
         s_destroy (self);
         return;
     }
+    self->events = zetl_events_new (self->args.config->cluster.events,
+                                    self->args.config->cluster.name);
     self->poller = zpoller_new (pipe, self->workers, self->sinks, NULL);
     //  A signal is the main thread's to handle: it sends $TERM, and we drain
     zpoller_set_nonstop (self->poller, true);

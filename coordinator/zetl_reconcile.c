@@ -7,6 +7,7 @@ typedef struct {
     const char *target;        //  the PostgreSQL target reconciled, or NULL
     zetl_pg_stats_t baseline;  //  counters when the run started
     uint64_t records_in;       //  records read in this run
+    zetl_admit_counters_t arrival;  //  how they arrived
 } s_pipeline_t;
 
 struct zetl_reconcile {
@@ -60,6 +61,13 @@ zetl_reconcile_add_in (zetl_reconcile_t *self, size_t pipeline, uint64_t records
     self->pipelines[pipeline].records_in += records;
 }
 
+void
+zetl_reconcile_set_arrival (zetl_reconcile_t *self, size_t pipeline,
+                            const zetl_admit_counters_t *counters)
+{
+    self->pipelines[pipeline].arrival = *counters;
+}
+
 uint64_t
 zetl_reconcile_records_in (zetl_reconcile_t *self, size_t pipeline)
 {
@@ -87,6 +95,15 @@ s_report_one (zetl_reconcile_t *self, size_t index, const zetl_pg_stats_t *now, 
         "changed", (json_int_t) now->changed, "unchanged", (json_int_t) now->unchanged,
         "dead_lettered", (json_int_t) now->dead_lettered, "deduplicated",
         (json_int_t) now->deduplicated);
+    const zetl_admit_counters_t *arrival = &pipeline->arrival;
+    json_object_set_new (
+        line, "arrival",
+        json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "on_time", (json_int_t) arrival->on_time,
+                   "out_of_order", (json_int_t) arrival->out_of_order, "late",
+                   (json_int_t) arrival->late, "too_late", (json_int_t) arrival->too_late,
+                   "duplicates_dropped", (json_int_t) arrival->deduplicated, "id_conflicts",
+                   (json_int_t) arrival->id_conflicts, "dedup_evicted_early",
+                   (json_int_t) arrival->dedup_evicted_early));
     char *text = json_dumps (line, JSON_COMPACT | JSON_PRESERVE_ORDER);
     fprintf (out, "%s\n", text);
     fflush (out);

@@ -10,6 +10,7 @@
 #ifndef ZETL_RECONCILE_H_INCLUDED
 #define ZETL_RECONCILE_H_INCLUDED
 
+#include "zetl_admit.h"
 #include "zetl_config.h"
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -25,6 +26,9 @@ int zetl_reconcile_start (zetl_reconcile_t *self, PGconn *conn);
 void zetl_reconcile_add_in (zetl_reconcile_t *self, size_t pipeline, uint64_t records);
 //  Records of PIPELINE read in this run.
 uint64_t zetl_reconcile_records_in (zetl_reconcile_t *self, size_t pipeline);
+//  Note how PIPELINE's records arrived (lateness, disorder, duplicates), for the report.
+void zetl_reconcile_set_arrival (zetl_reconcile_t *self, size_t pipeline,
+                                 const zetl_admit_counters_t *counters);
 //  Write one JSON line per pipeline with a PostgreSQL target to OUT. Returns
 //  0 when every pipeline balances, 3 when one does not, 1 on a database error.
 int zetl_reconcile_report (zetl_reconcile_t *self, PGconn *conn, FILE *out);

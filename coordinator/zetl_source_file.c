@@ -5,6 +5,7 @@
 #include "zetl_extract.h"
 #include "zetl_jsonl.h"
 #include "zetl_log.h"
+#include "zetl_record.h"
 
 #include <glob.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@ typedef struct {
     uint64_t skipped;           //  records at or below committed positions
     uint64_t bad_rows;          //  rows turned into dead letters
     zetl_log_limit_t bad_log;
+    msgpack_unpacked unpacked;  //  a record read back, to hash its content
 } s_source_t;
 
 //  Take one command from the dispatcher: credit, or the order to stop
@@ -89,6 +91,23 @@ s_bad_row (s_source_t *self, uint32_t partition, uint64_t position, const char *
                               raw_len);
 }
 
+//  The deduplication key: the id and the 128-bit hash of the record's
+//  canonical form. Computed here, on the reading thread, so the dispatcher
+//  only looks it up
+static void
+s_key_record (s_source_t *self, zetl_chunk_record_t *record, const zetl_field_value_t *id)
+{
+    uint8_t hash[16];
+    if (msgpack_unpack_next (&self->unpacked, self->chunk->data.data + record->offset, record->len,
+                             NULL)
+        == MSGPACK_UNPACK_SUCCESS)
+        zetl_record_hash (&self->unpacked.data, hash);
+    else
+        memset (hash, 0, sizeof hash);  //  Never: the converter just packed it
+    zetl_dedup_key (&record->key, id->present ? id->ptr : NULL, id->present ? id->len : 0, hash,
+                    record->event_us);
+}
+
 //  One converted record (packed at OFFSET of the chunk's data) with its values
 static void
 s_add_record (s_source_t *self, uint64_t position, size_t offset, const zetl_field_value_t *values,
@@ -105,7 +124,9 @@ s_add_record (s_source_t *self, uint64_t position, size_t offset, const zetl_fie
     }
     self->records++;
     if (rc == 0) {
-        zetl_chunk_add (self->chunk, partition, 0, position, event_us, offset);
+        zetl_chunk_record_t *record =
+            zetl_chunk_add (self->chunk, partition, 0, position, event_us, offset);
+        s_key_record (self, record, &values[ZETL_EXTRACT_ID]);
         return;
     }
     self->chunk->data.size = offset;
@@ -257,6 +278,7 @@ zetl_source_file_actor (zsock_t *pipe, void *args)
     self->credit = ZETL_SOURCE_CREDIT;
     zetl_extract_names (self->pipeline, self->names);
     self->jsonl = zetl_jsonl_new (self->names, ZETL_EXTRACT_COUNT);
+    msgpack_unpacked_init (&self->unpacked);
     zsock_signal (pipe, 0);
 
     zlistx_t *files = s_files (self->pipeline->source.path);
@@ -290,6 +312,7 @@ zetl_source_file_actor (zsock_t *pipe, void *args)
     zlistx_destroy (&files);
     zetl_chunk_destroy (&self->chunk);
     zetl_jsonl_destroy (&self->jsonl);
+    msgpack_unpacked_destroy (&self->unpacked);
     zetl_csv_destroy (&self->csv);
     zhashx_destroy (&self->committed);
 }

@@ -17,5 +17,7 @@ int zetl_ctl_gen (int argc, char **argv);
 //  supervised child processes (coordinator, workers, sinks, and throwaway
 //  PostgreSQL/Redis when the configuration names none).
 int zetl_ctl_up (int argc, char **argv);
+//  zetlctl status: stats from the coordinator's event socket.
+int zetl_ctl_status (int argc, char **argv);
 
 #endif

@@ -93,16 +93,6 @@ s_binary (s_up_t *self, const char *folder, const char *name)
     return strdup (name);  //  From PATH
 }
 
-//  tcp://*:5571 -> tcp://127.0.0.1:5571: where local children connect
-static char *
-s_connect_endpoint (const char *bind)
-{
-    const char *star = strstr (bind, "://*:");
-    if (!star)
-        return strdup (bind);
-    return zsys_sprintf ("%.*s://127.0.0.1:%s", (int) (star - bind), bind, star + 5);
-}
-
 static void
 s_add_child (s_up_t *self, const char *name, char **argv)
 {
@@ -272,8 +262,8 @@ s_plan_children (s_up_t *self, const zetl_config_t *config)
     char *coordinator = s_binary (self, "coordinator", "zetl-coordinator");
     char *worker = s_binary (self, "worker", "zetl-worker");
     char *sink = s_binary (self, "sink", "zetl-sink");
-    char *workers_ep = s_connect_endpoint (config->cluster.workers);
-    char *sinks_ep = s_connect_endpoint (config->cluster.sinks);
+    char *workers_ep = zetl_endpoint_local (config->cluster.workers);
+    char *sinks_ep = zetl_endpoint_local (config->cluster.sinks);
     s_add_child (self, "coordinator",
                  s_argv (coordinator, "--config", self->config_path, self->once ? "--once" : NULL,
                          NULL));
