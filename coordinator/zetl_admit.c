@@ -162,6 +162,13 @@ zetl_admit_record (zetl_admit_t *self, uint32_t source, const zetl_chunk_t *chun
     return flags;
 }
 
+void
+zetl_admit_prefetch (zetl_admit_t *self, const zetl_chunk_record_t *record)
+{
+    if (!(record->flags & ZETL_ENTRY_DEAD))
+        zetl_dedup_prefetch (self->dedup, &record->key);
+}
+
 int64_t
 zetl_admit_watermark (zetl_admit_t *self)
 {

@@ -55,6 +55,10 @@ uint32_t zetl_admit_record (zetl_admit_t *self, uint32_t source, const zetl_chun
                             const zetl_chunk_record_t *record, const void **payload, size_t *len,
                             int64_t now_ms);
 
+//  Hint that RECORD will be decided soon (a few records ahead): starts
+//  loading its deduplication slots into the cache. Changes nothing.
+void zetl_admit_prefetch (zetl_admit_t *self, const zetl_chunk_record_t *record);
+
 //  The pipeline's watermark now.
 int64_t zetl_admit_watermark (zetl_admit_t *self);
 //  Fill *COUNTERS.

@@ -19,6 +19,7 @@
 #define S_TICK_MS 10              //  timers: linger, deadlines, liveness
 #define S_MAX_SINKS 256
 #define S_RETRY_AFTER_MS 200      //  a batch handed back by a worker waits this long
+#define S_PREFETCH_AHEAD 8        //  records whose dedup slots load while one is decided
 
 typedef struct {
     const zetl_pipeline_t *pipeline;
@@ -68,6 +69,8 @@ s_take_chunk (s_dispatch_t *self, zetl_chunk_t *chunk)
     int64_t now = zclock_mono ();
     for (size_t index = 0; index < chunk->count; index++) {
         const zetl_chunk_record_t *record = &chunk->records[index];
+        if (index + S_PREFETCH_AHEAD < chunk->count)  //  Hide the dedup table's cache misses
+            zetl_admit_prefetch (pipeline->admit, &chunk->records[index + S_PREFETCH_AHEAD]);
         const void *payload = chunk->data.data + record->offset;
         size_t len = record->len;
         uint32_t flags =
