@@ -1,6 +1,7 @@
 /*  zetl_admit - what happens to each record as the coordinator takes it in  */
 #include "zetl_admit.h"
 #include "zetl_dedup.h"
+#include "zetl_extract.h"
 #include "zetl_log.h"
 #include "zetl_proto.h"
 #include "zetl_record.h"
@@ -91,15 +92,6 @@ zetl_admit_tick (zetl_admit_t *self, int64_t now_ms)
     }
 }
 
-static void
-s_pack_str (msgpack_packer *packer, const char *text, size_t len)
-{
-    if (text)
-        msgpack_pack_str_with_body (packer, text, len);
-    else
-        msgpack_pack_nil (packer);
-}
-
 //  RECORD as a dead letter with reason too_late, in self->dead
 static void
 s_too_late (zetl_admit_t *self, const zetl_chunk_t *chunk, const zetl_chunk_record_t *record)
@@ -111,21 +103,10 @@ s_too_late (zetl_admit_t *self, const zetl_chunk_t *chunk, const zetl_chunk_reco
     char when[40], error[160];
     zetl_time_format_iso (zetl_watermark_get (self->watermark), when, sizeof when);
     snprintf (error, sizeof error, "older than the watermark %s by more than late_window", when);
-    const char *field = self->pipeline->event_time.field;
     self->dead.size = 0;
-    msgpack_packer packer;
-    msgpack_packer_init (&packer, &self->dead, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, 5);
-    s_pack_str (&packer, "stage", 5);
-    s_pack_str (&packer, "coordinator", 11);
-    s_pack_str (&packer, "reason", 6);
-    s_pack_str (&packer, "too_late", 8);
-    s_pack_str (&packer, "field", 5);
-    s_pack_str (&packer, field, strlen (field));
-    s_pack_str (&packer, "error", 5);
-    s_pack_str (&packer, error, strlen (error));
-    s_pack_str (&packer, "raw", 3);
-    s_pack_str (&packer, self->json.data ? self->json.data : "", self->json.size);
+    zetl_extract_pack_dead_letter (&self->dead, "coordinator", "too_late",
+                                   self->pipeline->event_time.field, error,
+                                   self->json.data ? self->json.data : "", self->json.size);
 }
 
 uint32_t

@@ -76,13 +76,11 @@ s_pack_str (msgpack_packer *packer, const char *text, size_t len)
 }
 
 void
-zetl_extract_dead_letter (zetl_chunk_t *chunk, uint32_t partition, uint64_t position,
-                          const char *stage, const char *reason, const char *field,
-                          const char *error, const char *raw, size_t raw_len)
+zetl_extract_pack_dead_letter (msgpack_sbuffer *out, const char *stage, const char *reason,
+                               const char *field, const char *error, const char *raw, size_t raw_len)
 {
-    size_t offset = chunk->data.size;
     msgpack_packer packer;
-    msgpack_packer_init (&packer, &chunk->data, msgpack_sbuffer_write);
+    msgpack_packer_init (&packer, out, msgpack_sbuffer_write);
     msgpack_pack_map (&packer, 5);
     s_pack_str (&packer, "stage", 5);
     s_pack_str (&packer, stage, strlen (stage));
@@ -94,5 +92,14 @@ zetl_extract_dead_letter (zetl_chunk_t *chunk, uint32_t partition, uint64_t posi
     s_pack_str (&packer, error, error ? strlen (error) : 0);
     s_pack_str (&packer, "raw", 3);
     s_pack_str (&packer, raw, raw_len);
+}
+
+void
+zetl_extract_dead_letter (zetl_chunk_t *chunk, uint32_t partition, uint64_t position,
+                          const char *stage, const char *reason, const char *field,
+                          const char *error, const char *raw, size_t raw_len)
+{
+    size_t offset = chunk->data.size;
+    zetl_extract_pack_dead_letter (&chunk->data, stage, reason, field, error, raw, raw_len);
     zetl_chunk_add (chunk, partition, ZETL_ENTRY_DEAD, position, 0, offset);
 }

@@ -105,3 +105,18 @@ bookings_up () {
         > "$TESTENV_DIR/$name.out" 2>> "$TESTENV_DIR/$name.log" \
         || testenv_fail "zetlctl up --once ($name) failed: $(tail -5 "$TESTENV_DIR/$name.log")"
 }
+
+#  bookings_gen COUNT SEED DIR: the standard test stream (30 % disorder, 5 % exact duplicates,
+#  20 % of bookings with later versions) as DIR/bookings.jsonl
+bookings_gen () {
+    mkdir -p "$3"
+    "$TESTENV_ZETLCTL" gen bookings --count "$1" --disorder 0.3 --duplicates 0.05 \
+        --versions 0.2 --seed "$2" --out "$3/bookings.jsonl" 2>/dev/null
+}
+
+#  bookings_loaded_at_least N: the sinks have committed at least N rows (changed or unchanged)
+bookings_loaded_at_least () {
+    local n
+    n=$(testenv_psql "SELECT coalesce(sum(changed + unchanged), 0) FROM zetl_stats" 2>/dev/null) || return 1
+    [ "${n:-0}" -ge "$1" ]
+}

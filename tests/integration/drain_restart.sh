@@ -10,24 +10,17 @@ testenv_init
 testenv_pg_start
 count=${ZETL_TEST_RECORDS:-200000}
 
-mkdir -p "$TESTENV_DIR/in"
-"$TESTENV_ZETLCTL" gen bookings --count "$count" --disorder 0.3 --duplicates 0.05 \
-    --versions 0.2 --seed 5 --out "$TESTENV_DIR/in/bookings.jsonl" 2>/dev/null
+bookings_gen "$count" 5 "$TESTENV_DIR/in"
 lines=$(wc -l < "$TESTENV_DIR/in/bookings.jsonl")
 bookings_config "$TESTENV_DIR/c.yaml" "$TESTENV_DIR/in/*.jsonl"
 
-loaded_at_least () {
-    local n
-    n=$(testenv_psql "SELECT coalesce(sum(changed + unchanged), 0) FROM zetl_stats" 2>/dev/null) || return 1
-    [ "${n:-0}" -ge "$1" ]
-}
 up_gone () {
     ! kill -0 "$1" 2>/dev/null
 }
 
 testenv_start up "$TESTENV_ZETLCTL" up --config "$TESTENV_DIR/c.yaml" --run-dir "$TESTENV_DIR/run"
 up=$TESTENV_PID
-testenv_wait_until 120 loaded_at_least $((lines / 4))
+testenv_wait_until 120 bookings_loaded_at_least $((lines / 4))
 kill -INT "$up"
 testenv_wait_until 60 up_gone "$up"
 rc=0

@@ -10,9 +10,8 @@ testenv_init
 testenv_pg_start
 count=${ZETL_TEST_RECORDS:-200000}
 
-mkdir -p "$TESTENV_DIR/in1" "$TESTENV_DIR/in2"
-"$TESTENV_ZETLCTL" gen bookings --count "$count" --disorder 0.3 --duplicates 0.05 \
-    --versions 0.2 --seed 42 --out "$TESTENV_DIR/in1/bookings.jsonl" 2>/dev/null
+mkdir -p "$TESTENV_DIR/in2"
+bookings_gen "$count" 42 "$TESTENV_DIR/in1"
 #  Another arrival order of the same lines: a seeded shuffle
 shuf --random-source=<(yes 7) "$TESTENV_DIR/in1/bookings.jsonl" > "$TESTENV_DIR/in2/bookings.jsonl"
 

@@ -9,17 +9,10 @@ testenv_init
 testenv_pg_start
 count=${ZETL_TEST_RECORDS:-200000}
 
-mkdir -p "$TESTENV_DIR/in"
-"$TESTENV_ZETLCTL" gen bookings --count "$count" --disorder 0.3 --duplicates 0.05 \
-    --versions 0.2 --seed 9 --out "$TESTENV_DIR/in/bookings.jsonl" 2>/dev/null
+bookings_gen "$count" 9 "$TESTENV_DIR/in"
 lines=$(wc -l < "$TESTENV_DIR/in/bookings.jsonl")
 bookings_config "$TESTENV_DIR/c.yaml" "$TESTENV_DIR/in/*.jsonl"
 
-loaded_at_least () {
-    local n
-    n=$(testenv_psql "SELECT coalesce(sum(changed + unchanged), 0) FROM zetl_stats" 2>/dev/null) || return 1
-    [ "${n:-0}" -ge "$1" ]
-}
 
 testenv_start coordinator "$TESTENV_COORDINATOR" --config "$TESTENV_DIR/c.yaml" --once
 coordinator=$TESTENV_PID
@@ -29,9 +22,9 @@ testenv_start worker-1 "$TESTENV_WORKER" --coordinator "$workers_ep" --name work
 testenv_start worker-2 "$TESTENV_WORKER" --coordinator "$workers_ep" --name worker-2
 testenv_start sink-1 "$TESTENV_SINK" --coordinator "$sinks_ep" --name sink-1
 
-testenv_wait_until 120 loaded_at_least $((lines / 5))
+testenv_wait_until 120 bookings_loaded_at_least $((lines / 5))
 testenv_stop worker-1 KILL
-testenv_wait_until 120 loaded_at_least $((lines / 2))
+testenv_wait_until 120 bookings_loaded_at_least $((lines / 2))
 testenv_stop sink-1 KILL
 testenv_start sink-1-again "$TESTENV_SINK" --coordinator "$sinks_ep" --name sink-1
 
