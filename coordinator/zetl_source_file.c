@@ -30,7 +30,7 @@ typedef struct {
     uint64_t skipped;           //  records at or below committed positions
     uint64_t bad_rows;          //  rows turned into dead letters
     zetl_log_limit_t bad_log;
-    msgpack_unpacked unpacked;  //  a record read back, to hash its content
+    msgpack_zone zone;          //  a record read back, to hash its content: cleared, not freed
 } s_source_t;
 
 //  Take one command from the dispatcher: credit, or the order to stop
@@ -98,10 +98,13 @@ static void
 s_key_record (s_source_t *self, zetl_chunk_record_t *record, const zetl_field_value_t *id)
 {
     uint8_t hash[16];
-    if (msgpack_unpack_next (&self->unpacked, self->chunk->data.data + record->offset, record->len,
-                             NULL)
+    msgpack_object object;
+    size_t offset = 0;
+    msgpack_zone_clear (&self->zone);
+    if (msgpack_unpack (self->chunk->data.data + record->offset, record->len, &offset, &self->zone,
+                        &object)
         == MSGPACK_UNPACK_SUCCESS)
-        zetl_record_hash (&self->unpacked.data, hash);
+        zetl_record_hash (&object, hash);
     else
         memset (hash, 0, sizeof hash);  //  Never: the converter just packed it
     zetl_dedup_key (&record->key, id->present ? id->ptr : NULL, id->present ? id->len : 0, hash,
@@ -278,7 +281,7 @@ zetl_source_file_actor (zsock_t *pipe, void *args)
     self->credit = ZETL_SOURCE_CREDIT;
     zetl_extract_names (self->pipeline, self->names);
     self->jsonl = zetl_jsonl_new (self->names, ZETL_EXTRACT_COUNT);
-    msgpack_unpacked_init (&self->unpacked);
+    msgpack_zone_init (&self->zone, 8192);
     zsock_signal (pipe, 0);
 
     zlistx_t *files = s_files (self->pipeline->source.path);
@@ -312,7 +315,7 @@ zetl_source_file_actor (zsock_t *pipe, void *args)
     zlistx_destroy (&files);
     zetl_chunk_destroy (&self->chunk);
     zetl_jsonl_destroy (&self->jsonl);
-    msgpack_unpacked_destroy (&self->unpacked);
+    msgpack_zone_destroy (&self->zone);
     zetl_csv_destroy (&self->csv);
     zhashx_destroy (&self->committed);
 }

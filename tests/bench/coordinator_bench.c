@@ -90,8 +90,8 @@ s_coordinator (const s_input_t *input, const zetl_pipeline_t *pipeline)
     uint32_t source = zetl_admit_add_source (admit);
     zetl_admit_reading (admit, true, 0);
     zetl_chunk_t *chunk = zetl_chunk_new (0, "bench.jsonl");
-    msgpack_unpacked unpacked;
-    msgpack_unpacked_init (&unpacked);
+    msgpack_zone zone;
+    msgpack_zone_init (&zone, 8192);
     int64_t start = zclock_usecs ();
     for (int first = 0; first < S_RECORDS; first += ZETL_CHUNK_RECORDS) {
         int last = first + ZETL_CHUNK_RECORDS < S_RECORDS ? first + ZETL_CHUNK_RECORDS : S_RECORDS;
@@ -107,8 +107,11 @@ s_coordinator (const s_input_t *input, const zetl_pipeline_t *pipeline)
             zetl_chunk_record_t *entry = zetl_chunk_add (chunk, partition, 0, (uint64_t) index,
                                                          input->event_us[index], offset);
             uint8_t hash[16];
-            msgpack_unpack_next (&unpacked, record, input->len[index], NULL);
-            zetl_record_hash (&unpacked.data, hash);
+            msgpack_object object;
+            size_t at = 0;
+            msgpack_zone_clear (&zone);
+            msgpack_unpack (record, input->len[index], &at, &zone, &object);
+            zetl_record_hash (&object, hash);
             zetl_dedup_key (&entry->key, input->id[index], strlen (input->id[index]), hash,
                             entry->event_us);
         }
@@ -131,7 +134,7 @@ s_coordinator (const s_input_t *input, const zetl_pipeline_t *pipeline)
         }
     }
     double seconds = (double) (zclock_usecs () - start) / 1e6;
-    msgpack_unpacked_destroy (&unpacked);
+    msgpack_zone_destroy (&zone);
     zetl_chunk_destroy (&chunk);
     zetl_batches_destroy (&batches);
     zetl_admit_destroy (&admit);
