@@ -3,47 +3,44 @@
     A slot is two words (16 bytes):
         w0 = id34 << 30 | content52 & (2^30 - 1)
         w1 = content52 >> 30 << 42 | tag << 28 | offset
-    id34: the low 34 bits of the key's fp (its top 16 bits pick the segment);
+    id34: the low 34 bits of the key's fp (its top bits pick the segment);
     content52: the top 52 bits of the content word; tag: the time bucket
     (0 = empty slot); offset: event time - bucket start, in µs (< 2^28).
-    A slot's home is (id34 * capacity) >> 34, so keys of one id share a home
-    and a probe compares only the run of slots around it.
+    A slot's home is (id34 * capacity) >> 34, so the keys of one id share a
+    home and a probe compares only the run of slots around it.
 
     Forgetting a bucket flips its tag to dying; its slots stay until a purge
-    of their segment removes them (backward-shift deletion). A dying tag is
-    free again once the sweep has passed every segment since it died.
+    of their segment removes them, and the tag is free again once the sweep
+    has passed every segment since.
 */
 #include "zetl_dedup.h"
 
 #include <assert.h>
 #include <czmq.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <xxhash.h>
 
-#define S_TAG_BITS 14
 #define S_OFFSET_BITS 28
-#define S_ID_SHIFT 30                   //  w0 >> 30 is id34
-#define S_CONTENT_SHIFT 42              //  w1 >> 42 is content52's top 22 bits
-#define S_TAG_MASK ((1u << S_TAG_BITS) - 1)
+#define S_ID_SHIFT 30                //  w0 >> 30 is id34
+#define S_CONTENT_SHIFT 42           //  w1 >> 42 is content52's top 22 bits
+#define S_TAG_MASK ((1u << 14) - 1)  //  tags 1..16383; 0 marks an empty slot
 #define S_OFFSET_MASK ((1u << S_OFFSET_BITS) - 1)
-#define S_MAX_TAGS S_TAG_MASK           //  tags 1..16383; 0 marks an empty slot
-#define S_MIN_TAGS 256
-#define S_SEGMENT_BYTES (16 * 1024)     //  a segment's size at the budget, roughly
+#define S_SEGMENT_BYTES (64 * 1024)  //  a segment's size at the budget, about
 #define S_MAX_SEGMENT_BITS 16
-#define S_MIN_CAPACITY 8                //  a segment never has fewer slots
-#define S_SWEEP_SLOW 2                  //  segments swept per zetl_dedup_expire
-#define S_SWEEP_FAST 16                 //  the same when free tags run short
-#define S_PREFETCH_AHEAD 8              //  keys prefetched ahead in a batch
+#define S_SWEEP_SLOW 2      //  segments swept per zetl_dedup_expire after keys fell
+#define S_SWEEP_FAST 8      //  the same when free tags run short
+#define S_PREFETCH_AHEAD 8  //  keys prefetched ahead in a batch
 #define S_TIME_LIMIT ((int64_t) 1 << 62)
-#define S_SECOND_US 1000000
 
 typedef struct {
     uint64_t w0, w1;
 } s_slot_t;
 
 typedef struct {
-    s_slot_t *slots;       //  capacity slots, owned
-    uint32_t capacity;     //  slots, >= S_MIN_CAPACITY
+    s_slot_t *slots;       //  capacity slots, owned (mmap), or NULL
+    uint32_t capacity;     //  slots, a whole number of pages
     uint32_t used;         //  slots holding a key, remembered or forgotten
     uint32_t deaths_seen;  //  self->deaths at its last purge: no forgotten keys since
 } s_segment_t;
@@ -60,29 +57,32 @@ typedef struct {
 } s_tag_t;
 
 struct zetl_dedup {
-    int64_t window_us;          //  dedup_window
-    int64_t width_us;           //  bucket width
-    size_t budget_bytes;        //  never more allocated than this
-    size_t bytes;               //  allocated now
-    size_t peak_bytes;          //  most allocated at once
-    s_segment_t *segments;      //  nsegments, owned
-    uint32_t nsegments;         //  a power of two
-    uint32_t segment_shift;     //  segment = (fp >> 48) >> segment_shift
-    s_tag_t *tags;              //  ntags, owned; [0] unused
-    uint8_t *live;              //  ntags, owned: 1 where the tag's bucket is remembered
-    uint16_t *order;            //  nbuckets live tags by start_us, owned (ntags long)
-    uint32_t ntags;             //  tags in the tables, including the unused 0
-    uint32_t nbuckets;          //  live buckets
-    uint32_t next_tag;          //  where the search for a free tag starts
-    uint32_t last_tag;          //  the bucket used last, or 0
-    uint32_t deaths;            //  buckets forgotten so far (wraps)
-    uint32_t dying;             //  tags waiting for the sweep
-    uint32_t sweep_cursor;      //  next segment the sweep purges
-    uint32_t sweep_pass;        //  full sweeps since creation
-    uint64_t keys;              //  keys remembered
-    uint64_t used;              //  slots used, in all segments
+    int64_t window_us;       //  dedup_window
+    int64_t width_us;        //  bucket width
+    size_t budget_bytes;     //  never more allocated than this
+    size_t bytes;            //  allocated now
+    size_t peak_bytes;       //  most allocated at once
+    s_segment_t *segments;   //  nsegments, owned
+    uint32_t nsegments;      //  a power of two
+    uint32_t segment_shift;  //  segment = (fp >> 48) >> segment_shift
+    uint32_t page_slots;     //  slots in a page
+    s_tag_t *tags;           //  ntags, owned; [0] unused
+    uint8_t *live;           //  ntags, owned: 1 where the tag's bucket is remembered
+    uint16_t *order;         //  the nbuckets live tags by start_us, owned (ntags long)
+    uint32_t ntags;          //  tags in the tables, including the unused 0
+    uint32_t nbuckets;       //  live buckets
+    uint32_t next_tag;       //  where the search for a free tag starts
+    uint32_t last_tag;       //  the bucket used last, or 0
+    uint32_t deaths;         //  buckets forgotten so far (wraps)
+    uint32_t dying;          //  tags waiting for the sweep
+    uint32_t sweep_cursor;   //  next segment the sweep visits
+    uint32_t sweep_pass;     //  full sweeps since creation
+    uint64_t keys;           //  keys remembered
+    uint64_t keys_high;      //  most keys since the last shrinking pass began
+    uint32_t shrink_left;    //  segments the shrinking pass has still to sweep
+    uint64_t used;           //  slots used, in all segments
     uint64_t inserted, duplicates, id_conflicts, expired, evicted_early, evictions;
-    int64_t eviction_window_us; //  effective window after the last eviction
+    int64_t eviction_window_us;  //  effective window after the last eviction
 };
 
 static inline uint32_t
@@ -109,50 +109,28 @@ s_segment_of (zetl_dedup_t *self, uint64_t fp)
     return &self->segments[(fp >> 48) >> self->segment_shift];
 }
 
-//  Slot loads: a segment is full at 7/8 (used slots, remembered or
-//  forgotten); one whose remembered keys fill more than 4/5 grows, to 18/25,
-//  so that forgotten keys have room to pile up between purges; one under
-//  11/16 shrinks, back to 18/25. A key then costs 20 to 23.3 bytes.
-static inline uint32_t
-s_max_used (uint32_t capacity)
-{
-    return capacity - capacity / 8;
-}
+//  Loads: a segment is full at 7/8 of its slots used (by keys remembered or
+//  forgotten); over 4/5 remembered it grows to 18/25 rounded up to a page,
+//  so that forgotten keys have room to pile up between purges; under 11/16
+//  (sparse) it shrinks. A key costs 20 to 23.3 bytes.
+#define S_MAX_USED(capacity) ((capacity) - (capacity) / 8)
+#define S_SPARSE(segment) ((segment)->used < (segment)->capacity - (segment)->capacity / 16 * 5)
 
-static inline uint32_t
-s_grow_at (uint32_t capacity)
-{
-    return (uint32_t) ((uint64_t) capacity * 4 / 5);
-}
-
-static inline bool
-s_sparse (uint32_t used, uint32_t capacity)
-{
-    return used < capacity - capacity / 16 * 5;
-}
-
+//  The capacity, in whole pages and at least one, for N keys at load 18/25
 static uint32_t
-s_capacity_for (uint64_t n)
+s_capacity_for (const zetl_dedup_t *self, uint64_t n)
 {
-    uint64_t capacity = n * 25 / 18 + 1;
-    return capacity < S_MIN_CAPACITY ? S_MIN_CAPACITY : (uint32_t) capacity;
+    uint64_t pages = (n * 25 / 18 + self->page_slots) / self->page_slots;
+    return (uint32_t) (pages * self->page_slots);
 }
 
 static void
 s_account (zetl_dedup_t *self, size_t added, size_t removed)
 {
     self->bytes += added;
-    if (self->bytes > self->peak_bytes)
-        self->peak_bytes = self->bytes;
+    self->peak_bytes = self->bytes > self->peak_bytes ? self->bytes : self->peak_bytes;
     assert (self->peak_bytes <= self->budget_bytes);
     self->bytes -= removed;
-}
-
-static int64_t
-s_floor_div (int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b < 0) ? q - 1 : q;
 }
 
 //  Is SLOT's event time within the window of EVENT_US?
@@ -160,9 +138,9 @@ static inline bool
 s_within (const zetl_dedup_t *self, const s_slot_t *slot, int64_t event_us)
 {
     int64_t slot_us = self->tags[s_tag (slot)].start_us + (int64_t) (slot->w1 & S_OFFSET_MASK);
-    uint64_t gap = event_us >= slot_us ? (uint64_t) event_us - (uint64_t) slot_us
-                                       : (uint64_t) slot_us - (uint64_t) event_us;
-    return gap <= (uint64_t) self->window_us;
+    return (event_us >= slot_us
+                ? (uint64_t) event_us - (uint64_t) slot_us
+                : (uint64_t) slot_us - (uint64_t) event_us) <= (uint64_t) self->window_us;
 }
 
 //  The query words of KEY: w0, and content52's top 22 bits (w1 >> 42)
@@ -183,6 +161,8 @@ s_lookup (const zetl_dedup_t *self, const s_segment_t *segment, uint64_t q0, uin
           int64_t event_us)
 {
     uint32_t capacity = segment->capacity;
+    if (capacity == 0)
+        return ZETL_DEDUP_NEW;
     uint32_t index = s_home (q0, capacity);
     uint64_t id = q0 >> S_ID_SHIFT;
     bool conflict = false;
@@ -235,9 +215,8 @@ s_place (zetl_dedup_t *self, s_segment_t *segment, s_slot_t entry)
     }
 }
 
-//  GCC 12 drops an inlined __builtin_prefetch whose address needs a load
-//  from the object (here the segment's slots and capacity): on x86 the
-//  instruction is written out
+//  GCC 12 drops an inlined __builtin_prefetch whose address needs loads from
+//  the object (a segment's slots, capacity): on x86 it is written out
 static inline void
 s_prefetch (const void *address)
 {
@@ -248,13 +227,14 @@ s_prefetch (const void *address)
 #endif
 }
 
-//  Start loading the lines KEY's check and insert will read: its home line
-//  and the three after it, which an insert's walk to the next empty slot
-//  reaches at high load
+//  Start loading the lines KEY's check and insert read: its home line and
+//  the three after it, where an insert's walk to an empty slot may go
 static inline void
 s_prefetch_key (zetl_dedup_t *self, const zetl_dedup_key_t *key)
 {
     const s_segment_t *segment = s_segment_of (self, key->fp);
+    if (!segment->slots)
+        return;
     uint64_t q0, qc;
     s_query (key, &q0, &qc);
     const char *home = (const char *) &segment->slots[s_home (q0, segment->capacity)];
@@ -262,10 +242,9 @@ s_prefetch_key (zetl_dedup_t *self, const zetl_dedup_key_t *key)
         s_prefetch (home + 64 * line);
 }
 
-//  Remove every forgotten key from SEGMENT in one pass: each remembered key
-//  moves back to its home or just after the key before it, whichever is
-//  later, so Robin Hood order holds and no run has a hole. The pass starts
-//  after an empty slot (load < 1: there is one), where no run crosses.
+//  Remove every forgotten key from SEGMENT in one pass from an empty slot,
+//  which no run crosses: each remembered key moves back to its home or just
+//  after the key before it, so Robin Hood order holds and no run has a hole.
 static void
 s_purge (zetl_dedup_t *self, s_segment_t *segment)
 {
@@ -276,7 +255,7 @@ s_purge (zetl_dedup_t *self, s_segment_t *segment)
     s_slot_t *slots = segment->slots;
     while (s_tag (&slots[empty]) != 0)
         empty++;
-    //  Positions counted from the slot after EMPTY, so that none wraps
+    //  Positions are counted from the slot after EMPTY, so that none wraps
     uint32_t first = empty + 1 == capacity ? 0 : empty + 1;
     uint32_t write = 0, removed = 0;
     for (uint32_t step = 0; step < capacity; step++) {
@@ -289,7 +268,7 @@ s_purge (zetl_dedup_t *self, s_segment_t *segment)
             write = step + 1;  //  a run ended: the next one starts at its home
             continue;
         }
-        slots[index] = (s_slot_t) {0, 0};
+        slots[index] = (s_slot_t){0, 0};
         if (!self->live[tag]) {
             removed++;
             continue;
@@ -304,15 +283,47 @@ s_purge (zetl_dedup_t *self, s_segment_t *segment)
     self->used -= removed;
 }
 
-//  Move SEGMENT's remembered keys into CAPACITY new slots. The caller has
-//  checked that both arrays fit in the budget together.
+//  Zeroed slots: whole pages from mmap, or from the heap under ASan, which
+//  then checks every access to them
+static s_slot_t *
+s_slots_new (size_t size)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return (s_slot_t *) zmalloc (size);
+#else
+    void *pages = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (pages == MAP_FAILED) {
+        fprintf (stderr, "%s:%d: out of memory (%zu bytes)\n", __FILE__, __LINE__, size);
+        abort ();
+    }
+    return (s_slot_t *) pages;
+#endif
+}
+
 static void
+s_slots_destroy (s_slot_t *slots, uint32_t capacity)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    (void) capacity;
+    free (slots);
+#else
+    if (slots)
+        munmap (slots, (size_t) capacity * sizeof (s_slot_t));
+#endif
+}
+
+//  Move SEGMENT's remembered keys into CAPACITY new slots, if both arrays
+//  fit in the budget together. Returns whether it did.
+static bool
 s_resize (zetl_dedup_t *self, s_segment_t *segment, uint32_t capacity)
 {
+    size_t size = (size_t) capacity * sizeof (s_slot_t);
+    if (capacity == segment->capacity || self->bytes + size > self->budget_bytes)
+        return false;
+    s_account (self, size, 0);
     s_slot_t *old = segment->slots;
     uint32_t old_capacity = segment->capacity;
-    segment->slots = (s_slot_t *) zmalloc ((size_t) capacity * sizeof (s_slot_t));
-    s_account (self, (size_t) capacity * sizeof (s_slot_t), 0);
+    segment->slots = s_slots_new (size);
     segment->capacity = capacity;
     self->used -= segment->used;
     segment->used = 0;
@@ -321,9 +332,10 @@ s_resize (zetl_dedup_t *self, s_segment_t *segment, uint32_t capacity)
         if (tag != 0 && self->live[tag])
             s_place (self, segment, old[index]);
     }
-    free (old);
+    s_slots_destroy (old, old_capacity);
     s_account (self, 0, (size_t) old_capacity * sizeof (s_slot_t));
     segment->deaths_seen = self->deaths;
+    return true;
 }
 
 static int64_t
@@ -336,9 +348,10 @@ s_effective_window (const zetl_dedup_t *self)
     return (newest->start_us + newest->max_off) - (oldest->start_us + oldest->min_off);
 }
 
-//  Forget the oldest bucket: all its keys at once; the slots go later
-static uint64_t
-s_forget_oldest (zetl_dedup_t *self)
+//  Forget the oldest bucket, all its keys at once (their slots go later):
+//  EARLY, evicted to stay in the budget, else expired
+static void
+s_forget_oldest (zetl_dedup_t *self, bool early)
 {
     assert (self->nbuckets > 0);
     uint32_t tag = self->order[0];
@@ -347,23 +360,19 @@ s_forget_oldest (zetl_dedup_t *self)
     self->nbuckets--;
     uint64_t keys = bucket->keys;
     self->keys -= keys;
-    bucket->keys = 0;
-    bucket->state = S_TAG_DYING;
-    bucket->pass = self->sweep_pass;
+    *bucket = (s_tag_t){.state = S_TAG_DYING, .pass = self->sweep_pass};
     self->live[tag] = 0;
     self->deaths++;
     self->dying++;
     if (self->last_tag == tag)
         self->last_tag = 0;
-    return keys;
-}
-
-static void
-s_evict_oldest (zetl_dedup_t *self)
-{
-    self->evicted_early += s_forget_oldest (self);
-    self->evictions++;
-    self->eviction_window_us = s_effective_window (self);
+    if (!early)
+        self->expired += keys;
+    else {
+        self->evicted_early += keys;
+        self->evictions++;
+        self->eviction_window_us = s_effective_window (self);
+    }
 }
 
 //  Free the dying tags that every segment has been purged of since they
@@ -380,52 +389,51 @@ s_free_tags (zetl_dedup_t *self, bool all)
     }
 }
 
-//  Purge SEGMENT if it may hold forgotten keys, then shrink it if it is
-//  sparse and the new slots fit beside the old ones
+//  Sweep STEPS segments: purge each, shrink it if sparse and the budget
+//  allows. A pass that wraps frees the tags that died before the previous
+//  pass began.
 static void
-s_sweep_segment (zetl_dedup_t *self, s_segment_t *segment)
+s_sweep (zetl_dedup_t *self, uint32_t steps)
 {
-    if (segment->deaths_seen != self->deaths)
-        s_purge (self, segment);
-    if (segment->capacity > S_MIN_CAPACITY && s_sparse (segment->used, segment->capacity)) {
-        uint32_t capacity = s_capacity_for (segment->used);
-        if (capacity < segment->capacity &&
-            self->bytes + (size_t) capacity * sizeof (s_slot_t) <= self->budget_bytes)
-            s_resize (self, segment, capacity);
+    for (uint32_t step = 0; step < steps; step++) {
+        self->shrink_left -= self->shrink_left > 0;
+        s_segment_t *segment = &self->segments[self->sweep_cursor];
+        if (segment->deaths_seen != self->deaths)
+            s_purge (self, segment);
+        if (S_SPARSE (segment))
+            s_resize (self, segment, s_capacity_for (self, segment->used));
+        if (++self->sweep_cursor == self->nsegments) {
+            self->sweep_cursor = 0;
+            self->sweep_pass++;
+            s_free_tags (self, false);
+        }
     }
 }
 
-//  Grow SEGMENT to hold one more key at 18/25 if the budget allows, the new
-//  slots beside the old ones while the keys move. Returns whether it did.
+//  Make room for one more key in SEGMENT when it is full: purge it; resize
+//  it if its remembered keys are over 4/5 or under 11/16 and the budget
+//  allows; if full of remembered keys and unable to grow, evict the oldest
+//  bucket and go round again (each turn purges, resizes, returns or evicts,
+//  so it ends). False only for a segment never given slots when no page is
+//  left in the budget.
 static bool
-s_grow (zetl_dedup_t *self, s_segment_t *segment)
-{
-    uint32_t capacity = s_capacity_for ((uint64_t) segment->used + 1);
-    if (capacity <= segment->capacity ||
-        self->bytes + (size_t) capacity * sizeof (s_slot_t) > self->budget_bytes)
-        return false;
-    s_resize (self, segment, capacity);
-    return true;
-}
-
-//  Make room for one more key in a full SEGMENT: purge it, then grow it if
-//  its remembered keys are over 4/5 and the budget allows; when full of
-//  remembered keys with no budget left, evict the oldest bucket and try
-//  again. Ends: each turn purges after a death, grows, returns, or evicts,
-//  and with nothing left remembered a purge empties the segment.
-static void
 s_make_room (zetl_dedup_t *self, s_segment_t *segment)
 {
-    while (segment->used + 1 > s_max_used (segment->capacity)) {
+    while (segment->used + 1 > S_MAX_USED (segment->capacity)) {
         if (segment->deaths_seen != self->deaths) {
             s_purge (self, segment);
-            if (segment->used + 1 <= s_grow_at (segment->capacity))
-                return;
+            if (!S_SPARSE (segment) &&
+                (uint64_t) segment->used + 1 <= (uint64_t) segment->capacity * 4 / 5)
+                return true;
         }
-        if (s_grow (self, segment) || segment->used + 1 <= s_max_used (segment->capacity))
-            return;
-        s_evict_oldest (self);
+        if (s_resize (self, segment, s_capacity_for (self, (uint64_t) segment->used + 1)) ||
+            segment->used + 1 <= S_MAX_USED (segment->capacity))
+            return true;
+        if (segment->capacity == 0 || self->nbuckets == 0)
+            return false;
+        s_forget_oldest (self, true);
     }
+    return true;
 }
 
 //  Position in order of the first bucket starting at or after START_US
@@ -448,31 +456,28 @@ s_free_tag (zetl_dedup_t *self)
 {
     for (uint32_t step = 1; step < self->ntags; step++) {
         uint32_t tag = (self->next_tag + step) % self->ntags;
-        if (tag != 0 && self->tags[tag].state == S_TAG_FREE) {
-            self->next_tag = tag;
-            return tag;
-        }
+        if (tag != 0 && self->tags[tag].state == S_TAG_FREE)
+            return self->next_tag = tag;
     }
     return 0;
 }
 
 //  The tag of the bucket holding EVENT_US, made if there is none. With no
-//  free tag left (an event time spread far wider than window + watermark
+//  free tag left (event times spread far wider than window + watermark
 //  delay), the oldest bucket is evicted and every segment purged at once.
 static uint32_t
 s_bucket_for (zetl_dedup_t *self, int64_t event_us)
 {
-    int64_t start_us = s_floor_div (event_us, self->width_us) * self->width_us;
+    int64_t start_us = event_us - (event_us % self->width_us + self->width_us) % self->width_us;
     if (self->last_tag && self->tags[self->last_tag].start_us == start_us)
         return self->last_tag;
     uint32_t position = s_order_position (self, start_us);
     if (position < self->nbuckets && self->tags[self->order[position]].start_us == start_us)
         return self->last_tag = self->order[position];
-
     uint32_t tag = s_free_tag (self);
     if (tag == 0) {
         if (self->dying == 0)
-            s_evict_oldest (self);
+            s_forget_oldest (self, true);
         for (uint32_t index = 0; index < self->nsegments; index++)
             if (self->segments[index].deaths_seen != self->deaths)
                 s_purge (self, &self->segments[index]);
@@ -485,11 +490,9 @@ s_bucket_for (zetl_dedup_t *self, int64_t event_us)
              (self->nbuckets - position) * sizeof (uint16_t));
     self->order[position] = (uint16_t) tag;
     self->nbuckets++;
-    s_tag_t *bucket = &self->tags[tag];
-    *bucket = (s_tag_t) {.start_us = start_us,
-                         .min_off = (uint32_t) (event_us - start_us),
-                         .max_off = (uint32_t) (event_us - start_us),
-                         .state = S_TAG_LIVE};
+    uint32_t offset = (uint32_t) (event_us - start_us);
+    self->tags[tag] =
+        (s_tag_t){.start_us = start_us, .min_off = offset, .max_off = offset, .state = S_TAG_LIVE};
     self->live[tag] = 1;
     return self->last_tag = tag;
 }
@@ -502,36 +505,29 @@ zetl_dedup_new (int64_t window_us, size_t budget_bytes)
     zetl_dedup_t *self = (zetl_dedup_t *) zmalloc (sizeof (zetl_dedup_t));
     self->window_us = window_us;
     self->budget_bytes = budget_bytes;
-    //  64 buckets per window: 1.6% of it held past expiry, 1.6% of the
-    //  keys evicted at a time. The offset field caps the width at 2^28 µs.
-    self->width_us = window_us / 64;
-    if (self->width_us < S_SECOND_US)
-        self->width_us = S_SECOND_US;
+    //  64 buckets a window: 1.6% of it held past expiry, 1.6% of the keys
+    //  evicted at a time; at least 1 s, and the offset field holds 2^28 µs
+    self->width_us = window_us / 64 < 1000000 ? 1000000 : window_us / 64;
     if (self->width_us > (int64_t) 1 << S_OFFSET_BITS)
         self->width_us = (int64_t) 1 << S_OFFSET_BITS;
-
     uint32_t segment_bits = 0;
     while (segment_bits < S_MAX_SEGMENT_BITS &&
            ((size_t) S_SEGMENT_BYTES << (segment_bits + 1)) <= budget_bytes)
         segment_bits++;
     self->nsegments = 1u << segment_bits;
     self->segment_shift = S_MAX_SEGMENT_BITS - segment_bits;
+    long page_size = sysconf (_SC_PAGESIZE);
+    self->page_slots = (uint32_t) ((page_size > 0 ? (size_t) page_size : 4096) / sizeof (s_slot_t));
     size_t tags = budget_bytes / 2048;
-    self->ntags = 1 + (uint32_t) (tags < S_MIN_TAGS ? S_MIN_TAGS : tags > S_MAX_TAGS ? S_MAX_TAGS : tags);
-
+    self->ntags = 1 + (uint32_t) (tags < 256 ? 256 : tags > S_TAG_MASK ? S_TAG_MASK : tags);
     self->segments = (s_segment_t *) zmalloc (self->nsegments * sizeof (s_segment_t));
     self->tags = (s_tag_t *) zmalloc (self->ntags * sizeof (s_tag_t));
     self->live = (uint8_t *) zmalloc (self->ntags);
     self->order = (uint16_t *) zmalloc (self->ntags * sizeof (uint16_t));
-    s_account (self, sizeof (zetl_dedup_t) + self->nsegments * sizeof (s_segment_t) +
-                         self->ntags * (sizeof (s_tag_t) + 1 + sizeof (uint16_t)),
+    s_account (self,
+               sizeof (zetl_dedup_t) + self->nsegments * sizeof (s_segment_t) +
+                   self->ntags * (sizeof (s_tag_t) + 1 + sizeof (uint16_t)),
                0);
-    for (uint32_t index = 0; index < self->nsegments; index++) {
-        s_segment_t *segment = &self->segments[index];
-        segment->slots = (s_slot_t *) zmalloc (S_MIN_CAPACITY * sizeof (s_slot_t));
-        segment->capacity = S_MIN_CAPACITY;
-        s_account (self, S_MIN_CAPACITY * sizeof (s_slot_t), 0);
-    }
     return self;
 }
 
@@ -542,7 +538,7 @@ zetl_dedup_destroy (zetl_dedup_t **self_p)
     if (*self_p) {
         zetl_dedup_t *self = *self_p;
         for (uint32_t index = 0; index < self->nsegments; index++)
-            free (self->segments[index].slots);
+            s_slots_destroy (self->segments[index].slots, self->segments[index].capacity);
         free (self->segments);
         free (self->tags);
         free (self->live);
@@ -556,16 +552,22 @@ void
 zetl_dedup_key (zetl_dedup_key_t *key, const void *id, size_t id_len,
                 const uint8_t content_hash[16], int64_t event_us)
 {
-    assert (key);
-    assert (content_hash);
+    assert (key && content_hash);
     uint64_t first = 0, second = 0;
     for (int index = 0; index < 8; index++) {
         first = first << 8 | content_hash[index];
         second = second << 8 | content_hash[8 + index];
     }
-    key->fp = (id && id_len) ? XXH3_64bits (id, id_len) : first;
+    key->fp = first;
     key->content = second;
-    key->event_us = event_us < -S_TIME_LIMIT ? -S_TIME_LIMIT
+    if (id && id_len) {
+        //  The id's second hash goes into the content word: two ids with
+        //  one content hash (a caller's hash that leaves the id out) differ
+        XXH128_hash_t hash = XXH3_128bits (id, id_len);
+        key->fp = hash.low64;
+        key->content = second ^ hash.high64;
+    }
+    key->event_us = event_us < -S_TIME_LIMIT  ? -S_TIME_LIMIT
                     : event_us > S_TIME_LIMIT ? S_TIME_LIMIT
                                               : event_us;
 }
@@ -573,8 +575,7 @@ zetl_dedup_key (zetl_dedup_key_t *key, const void *id, size_t id_len,
 zetl_dedup_result_t
 zetl_dedup_check (zetl_dedup_t *self, const zetl_dedup_key_t *key)
 {
-    assert (self);
-    assert (key);
+    assert (self && key);
     uint64_t q0, qc;
     s_query (key, &q0, &qc);
     return s_lookup (self, s_segment_of (self, key->fp), q0, qc, key->event_us);
@@ -583,13 +584,12 @@ zetl_dedup_check (zetl_dedup_t *self, const zetl_dedup_key_t *key)
 zetl_dedup_result_t
 zetl_dedup_check_insert_key (zetl_dedup_t *self, const zetl_dedup_key_t *key)
 {
-    assert (self);
-    assert (key);
+    assert (self && key);
     uint64_t q0, qc;
     s_query (key, &q0, &qc);
     s_segment_t *segment = s_segment_of (self, key->fp);
-    //  The walk of an insert goes on past the lines the lookup reads: ask
-    //  for them all at once rather than one after the other
+    //  An insert walks on past the lines the lookup reads: ask for them all
+    //  at once rather than one after the other
     s_prefetch_key (self, key);
     zetl_dedup_result_t result = s_lookup (self, segment, q0, qc, key->event_us);
     if (result == ZETL_DEDUP_DUPLICATE) {
@@ -598,21 +598,21 @@ zetl_dedup_check_insert_key (zetl_dedup_t *self, const zetl_dedup_key_t *key)
     }
     if (result == ZETL_DEDUP_ID_CONFLICT)
         self->id_conflicts++;
-
+    self->inserted++;
     //  Room first: an eviction may take the very bucket this key belongs in
-    s_make_room (self, segment);
+    if (!s_make_room (self, segment)) {
+        self->evicted_early++;  //  not remembered at all: evicted at once, counted
+        return result;
+    }
     uint32_t tag = s_bucket_for (self, key->event_us);
     s_tag_t *bucket = &self->tags[tag];
     uint32_t offset = (uint32_t) (key->event_us - bucket->start_us);
-    if (offset < bucket->min_off)
-        bucket->min_off = offset;
-    if (offset > bucket->max_off)
-        bucket->max_off = offset;
+    bucket->min_off = offset < bucket->min_off ? offset : bucket->min_off;
+    bucket->max_off = offset > bucket->max_off ? offset : bucket->max_off;
     s_place (self, segment,
-             (s_slot_t) {q0, qc << S_CONTENT_SHIFT | (uint64_t) tag << S_OFFSET_BITS | offset});
+             (s_slot_t){q0, qc << S_CONTENT_SHIFT | (uint64_t) tag << S_OFFSET_BITS | offset});
     bucket->keys++;
     self->keys++;
-    self->inserted++;
     return result;
 }
 
@@ -628,8 +628,7 @@ zetl_dedup_check_insert (zetl_dedup_t *self, const void *id, size_t id_len,
 void
 zetl_dedup_prefetch (zetl_dedup_t *self, const zetl_dedup_key_t *key)
 {
-    assert (self);
-    assert (key);
+    assert (self && key);
     s_prefetch_key (self, key);
 }
 
@@ -637,15 +636,9 @@ void
 zetl_dedup_check_insert_batch (zetl_dedup_t *self, const zetl_dedup_key_t *keys, size_t count,
                                zetl_dedup_result_t *results)
 {
-    assert (self);
-    assert (count == 0 || (keys && results));
-    //  Two stages: the segment header of the key 2 * AHEAD on, the slots of
-    //  the key AHEAD on (which needs that header)
-    for (size_t index = 0; index < count && index < 2 * S_PREFETCH_AHEAD; index++) {
-        s_prefetch (s_segment_of (self, keys[index].fp));
-        if (index < S_PREFETCH_AHEAD)
-            s_prefetch_key (self, &keys[index]);
-    }
+    assert (self && (count == 0 || (keys && results)));
+    //  Two stages: the segment header of the key 2 * AHEAD on, then the
+    //  slots of the key AHEAD on, whose address needs that header
     for (size_t index = 0; index < count; index++) {
         if (index + 2 * S_PREFETCH_AHEAD < count)
             s_prefetch (s_segment_of (self, keys[index + 2 * S_PREFETCH_AHEAD].fp));
@@ -658,60 +651,49 @@ zetl_dedup_check_insert_batch (zetl_dedup_t *self, const zetl_dedup_key_t *keys,
 int
 zetl_dedup_expire (zetl_dedup_t *self, int64_t watermark_us, size_t max_buckets)
 {
-    assert (self);
-    assert (max_buckets > 0);
+    assert (self && max_buckets > 0);
     //  A bucket may go when its newest event time < W - window; with W near
-    //  -infinity (no record yet) nothing may
+    //  -infinity (no record yet) none may
+    int64_t threshold =
+        watermark_us < INT64_MIN + self->window_us ? INT64_MIN : watermark_us - self->window_us;
     bool expirable = false;
-    if (watermark_us >= INT64_MIN + self->window_us) {
-        int64_t threshold = watermark_us - self->window_us;
-        size_t done = 0;
-        while (self->nbuckets > 0) {
-            const s_tag_t *oldest = &self->tags[self->order[0]];
-            if (oldest->start_us + oldest->max_off >= threshold)
-                break;
-            if (done++ == max_buckets) {
-                expirable = true;
-                break;
-            }
-            self->expired += s_forget_oldest (self);
-        }
+    for (size_t done = 0; self->nbuckets > 0 && !expirable; done++) {
+        const s_tag_t *oldest = &self->tags[self->order[0]];
+        if (oldest->start_us + oldest->max_off >= threshold)
+            break;
+        expirable = done == max_buckets;
+        if (!expirable)
+            s_forget_oldest (self, false);
     }
-    //  Reclaim slots while some tag is dying; a pass that wraps frees the
-    //  tags that died before the previous pass began. Inserts purge the
-    //  segments they fill, so the sweep is slow unless free tags run short.
-    uint32_t free_tags = self->ntags - 1 - self->nbuckets - self->dying;
-    uint32_t sweep = free_tags < self->ntags / 4 ? S_SWEEP_FAST : S_SWEEP_SLOW;
-    for (uint32_t step = 0; step < sweep && self->dying > 0; step++) {
-        s_sweep_segment (self, &self->segments[self->sweep_cursor]);
-        if (++self->sweep_cursor == self->nsegments) {
-            self->sweep_cursor = 0;
-            self->sweep_pass++;
-            s_free_tags (self, false);
-        }
+    //  Inserts purge the segments they fill. The sweep runs fast when free
+    //  tags run short, and slowly for a pass each time the keys have fallen
+    //  by 1/8 (sparse segments shrink: bytes go down); else not at all.
+    self->keys_high = self->keys > self->keys_high ? self->keys : self->keys_high;
+    if (!self->shrink_left && self->keys < self->keys_high - self->keys_high / 8) {
+        self->shrink_left = self->nsegments;
+        self->keys_high = self->keys;
     }
-    return expirable || self->dying > 0;
+    bool short_of_tags = self->ntags - 1 - self->nbuckets - self->dying < self->ntags / 4;
+    uint32_t steps = short_of_tags && self->dying > 0 ? S_SWEEP_FAST
+                     : self->shrink_left              ? S_SWEEP_SLOW
+                                                      : 0;
+    s_sweep (self, steps);
+    return expirable || steps > 0;
 }
 
 void
 zetl_dedup_stats (zetl_dedup_t *self, zetl_dedup_stats_t *stats)
 {
-    assert (self);
-    assert (stats);
-    *stats = (zetl_dedup_stats_t) {.keys = self->keys,
-                                   .bytes = self->bytes,
-                                   .peak_bytes = self->peak_bytes,
-                                   .budget_bytes = self->budget_bytes,
-                                   .buckets = self->nbuckets,
-                                   .inserted = self->inserted,
-                                   .duplicates = self->duplicates,
-                                   .id_conflicts = self->id_conflicts,
-                                   .expired = self->expired,
-                                   .evicted_early = self->evicted_early,
-                                   .evictions = self->evictions,
-                                   .dead_slots = self->used - self->keys,
-                                   .window_us = self->window_us,
-                                   .bucket_width_us = self->width_us,
-                                   .effective_window_us = s_effective_window (self),
-                                   .eviction_window_us = self->eviction_window_us};
+    assert (self && stats);
+    // clang-format off
+    *stats = (zetl_dedup_stats_t) {
+        .keys = self->keys, .bytes = self->bytes, .peak_bytes = self->peak_bytes,
+        .budget_bytes = self->budget_bytes, .buckets = self->nbuckets, .inserted = self->inserted,
+        .duplicates = self->duplicates, .id_conflicts = self->id_conflicts,
+        .expired = self->expired, .evicted_early = self->evicted_early,
+        .evictions = self->evictions, .dead_slots = self->used - self->keys,
+        .window_us = self->window_us, .bucket_width_us = self->width_us,
+        .effective_window_us = s_effective_window (self),
+        .eviction_window_us = self->eviction_window_us};
+    // clang-format on
 }
