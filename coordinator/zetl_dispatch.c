@@ -1,71 +1,26 @@
 /*  zetl_dispatch - the coordinator's dispatcher, as an actor  */
 #include "zetl_dispatch.h"
-#include "zetl_admit.h"
+#include "zetl_dispatch_internal.h"
 #include "zetl_backoff.h"
-#include "zetl_batches.h"
 #include "zetl_chunk.h"
-#include "zetl_events.h"
-#include "zetl_log.h"
-#include "zetl_peers.h"
 #include "zetl_pg.h"
-#include "zetl_proto.h"
-#include "zetl_proto_sinks.h"
-#include "zetl_reconcile.h"
 #include "zetl_session.h"
 #include "zetl_source_file.h"
 
 #include <inttypes.h>
 
 #define S_TICK_MS 10              //  timers: linger, deadlines, liveness
-#define S_MAX_SINKS 256
-#define S_RETRY_AFTER_MS 200      //  a batch handed back by a worker waits this long
 #define S_PREFETCH_AHEAD 8        //  records whose dedup slots load while one is decided
 
-typedef struct {
-    const zetl_pipeline_t *pipeline;
-    zetl_partition_t *partitions; //  owned by batches
-    zactor_t *source;             //  the source actor
-    bool drained;                 //  the source sent EOF
-    int owed;                     //  chunk credit held back by backpressure
-    bool reading;                 //  the source is not held back by backpressure
-    zetl_admit_t *admit;          //  watermark, lateness and deduplication
-    uint32_t source_id;           //  the file source's id in admit
-    int64_t published_watermark;  //  the watermark last published
-    uint64_t committed;           //  records in committed batches this run
-} s_pipeline_t;
-
-typedef struct {
-    zetl_dispatch_args_t args;
-    zsock_t *pipe;
-    zsock_t *workers;             //  ROUTER
-    zsock_t *sinks;               //  ROUTER
-    zpoller_t *poller;
-    zetl_peers_t *peers;
-    s_pipeline_t *pipelines;
-    size_t pipeline_count;
-    zetl_reconcile_t *reconcile;  //  records in, and the report at the end
-    zetl_batches_t *batches;      //  every batch not yet committed, per partition
-    uint32_t epoch;
-    size_t held_limit;            //  above it, sources wait
-    int64_t next_beat_ms;
-    zetl_events_t *events;        //  the PUB event socket, or NULL
-    int64_t next_stats_ms;        //  when stats are published next
-    bool draining;                //  taking no new records, committing those in flight
-    int64_t drain_deadline_ms;    //  stop draining then, committed or not
-    uint64_t redispatched;        //  batches dispatched again
-    zetl_log_limit_t bad_frames;
-    zetl_log_limit_t unknown_peers;
-    bool terminated;
-} s_dispatch_t;
 
 //  ---------------------------------------------------------------------
 //  Batches and partitions
 
 //  Take the records of CHUNK into their partitions' batches
 static void
-s_take_chunk (s_dispatch_t *self, zetl_chunk_t *chunk)
+s_take_chunk (zetl_dispatcher_t *self, zetl_chunk_t *chunk)
 {
-    s_pipeline_t *pipeline = &self->pipelines[chunk->pipeline];
+    zetl_dispatch_pipeline_t *pipeline = &self->pipelines[chunk->pipeline];
     int64_t now = zclock_mono ();
     for (size_t index = 0; index < chunk->count; index++) {
         const zetl_chunk_record_t *record = &chunk->records[index];
@@ -84,11 +39,11 @@ s_take_chunk (s_dispatch_t *self, zetl_chunk_t *chunk)
 
 //  Grant sources the chunks backpressure held back. Time a source waits for
 //  credit is not idleness: the watermark is told when reading stops and resumes
-static void
-s_grant_credit (s_dispatch_t *self)
+void
+zetl_dispatch_grant_credit (zetl_dispatcher_t *self)
 {
     for (size_t index = 0; index < self->pipeline_count; index++) {
-        s_pipeline_t *pipeline = &self->pipelines[index];
+        zetl_dispatch_pipeline_t *pipeline = &self->pipelines[index];
         while (!self->draining && pipeline->owed > 0
                && zetl_batches_held (self->batches) < self->held_limit) {
             zstr_send (pipeline->source, "MORE");
@@ -105,14 +60,14 @@ s_grant_credit (s_dispatch_t *self)
 //  ---------------------------------------------------------------------
 //  Sending
 
-static int
-s_send (zsock_t *router, zetl_peer_t *peer, zetl_msg_t *msg)
+int
+zetl_dispatch_send (zsock_t *router, zetl_peer_t *peer, zetl_msg_t *msg)
 {
     return zetl_msg_send_router (msg, router, peer->routing_id);
 }
 
-static zetl_msg_t *
-s_msg (s_dispatch_t *self, zetl_msg_type_t type)
+zetl_msg_t *
+zetl_dispatch_msg (zetl_dispatcher_t *self, zetl_msg_type_t type)
 {
     zetl_msg_t *msg = zetl_msg_new (type);
     msg->config_hash = self->args.config->hash;
@@ -120,37 +75,17 @@ s_msg (s_dispatch_t *self, zetl_msg_type_t type)
     return msg;
 }
 
-static void
-s_send_sinks (s_dispatch_t *self, zetl_peer_t *only)
-{
-    zetl_peer_t *sinks[S_MAX_SINKS];
-    size_t count = zetl_peers_of_role (self->peers, ZETL_ROLE_SINK, sinks, S_MAX_SINKS);
-    const char *names[S_MAX_SINKS], *endpoints[S_MAX_SINKS];
-    for (size_t index = 0; index < count; index++) {
-        names[index] = sinks[index]->name;
-        endpoints[index] = sinks[index]->endpoint ? sinks[index]->endpoint : "";
-    }
-    zetl_msg_t *msg = s_msg (self, ZETL_MSG_SINKS);
-    zframe_t *body = zetl_sinks_encode (names, endpoints, count);
-    zetl_msg_set_body (msg, &body);
-    for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
-         peer = zetl_peers_next (self->peers))
-        if (peer->role == ZETL_ROLE_WORKER && (!only || peer == only))
-            s_send (self->workers, peer, msg);
-    zetl_msg_destroy (&msg);
-}
-
 //  The sink a partition's batches go to: stable while the sink set is
 static zetl_peer_t *
-s_sink_for (s_dispatch_t *self, const zetl_partition_t *partition)
+s_sink_for (zetl_dispatcher_t *self, const zetl_partition_t *partition)
 {
-    zetl_peer_t *sinks[S_MAX_SINKS];
-    size_t count = zetl_peers_of_role (self->peers, ZETL_ROLE_SINK, sinks, S_MAX_SINKS);
+    zetl_peer_t *sinks[ZETL_DISPATCH_MAX_SINKS];
+    size_t count = zetl_peers_of_role (self->peers, ZETL_ROLE_SINK, sinks, ZETL_DISPATCH_MAX_SINKS);
     return count ? sinks[partition->number % count] : NULL;
 }
 
 static zetl_peer_t *
-s_worker_with_credit (s_dispatch_t *self)
+s_worker_with_credit (zetl_dispatcher_t *self)
 {
     zetl_peer_t *best = NULL;
     for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
@@ -161,14 +96,12 @@ s_worker_with_credit (s_dispatch_t *self)
     return best;
 }
 
-static void s_peer_gone (s_dispatch_t *self, zetl_peer_t *peer, const char *why);
-
 //  Send BATCH to WORKER for SINK. Returns 0, or -1 if the worker is gone.
 static int
-s_send_batch (s_dispatch_t *self, zetl_batch_t *batch, zetl_peer_t *worker, zetl_peer_t *sink)
+s_send_batch (zetl_dispatcher_t *self, zetl_batch_t *batch, zetl_peer_t *worker, zetl_peer_t *sink)
 {
-    const s_pipeline_t *pipeline = &self->pipelines[batch->partition->pipeline];
-    zetl_msg_t *msg = s_msg (self, ZETL_MSG_BATCH);
+    const zetl_dispatch_pipeline_t *pipeline = &self->pipelines[batch->partition->pipeline];
+    zetl_msg_t *msg = zetl_dispatch_msg (self, ZETL_MSG_BATCH);
     msg->batch_id = batch->id;
     msg->pipeline = (uint32_t) batch->partition->pipeline;
     msg->partition = batch->partition->number;
@@ -177,7 +110,7 @@ s_send_batch (s_dispatch_t *self, zetl_batch_t *batch, zetl_peer_t *worker, zetl
     msg->watermark_us = zetl_admit_watermark (pipeline->admit);
     zetl_msg_set_str (&msg->sink, sink->name);
     msg->body = batch->body;  //  Lent for the send only: the batch keeps it
-    int rc = s_send (self->workers, worker, msg);
+    int rc = zetl_dispatch_send (self->workers, worker, msg);
     msg->body = NULL;
     zetl_msg_destroy (&msg);
     if (rc == 0) {
@@ -195,7 +128,7 @@ s_send_batch (s_dispatch_t *self, zetl_batch_t *batch, zetl_peer_t *worker, zetl
 
 //  Dispatch while workers have credit and partitions have batches
 static void
-s_dispatch (s_dispatch_t *self)
+s_dispatch (zetl_dispatcher_t *self)
 {
     size_t rounds = zetl_batches_runnable (self->batches);
     int64_t now = zclock_mono ();
@@ -217,7 +150,7 @@ s_dispatch (s_dispatch_t *self)
         }
         if (s_send_batch (self, batch, worker, sink) != 0) {
             zetl_batches_make_runnable (self->batches, partition);
-            s_peer_gone (self, worker, "unreachable");
+            zetl_dispatch_peer_gone (self, worker, "unreachable");
             continue;
         }
         zetl_batches_take (self->batches, partition);
@@ -225,8 +158,8 @@ s_dispatch (s_dispatch_t *self)
 }
 
 //  Put BATCH back at the head of its partition's queue, freeing its peers
-static void
-s_requeue (s_dispatch_t *self, zetl_batch_t *batch, int64_t delay_ms)
+void
+zetl_dispatch_requeue (zetl_dispatcher_t *self, zetl_batch_t *batch, int64_t delay_ms)
 {
     if (batch->state == ZETL_BATCH_QUEUED)
         return;
@@ -239,162 +172,12 @@ s_requeue (s_dispatch_t *self, zetl_batch_t *batch, int64_t delay_ms)
 }
 
 //  ---------------------------------------------------------------------
-//  Peers
-
-//  A peer left or died: its batches go back to their queues
-static void
-s_peer_gone (s_dispatch_t *self, zetl_peer_t *peer, const char *why)
-{
-    zetl_log_info ("dispatch", peer->role == ZETL_ROLE_WORKER ? "worker_left" : "sink_left",
-                   json_pack ("{s:s, s:s, s:i}", "peer", peer->name, "why", why, "batches",
-                              (int) peer->assigned));
-    for (size_t p = 0; p < self->pipeline_count; p++) {
-        s_pipeline_t *pipeline = &self->pipelines[p];
-        for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
-            zetl_batch_t *batch = pipeline->partitions[number].inflight;
-            if (batch && (batch->worker == peer || batch->sink == peer))
-                s_requeue (self, batch, 0);
-        }
-    }
-    int role = peer->role;
-    zetl_peers_remove (self->peers, peer);
-    if (role == ZETL_ROLE_SINK)
-        s_send_sinks (self, NULL);
-}
-
-static void
-s_handle_hello (s_dispatch_t *self, zsock_t *router, zframe_t *routing_id, zetl_msg_t *msg)
-{
-    int role = router == self->workers ? ZETL_ROLE_WORKER : ZETL_ROLE_SINK;
-    zetl_peer_t *peer = zetl_peers_lookup (self->peers, routing_id);
-    if (peer)
-        s_peer_gone (self, peer, "said HELLO again");
-    peer = zetl_peers_add (self->peers, routing_id, role, msg->name, msg->endpoint);
-    //  A process restarted under the same name: its old self is gone
-    zetl_peer_t *old = zetl_peers_find_name (self->peers, role, peer->name, peer);
-    if (old)
-        s_peer_gone (self, old, "restarted");
-    zetl_msg_t *welcome = s_msg (self, ZETL_MSG_WELCOME);
-    zframe_t *body = zframe_new (self->args.config->text, self->args.config->text_len);
-    zetl_msg_set_body (welcome, &body);
-    s_send (router, peer, welcome);
-    zetl_msg_destroy (&welcome);
-    zetl_log_info ("dispatch", role == ZETL_ROLE_WORKER ? "worker_joined" : "sink_joined",
-                   json_pack ("{s:s, s:s?}", "peer", peer->name, "endpoint", peer->endpoint));
-    if (role == ZETL_ROLE_SINK)
-        s_send_sinks (self, NULL);
-    else
-        s_send_sinks (self, peer);
-}
-
-static void
-s_handle_commit (s_dispatch_t *self, zetl_msg_t *msg)
-{
-    zetl_batch_t *batch = zetl_batches_lookup (self->batches, msg->batch_id);
-    if (!batch)
-        return;  //  An earlier try of a batch already committed
-    if (batch->state != ZETL_BATCH_QUEUED) {
-        if (batch->worker)
-            batch->worker->assigned--;
-        if (batch->sink)
-            batch->sink->assigned--;
-    }
-    self->pipelines[batch->partition->pipeline].committed += batch->count;
-    zetl_batches_commit (self->batches, batch);
-    s_grant_credit (self);
-}
-
-static void
-s_handle_error (s_dispatch_t *self, zetl_peer_t *peer, zetl_msg_t *msg)
-{
-    zetl_batch_t *batch = msg->batch_id ? zetl_batches_lookup (self->batches, msg->batch_id) : NULL;
-    zetl_log_warn ("dispatch", "peer_error",
-                   json_pack ("{s:s, s:i, s:I, s:s}", "peer", peer->name, "code", (int) msg->code,
-                              "batch", (json_int_t) msg->batch_id, "text",
-                              msg->text ? msg->text : ""));
-    if (!batch || batch->state == ZETL_BATCH_QUEUED)
-        return;
-    if (msg->code == ZETL_ERR_DATA) {
-        //  TODO(#6): split the batch until the bad record stands alone
-        batch->data_failures++;
-        const zetl_pipeline_t *pipeline = self->pipelines[batch->partition->pipeline].pipeline;
-        s_requeue (self, batch, pipeline->retry_delay_ms);
-    }
-    else
-        s_requeue (self, batch, S_RETRY_AFTER_MS);
-}
-
-static void
-s_handle_message (s_dispatch_t *self, zsock_t *router)
-{
-    zframe_t *routing_id = NULL;
-    const char *reason = NULL;
-    zetl_msg_t *msg = zetl_msg_recv_router (router, &routing_id, &reason);
-    if (!msg) {
-        if (reason && zetl_log_every (&self->bad_frames, 60000))
-            zetl_log_warn ("dispatch", "frame_malformed",
-                           json_pack ("{s:s, s:I}", "reason", reason, "seen",
-                                      (json_int_t) self->bad_frames.seen));
-        if (routing_id && reason) {
-            zetl_msg_t *error = s_msg (self, ZETL_MSG_ERROR);
-            error->code = strstr (reason, "version") ? ZETL_ERR_VERSION : ZETL_ERR_PROTOCOL;
-            zetl_msg_set_str (&error->text, reason);
-            zetl_msg_send_router (error, router, routing_id);
-            zetl_msg_destroy (&error);
-        }
-        zframe_destroy (&routing_id);
-        return;
-    }
-    if (msg->type == ZETL_MSG_HELLO)
-        s_handle_hello (self, router, routing_id, msg);
-    else {
-        zetl_peer_t *peer = zetl_peers_lookup (self->peers, routing_id);
-        if (!peer) {
-            if (msg->type != ZETL_MSG_BYE) {
-                if (zetl_log_every (&self->unknown_peers, 10000))
-                    zetl_log_info ("dispatch", "unknown_peer",
-                                   json_pack ("{s:s, s:I}", "type", zetl_msg_type_name (msg->type),
-                                              "seen", (json_int_t) self->unknown_peers.seen));
-                zetl_msg_t *error = s_msg (self, ZETL_MSG_ERROR);
-                error->code = ZETL_ERR_UNKNOWN_PEER;
-                zetl_msg_set_str (&error->text, "unknown peer: say HELLO");
-                zetl_msg_send_router (error, router, routing_id);
-                zetl_msg_destroy (&error);
-            }
-        }
-        else {
-            peer->last_seen_ms = zclock_mono ();
-            if (msg->type == ZETL_MSG_READY && peer->role == ZETL_ROLE_SINK)
-                peer->credit = msg->credit;  //  A sink's credit is its cap of uncommitted batches
-            else if (msg->type == ZETL_MSG_READY && peer->role == ZETL_ROLE_WORKER) {
-                peer->credit += msg->credit;
-                zetl_batch_t *batch =
-                    msg->batch_id ? zetl_batches_lookup (self->batches, msg->batch_id) : NULL;
-                if (batch && batch->state == ZETL_BATCH_DISPATCHED && batch->worker == peer) {
-                    batch->state = ZETL_BATCH_PROCESSED;
-                    batch->worker = NULL;
-                    peer->assigned--;
-                }
-            }
-            else if (msg->type == ZETL_MSG_COMMIT && peer->role == ZETL_ROLE_SINK)
-                s_handle_commit (self, msg);
-            else if (msg->type == ZETL_MSG_ERROR)
-                s_handle_error (self, peer, msg);
-            else if (msg->type == ZETL_MSG_BYE)
-                s_peer_gone (self, peer, "said BYE");
-        }
-    }
-    zetl_msg_destroy (&msg);
-    zframe_destroy (&routing_id);
-}
-
-//  ---------------------------------------------------------------------
 //  Timers
 
 //  Stats once a second; a watermark that moved goes to the event socket and,
 //  as WATERMARK, to every worker and sink
 static void
-s_publish (s_dispatch_t *self, int64_t now)
+s_publish (zetl_dispatcher_t *self, int64_t now)
 {
     if (now < self->next_stats_ms)
         return;
@@ -404,7 +187,7 @@ s_publish (s_dispatch_t *self, int64_t now)
                                (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_WORKER),
                                (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_SINK)};
     for (size_t p = 0; p < self->pipeline_count; p++) {
-        s_pipeline_t *pipeline = &self->pipelines[p];
+        zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
         zetl_admit_counters_t arrival;
         zetl_admit_counters (pipeline->admit, &arrival);
         load.committed = pipeline->committed;
@@ -415,23 +198,23 @@ s_publish (s_dispatch_t *self, int64_t now)
         pipeline->published_watermark = arrival.watermark_us;
         if (self->events)
             zetl_events_watermark (self->events, pipeline->pipeline->id, arrival.watermark_us);
-        zetl_msg_t *msg = s_msg (self, ZETL_MSG_WATERMARK);
+        zetl_msg_t *msg = zetl_dispatch_msg (self, ZETL_MSG_WATERMARK);
         msg->pipeline = (uint32_t) p;
         msg->watermark_us = arrival.watermark_us;
         for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
              peer = zetl_peers_next (self->peers))
-            s_send (peer->role == ZETL_ROLE_WORKER ? self->workers : self->sinks, peer, msg);
+            zetl_dispatch_send (peer->role == ZETL_ROLE_WORKER ? self->workers : self->sinks, peer, msg);
         zetl_msg_destroy (&msg);
     }
 }
 
 static void
-s_tick (s_dispatch_t *self)
+s_tick (zetl_dispatcher_t *self)
 {
     int64_t now = zclock_mono ();
     //  Partial batches leave after batch_linger (at once when the source is drained)
     for (size_t p = 0; p < self->pipeline_count; p++) {
-        s_pipeline_t *pipeline = &self->pipelines[p];
+        zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
         zetl_admit_tick (pipeline->admit, now);
         for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
             zetl_partition_t *partition = &pipeline->partitions[number];
@@ -446,7 +229,7 @@ s_tick (s_dispatch_t *self)
                                           pipeline->pipeline->id, "batch", (json_int_t) batch->id,
                                           "partition", (int) number, "attempt",
                                           (int) batch->attempt));
-                s_requeue (self, batch, 0);
+                zetl_dispatch_requeue (self, batch, 0);
             }
         }
     }
@@ -458,14 +241,14 @@ s_tick (s_dispatch_t *self)
             zlistx_add_end (gone, peer);
     for (zetl_peer_t *peer = (zetl_peer_t *) zlistx_first (gone); peer;
          peer = (zetl_peer_t *) zlistx_next (gone))
-        s_peer_gone (self, peer, "heartbeats stopped");
+        zetl_dispatch_peer_gone (self, peer, "heartbeats stopped");
     zlistx_destroy (&gone);
     s_publish (self, now);
     if (now >= self->next_beat_ms) {
-        zetl_msg_t *beat = s_msg (self, ZETL_MSG_HEARTBEAT);
+        zetl_msg_t *beat = zetl_dispatch_msg (self, ZETL_MSG_HEARTBEAT);
         for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
              peer = zetl_peers_next (self->peers))
-            s_send (peer->role == ZETL_ROLE_WORKER ? self->workers : self->sinks, peer, beat);
+            zetl_dispatch_send (peer->role == ZETL_ROLE_WORKER ? self->workers : self->sinks, peer, beat);
         zetl_msg_destroy (&beat);
         self->next_beat_ms = now + ZETL_HEARTBEAT_MS;
     }
@@ -476,7 +259,7 @@ s_tick (s_dispatch_t *self)
 
 //  Wait up to DELAY_MS for $TERM on the pipe. Returns true if told to stop.
 static bool
-s_wait_or_stop (s_dispatch_t *self, int64_t delay_ms)
+s_wait_or_stop (zetl_dispatcher_t *self, int64_t delay_ms)
 {
     zpoller_t *poller = zpoller_new (self->pipe, NULL);
     void *which = zpoller_wait (poller, (int) delay_ms);
@@ -492,7 +275,7 @@ s_wait_or_stop (s_dispatch_t *self, int64_t delay_ms)
 
 //  Connect to PostgreSQL, retrying with backoff: an outage delays, never fails
 static PGconn *
-s_connect_pg (s_dispatch_t *self)
+s_connect_pg (zetl_dispatcher_t *self)
 {
     zetl_backoff_t backoff;
     zetl_backoff_init (&backoff, 100, 5000);
@@ -516,13 +299,13 @@ s_connect_pg (s_dispatch_t *self)
 
 //  Read what every target has committed and the counters, start the sources
 static int
-s_start_pipelines (s_dispatch_t *self, PGconn *conn)
+s_start_pipelines (zetl_dispatcher_t *self, PGconn *conn)
 {
     const zetl_config_t *config = self->args.config;
     self->pipeline_count = config->pipeline_count;
-    self->pipelines = (s_pipeline_t *) zmalloc (config->pipeline_count * sizeof (s_pipeline_t) + 1);
+    self->pipelines = (zetl_dispatch_pipeline_t *) zmalloc (config->pipeline_count * sizeof (zetl_dispatch_pipeline_t) + 1);
     for (size_t p = 0; p < config->pipeline_count; p++) {
-        s_pipeline_t *pipeline = &self->pipelines[p];
+        zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
         pipeline->pipeline = &config->pipelines[p];
         pipeline->partitions =
             zetl_batches_add_pipeline (self->batches, p, pipeline->pipeline->partitions,
@@ -556,7 +339,7 @@ s_start_pipelines (s_dispatch_t *self, PGconn *conn)
 }
 
 static bool
-s_all_done (s_dispatch_t *self)
+s_all_done (zetl_dispatcher_t *self)
 {
     for (size_t p = 0; p < self->pipeline_count; p++)
         if (!self->pipelines[p].drained)
@@ -567,7 +350,7 @@ s_all_done (s_dispatch_t *self)
 //  Print the reconciliation of each pipeline (one JSON line each on
 //  stdout). Returns the exit code: 0 when every pipeline balances.
 static int
-s_reconcile (s_dispatch_t *self)
+s_reconcile (zetl_dispatcher_t *self)
 {
     PGconn *conn = s_connect_pg (self);
     if (!conn)
@@ -583,7 +366,7 @@ s_reconcile (s_dispatch_t *self)
 }
 
 static void
-s_handle_source (s_dispatch_t *self, zactor_t *source)
+s_handle_source (zetl_dispatcher_t *self, zactor_t *source)
 {
     char *command = NULL;
     void *pointer = NULL;
@@ -606,7 +389,7 @@ s_handle_source (s_dispatch_t *self, zactor_t *source)
             s_take_chunk (self, chunk);
         zetl_chunk_destroy (&chunk);
         self->pipelines[p].owed++;
-        s_grant_credit (self);
+        zetl_dispatch_grant_credit (self);
     }
     else if (command && streq (command, "STOPPED")) {
         zpoller_remove (self->poller, source);
@@ -625,7 +408,7 @@ s_handle_source (s_dispatch_t *self, zactor_t *source)
 }
 
 static zsock_t *
-s_bind_router (s_dispatch_t *self, const char *endpoint)
+s_bind_router (zetl_dispatcher_t *self, const char *endpoint)
 {
     zsock_t *router = zsock_new (ZMQ_ROUTER);
     zsock_set_router_mandatory (router, 1);  //  A send to a gone peer fails instead of vanishing
@@ -645,10 +428,10 @@ s_bind_router (s_dispatch_t *self, const char *endpoint)
 }
 
 static void
-s_destroy (s_dispatch_t *self)
+s_destroy (zetl_dispatcher_t *self)
 {
     for (size_t p = 0; p < self->pipeline_count; p++) {
-        s_pipeline_t *pipeline = &self->pipelines[p];
+        zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
         zactor_destroy (&pipeline->source);
         zetl_admit_destroy (&pipeline->admit);
     }
@@ -666,7 +449,7 @@ s_destroy (s_dispatch_t *self)
 //  Stop taking records: sources stop and nothing new is dispatched, while
 //  the batches already dispatched are committed (or dispatched again)
 static void
-s_start_drain (s_dispatch_t *self)
+s_start_drain (zetl_dispatcher_t *self)
 {
     self->draining = true;
     self->drain_deadline_ms = zclock_mono () + ZETL_DRAIN_MS;
@@ -679,10 +462,10 @@ s_start_drain (s_dispatch_t *self)
 
 //  True when no source runs and no batch that was ever dispatched is uncommitted
 static bool
-s_drained (s_dispatch_t *self)
+s_drained (zetl_dispatcher_t *self)
 {
     for (size_t p = 0; p < self->pipeline_count; p++) {
-        s_pipeline_t *pipeline = &self->pipelines[p];
+        zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
         if (pipeline->source)
             return false;
         for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
@@ -696,7 +479,7 @@ s_drained (s_dispatch_t *self)
 }
 
 static void
-s_check_drain (s_dispatch_t *self)
+s_check_drain (zetl_dispatcher_t *self)
 {
     bool drained = s_drained (self);
     if (!drained && zclock_mono () < self->drain_deadline_ms)
@@ -713,7 +496,7 @@ s_check_drain (s_dispatch_t *self)
 void
 zetl_dispatch_actor (zsock_t *pipe, void *args)
 {
-    s_dispatch_t *self = (s_dispatch_t *) zmalloc (sizeof (s_dispatch_t));
+    zetl_dispatcher_t *self = (zetl_dispatcher_t *) zmalloc (sizeof (zetl_dispatcher_t));
     self->args = *(zetl_dispatch_args_t *) args;
     self->pipe = pipe;
     self->epoch = 1;
@@ -767,7 +550,7 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
         else if (which == self->workers || which == self->sinks) {
             //  Bounded work per turn, so timers keep running under load
             for (int count = 0; count < 256 && (zsock_events (which) & ZMQ_POLLIN); count++)
-                s_handle_message (self, (zsock_t *) which);
+                zetl_dispatch_handle_message (self, (zsock_t *) which);
         }
         else if (which)
             s_handle_source (self, (zactor_t *) which);

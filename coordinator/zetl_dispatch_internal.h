@@ -1,0 +1,71 @@
+/*  zetl_dispatch_internal - the dispatcher's state, shared by its two files
+
+    Internal to coordinator/: zetl_dispatch.c holds batches, timers, start,
+    drain and the loop; zetl_dispatch_peers.c the messages of workers and
+    sinks and their membership. One thread (the dispatcher actor) uses it.
+*/
+#ifndef ZETL_DISPATCH_INTERNAL_H_INCLUDED
+#define ZETL_DISPATCH_INTERNAL_H_INCLUDED
+
+#include "zetl_admit.h"
+#include "zetl_batches.h"
+#include "zetl_dispatch.h"
+#include "zetl_events.h"
+#include "zetl_log.h"
+#include "zetl_peers.h"
+#include "zetl_proto.h"
+#include "zetl_reconcile.h"
+
+#define ZETL_DISPATCH_MAX_SINKS 256  //  sinks a coordinator tells workers about
+
+typedef struct {
+    const zetl_pipeline_t *pipeline;
+    zetl_partition_t *partitions; //  owned by batches
+    zactor_t *source;             //  the source actor
+    bool drained;                 //  the source sent EOF
+    int owed;                     //  chunk credit held back by backpressure
+    bool reading;                 //  the source is not held back by backpressure
+    zetl_admit_t *admit;          //  watermark, lateness and deduplication
+    uint32_t source_id;           //  the file source's id in admit
+    int64_t published_watermark;  //  the watermark last published
+    uint64_t committed;           //  records in committed batches this run
+} zetl_dispatch_pipeline_t;
+
+typedef struct {
+    zetl_dispatch_args_t args;
+    zsock_t *pipe;
+    zsock_t *workers;             //  ROUTER
+    zsock_t *sinks;               //  ROUTER
+    zpoller_t *poller;
+    zetl_peers_t *peers;
+    zetl_dispatch_pipeline_t *pipelines;
+    size_t pipeline_count;
+    zetl_reconcile_t *reconcile;  //  records in, and the report at the end
+    zetl_batches_t *batches;      //  every batch not yet committed, per partition
+    uint32_t epoch;
+    size_t held_limit;            //  above it, sources wait
+    int64_t next_beat_ms;
+    zetl_events_t *events;        //  the PUB event socket, or NULL
+    int64_t next_stats_ms;        //  when stats are published next
+    bool draining;                //  taking no new records, committing those in flight
+    int64_t drain_deadline_ms;    //  stop draining then, committed or not
+    uint64_t redispatched;        //  batches dispatched again
+    zetl_log_limit_t bad_frames;
+    zetl_log_limit_t unknown_peers;
+    bool terminated;
+} zetl_dispatcher_t;
+
+//  A message of TYPE with the configuration hash and epoch. Caller owns it.
+zetl_msg_t *zetl_dispatch_msg (zetl_dispatcher_t *self, zetl_msg_type_t type);
+//  Send MSG to PEER over ROUTER. Returns 0, or -1 if the peer is gone.
+int zetl_dispatch_send (zsock_t *router, zetl_peer_t *peer, zetl_msg_t *msg);
+//  Put BATCH back at the head of its partition's queue after DELAY_MS, freeing its peers.
+void zetl_dispatch_requeue (zetl_dispatcher_t *self, zetl_batch_t *batch, int64_t delay_ms);
+//  Grant sources the chunk credit backpressure held back.
+void zetl_dispatch_grant_credit (zetl_dispatcher_t *self);
+//  PEER left or died (WHY): its batches go back to their queues; PEER is freed.
+void zetl_dispatch_peer_gone (zetl_dispatcher_t *self, zetl_peer_t *peer, const char *why);
+//  Receive and act on one message from ROUTER (workers or sinks).
+void zetl_dispatch_handle_message (zetl_dispatcher_t *self, zsock_t *router);
+
+#endif

@@ -1,0 +1,177 @@
+/*  zetl_dispatch_peers - the dispatcher's side of workers and sinks
+
+    HELLO and WELCOME, the sink set sent to workers, READY credit, COMMIT,
+    ERROR and BYE, and what happens to a peer's batches when it goes.
+*/
+#include "zetl_dispatch_internal.h"
+#include "zetl_proto_sinks.h"
+
+#define S_RETRY_AFTER_MS 200  //  a batch handed back by a worker waits this long
+
+static void
+s_send_sinks (zetl_dispatcher_t *self, zetl_peer_t *only)
+{
+    zetl_peer_t *sinks[ZETL_DISPATCH_MAX_SINKS];
+    size_t count = zetl_peers_of_role (self->peers, ZETL_ROLE_SINK, sinks, ZETL_DISPATCH_MAX_SINKS);
+    const char *names[ZETL_DISPATCH_MAX_SINKS], *endpoints[ZETL_DISPATCH_MAX_SINKS];
+    for (size_t index = 0; index < count; index++) {
+        names[index] = sinks[index]->name;
+        endpoints[index] = sinks[index]->endpoint ? sinks[index]->endpoint : "";
+    }
+    zetl_msg_t *msg = zetl_dispatch_msg (self, ZETL_MSG_SINKS);
+    zframe_t *body = zetl_sinks_encode (names, endpoints, count);
+    zetl_msg_set_body (msg, &body);
+    for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
+         peer = zetl_peers_next (self->peers))
+        if (peer->role == ZETL_ROLE_WORKER && (!only || peer == only))
+            zetl_dispatch_send (self->workers, peer, msg);
+    zetl_msg_destroy (&msg);
+}
+
+//  A peer left or died: its batches go back to their queues
+void
+zetl_dispatch_peer_gone (zetl_dispatcher_t *self, zetl_peer_t *peer, const char *why)
+{
+    zetl_log_info ("dispatch", peer->role == ZETL_ROLE_WORKER ? "worker_left" : "sink_left",
+                   json_pack ("{s:s, s:s, s:i}", "peer", peer->name, "why", why, "batches",
+                              (int) peer->assigned));
+    for (size_t p = 0; p < self->pipeline_count; p++) {
+        zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
+        for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
+            zetl_batch_t *batch = pipeline->partitions[number].inflight;
+            if (batch && (batch->worker == peer || batch->sink == peer))
+                zetl_dispatch_requeue (self, batch, 0);
+        }
+    }
+    int role = peer->role;
+    zetl_peers_remove (self->peers, peer);
+    if (role == ZETL_ROLE_SINK)
+        s_send_sinks (self, NULL);
+}
+
+static void
+s_handle_hello (zetl_dispatcher_t *self, zsock_t *router, zframe_t *routing_id, zetl_msg_t *msg)
+{
+    int role = router == self->workers ? ZETL_ROLE_WORKER : ZETL_ROLE_SINK;
+    zetl_peer_t *peer = zetl_peers_lookup (self->peers, routing_id);
+    if (peer)
+        zetl_dispatch_peer_gone (self, peer, "said HELLO again");
+    peer = zetl_peers_add (self->peers, routing_id, role, msg->name, msg->endpoint);
+    //  A process restarted under the same name: its old self is gone
+    zetl_peer_t *old = zetl_peers_find_name (self->peers, role, peer->name, peer);
+    if (old)
+        zetl_dispatch_peer_gone (self, old, "restarted");
+    zetl_msg_t *welcome = zetl_dispatch_msg (self, ZETL_MSG_WELCOME);
+    zframe_t *body = zframe_new (self->args.config->text, self->args.config->text_len);
+    zetl_msg_set_body (welcome, &body);
+    zetl_dispatch_send (router, peer, welcome);
+    zetl_msg_destroy (&welcome);
+    zetl_log_info ("dispatch", role == ZETL_ROLE_WORKER ? "worker_joined" : "sink_joined",
+                   json_pack ("{s:s, s:s?}", "peer", peer->name, "endpoint", peer->endpoint));
+    if (role == ZETL_ROLE_SINK)
+        s_send_sinks (self, NULL);
+    else
+        s_send_sinks (self, peer);
+}
+
+static void
+s_handle_commit (zetl_dispatcher_t *self, zetl_msg_t *msg)
+{
+    zetl_batch_t *batch = zetl_batches_lookup (self->batches, msg->batch_id);
+    if (!batch)
+        return;  //  An earlier try of a batch already committed
+    if (batch->state != ZETL_BATCH_QUEUED) {
+        if (batch->worker)
+            batch->worker->assigned--;
+        if (batch->sink)
+            batch->sink->assigned--;
+    }
+    self->pipelines[batch->partition->pipeline].committed += batch->count;
+    zetl_batches_commit (self->batches, batch);
+    zetl_dispatch_grant_credit (self);
+}
+
+static void
+s_handle_error (zetl_dispatcher_t *self, zetl_peer_t *peer, zetl_msg_t *msg)
+{
+    zetl_batch_t *batch = msg->batch_id ? zetl_batches_lookup (self->batches, msg->batch_id) : NULL;
+    zetl_log_warn ("dispatch", "peer_error",
+                   json_pack ("{s:s, s:i, s:I, s:s}", "peer", peer->name, "code", (int) msg->code,
+                              "batch", (json_int_t) msg->batch_id, "text",
+                              msg->text ? msg->text : ""));
+    if (!batch || batch->state == ZETL_BATCH_QUEUED)
+        return;
+    if (msg->code == ZETL_ERR_DATA) {
+        //  TODO(#6): split the batch until the bad record stands alone
+        batch->data_failures++;
+        const zetl_pipeline_t *pipeline = self->pipelines[batch->partition->pipeline].pipeline;
+        zetl_dispatch_requeue (self, batch, pipeline->retry_delay_ms);
+    }
+    else
+        zetl_dispatch_requeue (self, batch, S_RETRY_AFTER_MS);
+}
+
+void
+zetl_dispatch_handle_message (zetl_dispatcher_t *self, zsock_t *router)
+{
+    zframe_t *routing_id = NULL;
+    const char *reason = NULL;
+    zetl_msg_t *msg = zetl_msg_recv_router (router, &routing_id, &reason);
+    if (!msg) {
+        if (reason && zetl_log_every (&self->bad_frames, 60000))
+            zetl_log_warn ("dispatch", "frame_malformed",
+                           json_pack ("{s:s, s:I}", "reason", reason, "seen",
+                                      (json_int_t) self->bad_frames.seen));
+        if (routing_id && reason) {
+            zetl_msg_t *error = zetl_dispatch_msg (self, ZETL_MSG_ERROR);
+            error->code = strstr (reason, "version") ? ZETL_ERR_VERSION : ZETL_ERR_PROTOCOL;
+            zetl_msg_set_str (&error->text, reason);
+            zetl_msg_send_router (error, router, routing_id);
+            zetl_msg_destroy (&error);
+        }
+        zframe_destroy (&routing_id);
+        return;
+    }
+    if (msg->type == ZETL_MSG_HELLO)
+        s_handle_hello (self, router, routing_id, msg);
+    else {
+        zetl_peer_t *peer = zetl_peers_lookup (self->peers, routing_id);
+        if (!peer) {
+            if (msg->type != ZETL_MSG_BYE) {
+                if (zetl_log_every (&self->unknown_peers, 10000))
+                    zetl_log_info ("dispatch", "unknown_peer",
+                                   json_pack ("{s:s, s:I}", "type", zetl_msg_type_name (msg->type),
+                                              "seen", (json_int_t) self->unknown_peers.seen));
+                zetl_msg_t *error = zetl_dispatch_msg (self, ZETL_MSG_ERROR);
+                error->code = ZETL_ERR_UNKNOWN_PEER;
+                zetl_msg_set_str (&error->text, "unknown peer: say HELLO");
+                zetl_msg_send_router (error, router, routing_id);
+                zetl_msg_destroy (&error);
+            }
+        }
+        else {
+            peer->last_seen_ms = zclock_mono ();
+            if (msg->type == ZETL_MSG_READY && peer->role == ZETL_ROLE_SINK)
+                peer->credit = msg->credit;  //  A sink's credit is its cap of uncommitted batches
+            else if (msg->type == ZETL_MSG_READY && peer->role == ZETL_ROLE_WORKER) {
+                peer->credit += msg->credit;
+                zetl_batch_t *batch =
+                    msg->batch_id ? zetl_batches_lookup (self->batches, msg->batch_id) : NULL;
+                if (batch && batch->state == ZETL_BATCH_DISPATCHED && batch->worker == peer) {
+                    batch->state = ZETL_BATCH_PROCESSED;
+                    batch->worker = NULL;
+                    peer->assigned--;
+                }
+            }
+            else if (msg->type == ZETL_MSG_COMMIT && peer->role == ZETL_ROLE_SINK)
+                s_handle_commit (self, msg);
+            else if (msg->type == ZETL_MSG_ERROR)
+                s_handle_error (self, peer, msg);
+            else if (msg->type == ZETL_MSG_BYE)
+                zetl_dispatch_peer_gone (self, peer, "said BYE");
+        }
+    }
+    zetl_msg_destroy (&msg);
+    zframe_destroy (&routing_id);
+}
+
