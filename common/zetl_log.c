@@ -42,6 +42,12 @@ s_timestamp (char *buf, size_t size)
     snprintf (buf + used, size - used, ".%03ldZ", now.tv_nsec / 1000000);
 }
 
+bool
+zetl_log_enabled (zetl_log_level_t level)
+{
+    return level >= s_level;
+}
+
 void
 zetl_log (zetl_log_level_t level, const char *module, const char *event, json_t *fields)
 {

@@ -19,6 +19,9 @@ typedef enum { ZETL_LOG_DEBUG = 0, ZETL_LOG_INFO, ZETL_LOG_WARN, ZETL_LOG_ERROR 
 void zetl_log_init (const char *proc);
 //  Set the lowest level written (default info; ZETL_LOG_LEVEL=debug overrides).
 void zetl_log_set_level (zetl_log_level_t level);
+//  True when a line of LEVEL would be written: check it before building the
+//  fields of a per-record line.
+bool zetl_log_enabled (zetl_log_level_t level);
 //  Write one line. Takes ownership of FIELDS (a JSON object, may be NULL).
 void zetl_log (zetl_log_level_t level, const char *module, const char *event, json_t *fields);
 

@@ -15,6 +15,7 @@ struct zetl_admit {
     zetl_watermark_t *watermark;
     zetl_dedup_t *dedup;
     uint64_t records;
+    uint64_t reprocessed;
     uint64_t evictions_logged;   //  dedup evictions already logged
     msgpack_sbuffer dead;        //  the last too-late record as a dead letter
     msgpack_sbuffer json;        //  its raw text
@@ -109,6 +110,23 @@ s_too_late (zetl_admit_t *self, const zetl_chunk_t *chunk, const zetl_chunk_reco
                                    self->json.data ? self->json.data : "", self->json.size);
 }
 
+//  Trace one late or too-late record (debug level only)
+static void
+s_trace_late (zetl_admit_t *self, const zetl_chunk_t *chunk, const zetl_chunk_record_t *record,
+              int class)
+{
+    if (!zetl_log_enabled (ZETL_LOG_DEBUG))
+        return;
+    zetl_log_debug ("admit", "record_late",
+                    json_pack ("{s:s, s:s, s:s, s:I, s:i, s:I, s:I}", "pipeline",
+                               self->pipeline->id, "class",
+                               class == ZETL_WATERMARK_LATE ? "late" : "too_late", "source",
+                               chunk->source, "position", (json_int_t) record->position,
+                               "partition", (int) record->partition, "event_us",
+                               (json_int_t) record->event_us, "watermark_us",
+                               (json_int_t) zetl_watermark_get (self->watermark)));
+}
+
 uint32_t
 zetl_admit_record (zetl_admit_t *self, uint32_t source, const zetl_chunk_t *chunk,
                    const zetl_chunk_record_t *record, const void **payload, size_t *len,
@@ -116,11 +134,15 @@ zetl_admit_record (zetl_admit_t *self, uint32_t source, const zetl_chunk_t *chun
 {
     self->records++;
     uint32_t flags = record->flags;
+    if (flags & ZETL_ENTRY_REPROCESS)
+        self->reprocessed++;
     if (flags & ZETL_ENTRY_DEAD)
         return flags;  //  Rejected at the source already
     if (!(flags & ZETL_ENTRY_REPROCESS)) {
         int verdict = zetl_watermark_classify (self->watermark, record->partition, record->event_us);
         int class = verdict & ZETL_WATERMARK_CLASS;
+        if (class != ZETL_WATERMARK_ON_TIME)
+            s_trace_late (self, chunk, record, class);
         if (class == ZETL_WATERMARK_TOO_LATE && !self->pipeline->too_late_accept) {
             s_too_late (self, chunk, record);
             *payload = self->dead.data;
@@ -164,6 +186,7 @@ zetl_admit_counters (zetl_admit_t *self, zetl_admit_counters_t *counters)
     zetl_dedup_stats_t dedup;
     zetl_dedup_stats (self->dedup, &dedup);
     counters->records = self->records;
+    counters->reprocessed = self->reprocessed;
     counters->on_time = classes.on_time;
     counters->out_of_order = classes.out_of_order;
     counters->late = classes.late;

@@ -8,7 +8,9 @@
     on as a position-only entry, so sinks commit its position and count it.
     Records marked REPROCESS bypass the lateness check (the batch layer).
     Late and out-of-order are facts about arrival: they travel as entry
-    flags and counters, never into target rows.
+    flags and counters, never into target rows. With debug logging on, each
+    late and too-late record is logged with its source and position (a
+    trace of which records a given arrival order made late).
 */
 #ifndef ZETL_ADMIT_H_INCLUDED
 #define ZETL_ADMIT_H_INCLUDED
@@ -19,7 +21,8 @@
 typedef struct zetl_admit zetl_admit_t;
 
 typedef struct {
-    uint64_t records;         //  records taken in
+    uint64_t records;         //  records taken in (reprocessed ones included)
+    uint64_t reprocessed;     //  records sent back by a reprocess request
     uint64_t on_time;         //  at or after the watermark
     uint64_t out_of_order;    //  on time, but older than their partition's newest
     uint64_t late;            //  behind the watermark, within late_window: processed

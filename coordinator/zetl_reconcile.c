@@ -98,12 +98,13 @@ s_report_one (zetl_reconcile_t *self, size_t index, const zetl_pg_stats_t *now, 
     const zetl_admit_counters_t *arrival = &pipeline->arrival;
     json_object_set_new (
         line, "arrival",
-        json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "on_time", (json_int_t) arrival->on_time,
+        json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "on_time", (json_int_t) arrival->on_time,
                    "out_of_order", (json_int_t) arrival->out_of_order, "late",
                    (json_int_t) arrival->late, "too_late", (json_int_t) arrival->too_late,
                    "duplicates_dropped", (json_int_t) arrival->deduplicated, "id_conflicts",
                    (json_int_t) arrival->id_conflicts, "dedup_evicted_early",
-                   (json_int_t) arrival->dedup_evicted_early));
+                   (json_int_t) arrival->dedup_evicted_early, "reprocessed",
+                   (json_int_t) arrival->reprocessed));
     char *text = json_dumps (line, JSON_COMPACT | JSON_PRESERVE_ORDER);
     fprintf (out, "%s\n", text);
     fflush (out);

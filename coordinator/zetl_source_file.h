@@ -23,8 +23,6 @@
 #include "zetl_config.h"
 #include <czmq.h>
 
-#define ZETL_SOURCE_CREDIT 4  //  chunks in flight to the dispatcher at start
-
 typedef struct {
     const zetl_config_t *config;  //  borrowed: outlives the actor
     size_t pipeline;              //  index of the pipeline

@@ -1,0 +1,184 @@
+/*  zetl_feed - what every source actor of a pipeline shares: its feed to the dispatcher  */
+#include "zetl_feed.h"
+#include "zetl_record.h"
+
+void
+zetl_feed_init (zetl_feed_t *self, zsock_t *pipe, const zetl_config_t *config, size_t index,
+                  uint32_t flags)
+{
+    memset (self, 0, sizeof *self);
+    self->pipe = pipe;
+    self->pipeline_index = index;
+    self->pipeline = &config->pipelines[index];
+    self->flags = flags;
+    self->credit = ZETL_FEED_CREDIT;
+    zetl_extract_names (self->pipeline, self->names);
+    self->jsonl = zetl_jsonl_new (self->names, ZETL_EXTRACT_COUNT);
+    msgpack_zone_init (&self->zone, 8192);
+}
+
+void
+zetl_feed_fini (zetl_feed_t *self)
+{
+    zetl_chunk_destroy (&self->chunk);
+    zetl_jsonl_destroy (&self->jsonl);
+    msgpack_zone_destroy (&self->zone);
+}
+
+void
+zetl_feed_begin (zetl_feed_t *self, const char *name, zhashx_t *committed)
+{
+    zetl_feed_send_chunk (self);
+    zetl_chunk_destroy (&self->chunk);
+    self->name = name;
+    self->chunk = zetl_chunk_new (self->pipeline_index, name);
+    for (uint32_t partition = 0; partition < self->pipeline->partitions; partition++) {
+        char key[4096];
+        snprintf (key, sizeof key, "%s\x1f%u", name, partition);
+        int64_t *position = committed ? (int64_t *) zhashx_lookup (committed, key) : NULL;
+        self->committed[partition] = position ? *position : -1;
+    }
+}
+
+void
+zetl_feed_take_command (zetl_feed_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command || streq (command, "$TERM"))
+        self->terminated = true;
+    else if (streq (command, "MORE"))
+        self->credit++;
+    else if (streq (command, "STOP"))
+        self->terminated = self->stop_requested = true;
+    free (command);
+}
+
+void
+zetl_feed_poll_pipe (zetl_feed_t *self)
+{
+    while (!self->terminated && (zsock_events (self->pipe) & ZMQ_POLLIN))
+        zetl_feed_take_command (self);
+}
+
+void
+zetl_feed_send_chunk (zetl_feed_t *self)
+{
+    if (!self->chunk || self->chunk->count == 0)
+        return;
+    while (self->credit == 0 && !self->terminated)
+        zetl_feed_take_command (self);
+    if (self->terminated)
+        return;
+    self->credit--;
+    zsock_send (self->pipe, "sp", "CHUNK", self->chunk);
+    self->chunk = zetl_chunk_new (self->pipeline_index, self->name);
+}
+
+bool
+zetl_feed_committed (const zetl_feed_t *self, uint32_t partition, uint64_t position)
+{
+    return (int64_t) position <= self->committed[partition];
+}
+
+void
+zetl_feed_bad_row (zetl_feed_t *self, uint32_t partition, uint64_t position,
+                     const char *reason, const char *field, const char *error, const char *raw,
+                     size_t raw_len)
+{
+    self->bad_rows++;
+    if (zetl_log_every (&self->bad_log, 10000))
+        zetl_log_warn ("source", "record_rejected",
+                       json_pack ("{s:s, s:s, s:I, s:s, s:s?, s:s, s:I}", "pipeline",
+                                  self->pipeline->id, "source", self->name, "position",
+                                  (json_int_t) position, "reason", reason, "field", field,
+                                  "error", error, "seen", (json_int_t) self->bad_log.seen));
+    zetl_extract_dead_letter (self->chunk, partition, position, "source", reason, field, error, raw,
+                              raw_len);
+    self->chunk->records[self->chunk->count - 1].flags |= self->flags;
+}
+
+//  The deduplication key: the id and the 128-bit hash of the record's
+//  canonical form
+static void
+s_key_record (zetl_feed_t *self, zetl_chunk_record_t *record, const zetl_field_value_t *id)
+{
+    uint8_t hash[16];
+    msgpack_object object;
+    size_t offset = 0;
+    msgpack_zone_clear (&self->zone);
+    if (msgpack_unpack (self->chunk->data.data + record->offset, record->len, &offset, &self->zone,
+                        &object)
+        == MSGPACK_UNPACK_SUCCESS)
+        zetl_record_hash (&object, hash);
+    else
+        memset (hash, 0, sizeof hash);  //  Never: the converter just packed it
+    zetl_dedup_key (&record->key, id->present ? id->ptr : NULL, id->present ? id->len : 0, hash,
+                    record->event_us);
+}
+
+void
+zetl_feed_add_record (zetl_feed_t *self, uint64_t position, size_t offset,
+                        const zetl_field_value_t *values, const char *raw, size_t raw_len)
+{
+    uint32_t partition;
+    int64_t event_us;
+    const char *reason = NULL, *field = NULL;
+    int rc = zetl_extract_record (self->pipeline, values, &partition, &event_us, &reason, &field);
+    if (zetl_feed_committed (self, partition, position)) {
+        self->chunk->data.size = offset;
+        self->skipped++;
+        return;
+    }
+    self->records++;
+    if (rc == 0) {
+        zetl_chunk_record_t *record =
+            zetl_chunk_add (self->chunk, partition, self->flags, position, event_us, offset);
+        s_key_record (self, record, &values[ZETL_EXTRACT_ID]);
+        return;
+    }
+    self->chunk->data.size = offset;
+    char error[160];
+    snprintf (error, sizeof error, "%s: %s", field, streq (reason, "missing_field")
+                                                        ? "the field is missing"
+                                                        : "the event time does not parse");
+    zetl_feed_bad_row (self, partition, position, reason, field, error, raw, raw_len);
+}
+
+void
+zetl_feed_jsonl_row (zetl_feed_t *self, const char *row, size_t len, uint64_t position)
+{
+    if (len == 0 || (len == 1 && row[0] == '\r'))
+        return;  //  Blank lines hold no record
+    zetl_field_value_t values[ZETL_EXTRACT_COUNT];
+    const char *reason = NULL;
+    size_t offset = self->chunk->data.size;
+    if (zetl_jsonl_convert (self->jsonl, row, len, &self->chunk->data, values, &reason) == 0)
+        zetl_feed_add_record (self, position, offset, values, row, len);
+    else if (!zetl_feed_committed (self, 0, position)) {
+        self->records++;
+        zetl_feed_bad_row (self, 0, position, "malformed", NULL, reason, row, len);
+    }
+    else
+        self->skipped++;
+    if (zetl_chunk_full (self->chunk))
+        zetl_feed_send_chunk (self);
+}
+
+void
+zetl_feed_finish (zetl_feed_t *self)
+{
+    zetl_feed_send_chunk (self);
+    if (!self->terminated) {
+        zsock_send (self->pipe, "s8", "EOF", self->records);
+        while (!self->terminated)
+            zetl_feed_take_command (self);
+    }
+    if (self->stop_requested) {
+        //  Nothing more will be sent: the dispatcher may now destroy us
+        zstr_send (self->pipe, "STOPPED");
+        char *command = NULL;
+        while ((command = zstr_recv (self->pipe)) && !streq (command, "$TERM"))
+            zstr_free (&command);
+        zstr_free (&command);
+    }
+}
