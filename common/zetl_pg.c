@@ -124,6 +124,17 @@ zetl_pg_ensure_meta (PGconn *conn)
         "  first_seen timestamptz NOT NULL DEFAULT now(),"
         "  last_seen timestamptz NOT NULL DEFAULT now(),"
         "  UNIQUE (pipeline, target, source, partition, position));"
+        "CREATE TABLE IF NOT EXISTS zetl_reprocess_requests ("
+        "  id bigserial PRIMARY KEY, pipeline text NOT NULL, reason text NOT NULL,"
+        "  records bigint NOT NULL DEFAULT 0,"
+        "  requested_at timestamptz NOT NULL DEFAULT now());"
+        "CREATE TABLE IF NOT EXISTS zetl_reprocess_items ("
+        "  request bigint NOT NULL REFERENCES zetl_reprocess_requests ON DELETE CASCADE,"
+        "  seq bigint NOT NULL, pipeline text NOT NULL, source text NOT NULL,"
+        "  partition integer NOT NULL, position bigint NOT NULL, raw text NOT NULL,"
+        "  PRIMARY KEY (request, seq));"
+        "CREATE INDEX IF NOT EXISTS zetl_reprocess_items_origin"
+        "  ON zetl_reprocess_items (pipeline, source, partition, position);"
         "COMMIT;";
     int rc = zetl_pg_exec (conn, sql, "create zetl tables");
     if (rc != 0)

@@ -6,6 +6,7 @@
 #include "zetl_pg.h"
 #include "zetl_session.h"
 #include "zetl_source_file.h"
+#include "zetl_source_reprocess.h"
 
 #include <inttypes.h>
 
@@ -16,9 +17,10 @@
 //  ---------------------------------------------------------------------
 //  Batches and partitions
 
-//  Take the records of CHUNK into their partitions' batches
+//  Take the records of CHUNK into their partitions' batches. Records of
+//  KIND ZETL_DISPATCH_REPROCESS were counted in when they first came.
 static void
-s_take_chunk (zetl_dispatcher_t *self, zetl_chunk_t *chunk)
+s_take_chunk (zetl_dispatcher_t *self, zetl_chunk_t *chunk, zetl_dispatch_source_kind_t kind)
 {
     zetl_dispatch_pipeline_t *pipeline = &self->pipelines[chunk->pipeline];
     int64_t now = zclock_mono ();
@@ -34,7 +36,8 @@ s_take_chunk (zetl_dispatcher_t *self, zetl_chunk_t *chunk)
                              chunk->source, record->position, record->event_us, flags, payload,
                              len, now);
     }
-    zetl_reconcile_add_in (self->reconcile, chunk->pipeline, chunk->count);
+    if (kind == ZETL_DISPATCH_FILES)
+        zetl_reconcile_add_in (self->reconcile, chunk->pipeline, chunk->count);
 }
 
 //  Grant sources the chunks backpressure held back. Time a source waits for
@@ -44,12 +47,15 @@ zetl_dispatch_grant_credit (zetl_dispatcher_t *self)
 {
     for (size_t index = 0; index < self->pipeline_count; index++) {
         zetl_dispatch_pipeline_t *pipeline = &self->pipelines[index];
-        while (!self->draining && pipeline->owed > 0
-               && zetl_batches_held (self->batches) < self->held_limit) {
-            zstr_send (pipeline->source, "MORE");
-            pipeline->owed--;
+        for (int kind = 0; kind < ZETL_DISPATCH_SOURCES; kind++) {
+            zetl_dispatch_source_t *source = &pipeline->sources[kind];
+            while (!self->draining && source->owed > 0
+                   && zetl_batches_held (self->batches) < self->held_limit) {
+                zstr_send (source->actor, "MORE");
+                source->owed--;
+            }
         }
-        bool reading = pipeline->owed == 0;
+        bool reading = pipeline->sources[ZETL_DISPATCH_FILES].owed == 0;
         if (pipeline->admit && reading != pipeline->reading) {
             pipeline->reading = reading;
             zetl_admit_reading (pipeline->admit, reading, zclock_mono ());
@@ -212,14 +218,14 @@ static void
 s_tick (zetl_dispatcher_t *self)
 {
     int64_t now = zclock_mono ();
-    //  Partial batches leave after batch_linger (at once when the source is drained)
+    //  Partial batches leave after batch_linger (at once when the files are read)
     for (size_t p = 0; p < self->pipeline_count; p++) {
         zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
         zetl_admit_tick (pipeline->admit, now);
         for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
             zetl_partition_t *partition = &pipeline->partitions[number];
             if (partition->building
-                && (pipeline->drained
+                && (pipeline->sources[ZETL_DISPATCH_FILES].drained
                     || now - partition->first_ms >= pipeline->pipeline->batch_linger_ms))
                 zetl_batches_seal (self->batches, partition);
             zetl_batch_t *batch = partition->inflight;
@@ -323,17 +329,24 @@ s_start_pipelines (zetl_dispatcher_t *self, PGconn *conn)
                                                       target_count);
         if (!committed)
             return -1;
+        zetl_dispatch_source_t *files = &pipeline->sources[ZETL_DISPATCH_FILES];
         if (pipeline->pipeline->source.type != ZETL_SOURCE_FILE) {
             zetl_log_error ("dispatch", "source_unsupported",
                             json_pack ("{s:s, s:s}", "pipeline", pipeline->pipeline->id, "hint",
                                        "this version of zetl reads file sources only"));
             zhashx_destroy (&committed);
-            pipeline->drained = true;
-            continue;
+            files->drained = true;
         }
-        zetl_source_file_args_t source_args = {config, p, committed};
-        pipeline->source = zactor_new (zetl_source_file_actor, &source_args);
-        zpoller_add (self->poller, pipeline->source);
+        else {
+            zetl_source_file_args_t file_args = {config, p, committed};
+            files->actor = zactor_new (zetl_source_file_actor, &file_args);
+            zpoller_add (self->poller, files->actor);
+        }
+        zetl_source_reprocess_args_t reprocess_args = {config, p, self->args.postgres,
+                                                       self->args.once};
+        zetl_dispatch_source_t *reprocess = &pipeline->sources[ZETL_DISPATCH_REPROCESS];
+        reprocess->actor = zactor_new (zetl_source_reprocess_actor, &reprocess_args);
+        zpoller_add (self->poller, reprocess->actor);
     }
     return zetl_reconcile_start (self->reconcile, conn);
 }
@@ -342,8 +355,9 @@ static bool
 s_all_done (zetl_dispatcher_t *self)
 {
     for (size_t p = 0; p < self->pipeline_count; p++)
-        if (!self->pipelines[p].drained)
-            return false;
+        for (int kind = 0; kind < ZETL_DISPATCH_SOURCES; kind++)
+            if (!self->pipelines[p].sources[kind].drained)
+                return false;
     return zetl_batches_count (self->batches) == 0 && zetl_batches_held (self->batches) == 0;
 }
 
@@ -365,19 +379,35 @@ s_reconcile (zetl_dispatcher_t *self)
     return rc;
 }
 
-static void
-s_handle_source (zetl_dispatcher_t *self, zactor_t *source)
+//  The pipeline and kind of source ACTOR; false if it is none of ours
+static bool
+s_find_source (zetl_dispatcher_t *self, zactor_t *actor, size_t *pipeline, int *kind)
 {
-    char *command = NULL;
-    void *pointer = NULL;
-    zmsg_t *msg = zmsg_recv (source);
-    if (!msg)
-        return;
-    command = zmsg_popstr (msg);
+    for (size_t p = 0; p < self->pipeline_count; p++)
+        for (int k = 0; k < ZETL_DISPATCH_SOURCES; k++)
+            if (self->pipelines[p].sources[k].actor == actor) {
+                *pipeline = p;
+                *kind = k;
+                return true;
+            }
+    return false;
+}
+
+static void
+s_handle_source (zetl_dispatcher_t *self, zactor_t *actor)
+{
     size_t p = 0;
-    while (p < self->pipeline_count && self->pipelines[p].source != source)
-        p++;
+    int kind = 0;
+    zmsg_t *msg = zmsg_recv (actor);
+    if (!msg || !s_find_source (self, actor, &p, &kind)) {
+        zmsg_destroy (&msg);
+        return;
+    }
+    zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
+    zetl_dispatch_source_t *source = &pipeline->sources[kind];
+    char *command = zmsg_popstr (msg);
     if (command && streq (command, "CHUNK")) {
+        void *pointer = NULL;
         zframe_t *frame = zmsg_pop (msg);
         if (frame && zframe_size (frame) == sizeof (void *))
             memcpy (&pointer, zframe_data (frame), sizeof (void *));
@@ -386,22 +416,24 @@ s_handle_source (zetl_dispatcher_t *self, zactor_t *source)
         //  While draining, records read are let go: they were not counted, and
         //  are read again on the next start since nothing committed them
         if (chunk && !self->draining)
-            s_take_chunk (self, chunk);
+            s_take_chunk (self, chunk, (zetl_dispatch_source_kind_t) kind);
         zetl_chunk_destroy (&chunk);
-        self->pipelines[p].owed++;
+        source->owed++;
         zetl_dispatch_grant_credit (self);
     }
     else if (command && streq (command, "STOPPED")) {
-        zpoller_remove (self->poller, source);
-        zactor_destroy (&self->pipelines[p].source);
+        zpoller_remove (self->poller, actor);
+        zactor_destroy (&source->actor);
     }
     else if (command && streq (command, "EOF") && !self->draining) {
-        self->pipelines[p].drained = true;
-        zetl_admit_caught_up (self->pipelines[p].admit, self->pipelines[p].source_id);
-        zetl_log_info ("dispatch", "source_drained",
-                       json_pack ("{s:s, s:I}", "pipeline", self->pipelines[p].pipeline->id,
-                                  "records_in",
-                                  (json_int_t) zetl_reconcile_records_in (self->reconcile, p)));
+        source->drained = true;
+        if (kind == ZETL_DISPATCH_FILES) {
+            zetl_admit_caught_up (pipeline->admit, pipeline->source_id);
+            zetl_log_info ("dispatch", "source_drained",
+                           json_pack ("{s:s, s:I}", "pipeline", pipeline->pipeline->id,
+                                      "records_in",
+                                      (json_int_t) zetl_reconcile_records_in (self->reconcile, p)));
+        }
     }
     free (command);
     zmsg_destroy (&msg);
@@ -432,7 +464,8 @@ s_destroy (zetl_dispatcher_t *self)
 {
     for (size_t p = 0; p < self->pipeline_count; p++) {
         zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
-        zactor_destroy (&pipeline->source);
+        for (int kind = 0; kind < ZETL_DISPATCH_SOURCES; kind++)
+            zactor_destroy (&pipeline->sources[kind].actor);
         zetl_admit_destroy (&pipeline->admit);
     }
     free (self->pipelines);
@@ -454,8 +487,9 @@ s_start_drain (zetl_dispatcher_t *self)
     self->draining = true;
     self->drain_deadline_ms = zclock_mono () + ZETL_DRAIN_MS;
     for (size_t p = 0; p < self->pipeline_count; p++)
-        if (self->pipelines[p].source)
-            zstr_send (self->pipelines[p].source, "STOP");
+        for (int kind = 0; kind < ZETL_DISPATCH_SOURCES; kind++)
+            if (self->pipelines[p].sources[kind].actor)
+                zstr_send (self->pipelines[p].sources[kind].actor, "STOP");
     zetl_log_info ("dispatch", "drain_started",
                    json_pack ("{s:I}", "batches", (json_int_t) zetl_batches_count (self->batches)));
 }
@@ -466,8 +500,9 @@ s_drained (zetl_dispatcher_t *self)
 {
     for (size_t p = 0; p < self->pipeline_count; p++) {
         zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
-        if (pipeline->source)
-            return false;
+        for (int kind = 0; kind < ZETL_DISPATCH_SOURCES; kind++)
+            if (pipeline->sources[kind].actor)
+                return false;
         for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
             zetl_partition_t *partition = &pipeline->partitions[number];
             zetl_batch_t *head = (zetl_batch_t *) zlistx_first (partition->queue);

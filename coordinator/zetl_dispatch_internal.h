@@ -18,13 +18,20 @@
 
 #define ZETL_DISPATCH_MAX_SINKS 256  //  sinks a coordinator tells workers about
 
+//  The source actors of a pipeline: its files, and its reprocess requests
+typedef enum { ZETL_DISPATCH_FILES = 0, ZETL_DISPATCH_REPROCESS, ZETL_DISPATCH_SOURCES } zetl_dispatch_source_kind_t;
+
+typedef struct {
+    zactor_t *actor;              //  NULL when not running
+    bool drained;                 //  it sent EOF (or never ran)
+    int owed;                     //  chunk credit held back by backpressure
+} zetl_dispatch_source_t;
+
 typedef struct {
     const zetl_pipeline_t *pipeline;
     zetl_partition_t *partitions; //  owned by batches
-    zactor_t *source;             //  the source actor
-    bool drained;                 //  the source sent EOF
-    int owed;                     //  chunk credit held back by backpressure
-    bool reading;                 //  the source is not held back by backpressure
+    zetl_dispatch_source_t sources[ZETL_DISPATCH_SOURCES];
+    bool reading;                 //  the files are not held back by backpressure
     zetl_admit_t *admit;          //  watermark, lateness and deduplication
     uint32_t source_id;           //  the file source's id in admit
     int64_t published_watermark;  //  the watermark last published

@@ -19,5 +19,7 @@ int zetl_ctl_gen (int argc, char **argv);
 int zetl_ctl_up (int argc, char **argv);
 //  zetlctl status: stats from the coordinator's event socket.
 int zetl_ctl_status (int argc, char **argv);
+//  zetlctl reprocess: send a pipeline's dead letters (by reason) back through it.
+int zetl_ctl_reprocess (int argc, char **argv);
 
 #endif

@@ -5,6 +5,7 @@
 #include "zetl_log.h"
 #include "zetl_pg.h"
 #include "zetl_proto.h"
+#include "zetl_reprocess.h"
 #include "zetl_target.h"
 
 #include <inttypes.h>
@@ -18,6 +19,8 @@ typedef struct {
     uint32_t partition;   //  partition
     int64_t committed;    //  position committed before this transaction
     int64_t highest;      //  highest position this transaction commits
+    int64_t request;      //  reprocess request of the source, or 0
+    zchunk_t *seqs;       //  its items this transaction commits: "{1,2,3" so far
 } s_key_t;
 
 typedef struct {
@@ -93,6 +96,7 @@ s_key_free (void **item_p)
     s_key_t *key = (s_key_t *) *item_p;
     if (key) {
         free (key->source);
+        zchunk_destroy (&key->seqs);
         free (key);
         *item_p = NULL;
     }
@@ -128,6 +132,7 @@ s_collect_keys (zlistx_t *batches)
                 key->partition = msg->partition;
                 key->committed = -1;
                 key->highest = -1;
+                zetl_reprocess_parse_source (name, &key->request);
                 zlistx_add_end (keys, key);
             }
         }
@@ -157,6 +162,36 @@ typedef struct {
     int64_t changed;       //  rows the upsert changed
 } s_counts_t;
 
+//  Remember that item SEQ of KEY's reprocess request commits here
+static void
+s_note_reprocessed (s_key_t *key, uint64_t seq)
+{
+    if (!key->seqs)
+        key->seqs = zchunk_new (NULL, 256);
+    char text[24];
+    int len = snprintf (text, sizeof text, "%c%" PRIu64, zchunk_size (key->seqs) ? ',' : '{', seq);
+    zchunk_extend (key->seqs, text, (size_t) len);
+}
+
+//  Delete the dead letters of the reprocessed records committed here: they
+//  are loaded, deduplicated or dead-lettered anew now. *DEAD loses them.
+static int
+s_resolve_reprocessed (s_writer_t *self, zlistx_t *keys, int64_t *dead)
+{
+    for (s_key_t *key = (s_key_t *) zlistx_first (keys); key; key = (s_key_t *) zlistx_next (keys)) {
+        if (!key->seqs)
+            continue;
+        zchunk_extend (key->seqs, "}", 2);  //  With the NUL
+        int64_t deleted = 0;
+        if (zetl_target_sql_resolve_reprocessed (self->sql, key->request,
+                                                 (const char *) zchunk_data (key->seqs), &deleted)
+            != 0)
+            return -1;
+        *dead -= deleted;
+    }
+    return 0;
+}
+
 //  Walk the batches: stage rows above their key's position, write dead letters
 static int
 s_stage (s_writer_t *self, zlistx_t *batches, zlistx_t *keys, s_counts_t *counts,
@@ -180,6 +215,8 @@ s_stage (s_writer_t *self, zlistx_t *batches, zlistx_t *keys, s_counts_t *counts
             if ((int64_t) entry.position <= key->highest)
                 continue;
             key->highest = (int64_t) entry.position;
+            if (key->request)
+                s_note_reprocessed (key, entry.position);
             if (entry.flags & ZETL_ENTRY_DUPLICATE)
                 counts->deduplicated++;
             else if (entry.flags & ZETL_ENTRY_DEAD) {
@@ -221,6 +258,8 @@ s_transaction (s_writer_t *self, zlistx_t *batches, bool *data_failure, char **e
     if (counts.staged > 0
         && (zetl_target_sql_copy (self->sql, self->copy.data, self->copy.size) != 0
             || zetl_target_sql_upsert (self->sql, &counts.changed) != 0))
+        goto cleanup;
+    if (s_resolve_reprocessed (self, keys, &counts.dead) != 0)
         goto cleanup;
     for (s_key_t *key = (s_key_t *) zlistx_first (keys); key; key = (s_key_t *) zlistx_next (keys))
         if (key->highest > key->committed

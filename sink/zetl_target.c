@@ -2,6 +2,7 @@
 #include "zetl_target.h"
 #include "zetl_log.h"
 #include "zetl_pg.h"
+#include "zetl_reprocess.h"
 #include "zetl_record.h"
 
 #include <inttypes.h>
@@ -387,6 +388,19 @@ zetl_target_sql_dead_letter (zetl_target_sql_t *self, const char *source, uint32
     free (field);
     free (error);
     free (raw);
+    return rc;
+}
+
+int
+zetl_target_sql_resolve_reprocessed (zetl_target_sql_t *self, int64_t request, const char *seqs,
+                                     int64_t *deleted)
+{
+    PGresult *res =
+        zetl_reprocess_resolve (self->conn, self->pipeline->id, self->target->name, request, seqs);
+    int rc = s_check (self, res, "delete reprocessed dead letters");
+    if (rc == 0)
+        *deleted = atoll (PQcmdTuples (res));
+    PQclear (res);
     return rc;
 }
 

@@ -41,6 +41,12 @@ int zetl_target_sql_add_stats (zetl_target_sql_t *self, const char *writer, int6
 //  Write ENTRY (a dead letter) to zetl_dead_letters.
 int zetl_target_sql_dead_letter (zetl_target_sql_t *self, const char *source, uint32_t partition,
                                  const zetl_entry_t *entry, uint32_t attempts);
+
+//  Delete this target's dead letters of reprocess REQUEST's items numbered
+//  in SEQS (an array literal, "{1,2}"): they are committed now. Sets
+//  *DELETED. Returns 0 or -1.
+int zetl_target_sql_resolve_reprocessed (zetl_target_sql_t *self, int64_t request,
+                                         const char *seqs, int64_t *deleted);
 //  Forget the last failure (at the start of a transaction).
 void zetl_target_sql_clear_error (zetl_target_sql_t *self);
 //  SQL state and error text of the last failed statement (borrowed).

@@ -3,7 +3,9 @@
 # late_window 1h, records arrive on time, out of order, late, too late, as an exact duplicate and
 # as a new version of an id. The reconciliation must count each class, the too-late record must
 # land in zetl_dead_letters with reason too_late (or load, with too_late: accept), the duplicate
-# must be dropped and the new version win.
+# must be dropped and the new version win. zetlctl reprocess then sends the too-late record back:
+# it loads, its dead letter goes, and the reconciliation still balances; a second request finds
+# nothing left to send.
 set -euo pipefail
 source "$(dirname "$0")/../helpers/testenv.sh"
 source "$(dirname "$0")/../helpers/bookings.sh"
@@ -40,6 +42,28 @@ dead=$(testenv_psql "SELECT stage || ' ' || reason || ' ' || field || ' ' || (ra
 rows=$(testenv_psql "SELECT string_agg(booking_id || '=' || amount, ' ' ORDER BY booking_id) FROM bookings")
 [ "$rows" = "A=1.00 B=2.50 C=3.00 E=5.00" ] || testenv_fail "rows: [$rows]"
 
+#  Reprocess the too-late record: recorded now, run by the next start of the cluster
+"$TESTENV_ZETLCTL" reprocess --config "$TESTENV_DIR/c.yaml" bookings-etl --reason too_late \
+    > "$TESTENV_DIR/reprocess.out" 2>> "$TESTENV_DIR/reprocess.log" || testenv_fail "zetlctl reprocess failed"
+grep -q '"records":1}' "$TESTENV_DIR/reprocess.out" || testenv_fail "reprocess request: $(cat "$TESTENV_DIR/reprocess.out")"
+bookings_up c2 "$TESTENV_DIR/c.yaml"
+out=$(cat "$TESTENV_DIR/c2.out")
+for want in '"records_in":0' '"records_loaded":1' '"records_dead_lettered":-1' '"balanced":true' \
+    '"totals":{"changed":5,"unchanged":1,"dead_lettered":0,"deduplicated":1}' '"reprocessed":1' \
+    '"too_late":0'; do
+    grep -q "$want" <<< "$out" || testenv_fail "after reprocess: reconciliation lacks $want: $out"
+done
+rows=$(testenv_psql "SELECT string_agg(booking_id || '=' || amount, ' ' ORDER BY booking_id) FROM bookings")
+[ "$rows" = "A=1.00 B=2.50 C=3.00 D=4.00 E=5.00" ] || testenv_fail "rows after reprocess: [$rows]"
+dead=$(testenv_psql "SELECT count(*) FROM zetl_dead_letters")
+[ "$dead" = 0 ] || testenv_fail "dead letters left after reprocess: $dead"
+"$TESTENV_ZETLCTL" reprocess --config "$TESTENV_DIR/c.yaml" bookings-etl --reason too_late --wait \
+    > "$TESTENV_DIR/reprocess2.out" 2>> "$TESTENV_DIR/reprocess.log" || testenv_fail "second zetlctl reprocess failed"
+grep -q '"records":0}' "$TESTENV_DIR/reprocess2.out" || testenv_fail "second request: $(cat "$TESTENV_DIR/reprocess2.out")"
+"$TESTENV_ZETLCTL" reprocess --config "$TESTENV_DIR/c.yaml" no-such --reason too_late 2> "$TESTENV_DIR/err.txt" \
+    && testenv_fail "reprocess of an unknown pipeline succeeded"
+grep -q "names no pipeline 'no-such'" "$TESTENV_DIR/err.txt" || testenv_fail "unclear error: $(cat "$TESTENV_DIR/err.txt")"
+
 #  too_late: accept keeps the record and still counts it
 testenv_psql "CREATE DATABASE accept" >/dev/null
 bookings_config "$TESTENV_DIR/a.yaml" "$TESTENV_DIR/in/*.jsonl" a "$extra
@@ -68,4 +92,10 @@ for want in '"pipeline":"bookings-etl"' "\"watermark_us\":$w" '"records_in":7' '
     '"too_late":1' '"deduplicated":1' '"out_of_order":1' '"workers":1' '"sinks":1'; do
     grep -q "$want" "$TESTENV_DIR/status.json" || testenv_fail "status lacks $want: $(cat "$TESTENV_DIR/status.json")"
 done
+#  A running coordinator picks a reprocess request up by itself; --wait returns once it is done
+"$TESTENV_ZETLCTL" reprocess --config "$TESTENV_DIR/l.yaml" bookings-etl --reason too_late --wait \
+    --timeout 30 > "$TESTENV_DIR/reprocess3.out" 2>> "$TESTENV_DIR/reprocess.log" ||
+    testenv_fail "reprocess --wait on a running cluster failed: $(cat "$TESTENV_DIR/reprocess.log")"
+rows=$(testenv_psql_in live "SELECT string_agg(booking_id, ' ' ORDER BY booking_id) FROM bookings")
+[ "$rows" = "A B C D E" ] || testenv_fail "live rows after reprocess: [$rows]"
 testenv_pass
