@@ -111,6 +111,8 @@ zetl_pg_ensure_meta (PGconn *conn)
         "  partition integer NOT NULL, position bigint NOT NULL,"
         "  updated_at timestamptz NOT NULL DEFAULT now(),"
         "  PRIMARY KEY (pipeline, target, source, partition));"
+        //  ordered: true: the positions committed above position (zetl_ranges)
+        "ALTER TABLE zetl_offsets ADD COLUMN IF NOT EXISTS above int8multirange;"
         "CREATE TABLE IF NOT EXISTS zetl_stats ("
         "  pipeline text NOT NULL, target text NOT NULL, writer text NOT NULL,"
         "  changed bigint NOT NULL DEFAULT 0, unchanged bigint NOT NULL DEFAULT 0,"
@@ -169,59 +171,64 @@ zetl_pg_read_stats (PGconn *conn, const char *pipeline, const char *target, zetl
 }
 
 static void
-s_free_int64 (void **item_p)
+s_free_position (void **item_p)
 {
-    free (*item_p);
-    *item_p = NULL;
+    zetl_pg_position_t *position = (zetl_pg_position_t *) *item_p;
+    if (position) {
+        free (position->above);
+        free (position);
+        *item_p = NULL;
+    }
 }
+
+//  Per (source, partition) that every target has: the lowest floor, and the
+//  positions above it that every target has committed (ordered mode)
+static const char *s_positions_sql =
+    "SELECT source, partition, min(position),"
+    "       coalesce((range_intersect_agg(coalesce(above, '{}'::int8multirange)"
+    "                 + int8multirange(int8range(NULL, position + 1)))"
+    "                 - int8multirange(int8range(NULL, min(position) + 1)))::text, '')"
+    " FROM zetl_offsets WHERE pipeline = $1 AND target = ANY ($2::text[])"
+    " GROUP BY source, partition HAVING count(DISTINCT target) = $3::int";
 
 zhashx_t *
 zetl_pg_read_positions (PGconn *conn, const char *pipeline, const char *const *targets, size_t count)
 {
-    zhashx_t *positions = zhashx_new ();
-    zhashx_set_destructor (positions, s_free_int64);
-    zhashx_t *seen = zhashx_new ();  //  key -> number of targets that have it
+    //  The targets as a text[] literal: names are identifiers, quoted anyway
+    zchunk_t *array = zchunk_new ("{", 1);
     for (size_t index = 0; index < count; index++) {
-        const char *params[2] = {pipeline, targets[index]};
-        PGresult *res = PQexecParams (conn,
-                                      "SELECT source, partition, position FROM zetl_offsets"
-                                      " WHERE pipeline = $1 AND target = $2",
-                                      2, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-            zetl_log_error ("pg", "statement_failed",
-                            json_pack ("{s:s, s:s, s:s}", "statement", "read zetl_offsets",
-                                       "sqlstate", zetl_pg_sqlstate (res), "error",
-                                       PQerrorMessage (conn)));
-            PQclear (res);
-            zhashx_destroy (&positions);
-            zhashx_destroy (&seen);
-            return NULL;
+        zchunk_extend (array, index ? ",\"" : "\"", index ? 2 : 1);
+        for (const char *at = targets[index]; *at; at++) {
+            if (*at == '"' || *at == '\\')
+                zchunk_extend (array, "\\", 1);
+            zchunk_extend (array, at, 1);
         }
-        for (int row = 0; row < PQntuples (res); row++) {
-            char key[4096];
-            snprintf (key, sizeof key, "%s\x1f%s", PQgetvalue (res, row, 0),
-                      PQgetvalue (res, row, 1));
-            int64_t position = atoll (PQgetvalue (res, row, 2));
-            int64_t *held = (int64_t *) zhashx_lookup (positions, key);
-            if (!held) {
-                held = (int64_t *) malloc (sizeof (int64_t));
-                *held = position;
-                zhashx_insert (positions, key, held);
-            }
-            else if (position < *held)
-                *held = position;
-            size_t have = (size_t) zhashx_lookup (seen, key);
-            zhashx_update (seen, key, (void *) (have + 1));
-        }
+        zchunk_extend (array, "\"", 1);
+    }
+    zchunk_extend (array, "}", 2);
+    char count_text[16];
+    snprintf (count_text, sizeof count_text, "%zu", count);
+    const char *params[3] = {pipeline, (const char *) zchunk_data (array), count_text};
+    PGresult *res = PQexecParams (conn, s_positions_sql, 3, NULL, params, NULL, NULL, 0);
+    zchunk_destroy (&array);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        zetl_log_error ("pg", "statement_failed",
+                        json_pack ("{s:s, s:s, s:s}", "statement", "read zetl_offsets", "sqlstate",
+                                   zetl_pg_sqlstate (res), "error", PQerrorMessage (conn)));
         PQclear (res);
+        return NULL;
     }
-    //  A position counts only where every target has committed it
-    const char *key;
-    for (void *have = zhashx_first (seen); have; have = zhashx_next (seen)) {
-        key = (const char *) zhashx_cursor (seen);
-        if ((size_t) have < count)
-            zhashx_delete (positions, key);
+    zhashx_t *positions = zhashx_new ();
+    zhashx_set_destructor (positions, s_free_position);
+    for (int row = 0; row < PQntuples (res); row++) {
+        char key[4096];
+        snprintf (key, sizeof key, "%s\x1f%s", PQgetvalue (res, row, 0), PQgetvalue (res, row, 1));
+        zetl_pg_position_t *position = (zetl_pg_position_t *) zmalloc (sizeof *position);
+        position->position = atoll (PQgetvalue (res, row, 2));
+        const char *above = PQgetvalue (res, row, 3);
+        position->above = *above && strcmp (above, "{}") != 0 ? strdup (above) : NULL;
+        zhashx_insert (positions, key, position);
     }
-    zhashx_destroy (&seen);
+    PQclear (res);
     return positions;
 }

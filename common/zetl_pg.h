@@ -53,10 +53,17 @@ typedef struct {
 int zetl_pg_read_stats (PGconn *conn, const char *pipeline, const char *target,
                         zetl_pg_stats_t *stats);
 
-//  Read the committed positions of PIPELINE for every target in TARGETS
-//  (COUNT names). Returns a hash "source\x1fpartition" -> int64_t* holding
-//  the lowest position over the targets (a key that some target lacks is
-//  absent), or NULL on error. Caller owns the result.
+//  What every target of a pipeline has committed of one (source, partition)
+typedef struct {
+    int64_t position;  //  every record at or below it
+    char *above;       //  ordered mode: an int8multirange's text of the positions committed
+                       //  above it (zetl_ranges), or NULL
+} zetl_pg_position_t;
+
+//  Read what PIPELINE has committed at every target in TARGETS (COUNT
+//  names). Returns a hash "source\x1fpartition" -> zetl_pg_position_t *
+//  (a key that some target lacks is absent), or NULL on error. Caller owns
+//  the result.
 zhashx_t *zetl_pg_read_positions (PGconn *conn, const char *pipeline, const char *const *targets,
                                   size_t count);
 

@@ -52,15 +52,6 @@ main (int argc, char **argv)
         free (error);
         return 2;
     }
-    for (size_t index = 0; index < config->pipeline_count; index++)
-        if (config->pipelines[index].ordered) {
-            //  TODO(#5): release records in event-time order through zetl_reorder
-            fprintf (stderr, "%s: pipelines[%zu].ordered: true is not supported by this version of "
-                             "zetl yet; remove it\n",
-                     path, index);
-            zetl_config_destroy (&config);
-            return 2;
-        }
     if (!config->postgres || !*config->postgres) {
         fprintf (stderr, "%s: no PostgreSQL configured; set postgres: or ZETL_POSTGRES\n", path);
         zetl_config_destroy (&config);

@@ -32,10 +32,16 @@ s_take_chunk (zetl_dispatcher_t *self, zetl_chunk_t *chunk, zetl_dispatch_source
         size_t len = record->len;
         uint32_t flags =
             zetl_admit_record (pipeline->admit, pipeline->source_id, chunk, record, &payload, &len, now);
-        zetl_batches_append (self->batches, &pipeline->partitions[record->partition],
-                             chunk->source, record->position, record->event_us, flags, payload,
-                             len, now);
+        if (pipeline->ordered)
+            zetl_ordered_take (pipeline->ordered, chunk->source, record->partition,
+                               record->position, record->event_us, flags, payload, len);
+        else
+            zetl_batches_append (self->batches, &pipeline->partitions[record->partition],
+                                 chunk->source, record->position, record->event_us, flags,
+                                 payload, len, now);
     }
+    if (pipeline->ordered)
+        zetl_ordered_release (pipeline->ordered, zetl_admit_watermark (pipeline->admit), SIZE_MAX);
     if (kind == ZETL_DISPATCH_FILES)
         zetl_reconcile_add_in (self->reconcile, chunk->pipeline, chunk->count);
 }
@@ -191,12 +197,17 @@ s_publish (zetl_dispatcher_t *self, int64_t now)
     zetl_events_load_t load = {zetl_batches_count (self->batches),
                                zetl_batches_held (self->batches), 0, self->redispatched,
                                (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_WORKER),
-                               (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_SINK)};
+                               (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_SINK), 0, 0};
     for (size_t p = 0; p < self->pipeline_count; p++) {
         zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
         zetl_admit_counters_t arrival;
         zetl_admit_counters (pipeline->admit, &arrival);
         load.committed = pipeline->committed;
+        zetl_ordered_counters_t ordered = {0};
+        if (pipeline->ordered)
+            zetl_ordered_counters (pipeline->ordered, &ordered);
+        load.reordering = ordered.held;
+        load.reorder_overflow = ordered.overflow;
         if (self->events)
             zetl_events_stats (self->events, pipeline->pipeline->id, &arrival, &load);
         if (arrival.watermark_us == pipeline->published_watermark)
@@ -214,6 +225,28 @@ s_publish (zetl_dispatcher_t *self, int64_t now)
     }
 }
 
+//  An entry the ordered mode lets go, into its partition's open batch
+static void
+s_ordered_emit (void *arg, uint32_t partition, const char *source, uint64_t position,
+                int64_t event_us, uint32_t flags, const void *payload, size_t len)
+{
+    zetl_dispatch_pipeline_t *pipeline = (zetl_dispatch_pipeline_t *) arg;
+    zetl_batches_append (pipeline->batches, &pipeline->partitions[partition], source, position,
+                         event_us, flags, payload, len, zclock_mono ());
+}
+
+//  Ordered mode: release what the watermark lets go; once every file is
+//  read nothing older can come, so the rest leaves in order
+static void
+s_ordered_release (zetl_dispatch_pipeline_t *pipeline)
+{
+    if (!pipeline->ordered)
+        return;
+    bool read = pipeline->sources[ZETL_DISPATCH_FILES].drained;
+    zetl_ordered_release (pipeline->ordered,
+                          read ? INT64_MAX : zetl_admit_watermark (pipeline->admit), SIZE_MAX);
+}
+
 static void
 s_tick (zetl_dispatcher_t *self)
 {
@@ -222,6 +255,7 @@ s_tick (zetl_dispatcher_t *self)
     for (size_t p = 0; p < self->pipeline_count; p++) {
         zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
         zetl_admit_tick (pipeline->admit, now);
+        s_ordered_release (pipeline);
         for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
             zetl_partition_t *partition = &pipeline->partitions[number];
             if (partition->building
@@ -317,6 +351,9 @@ s_start_pipelines (zetl_dispatcher_t *self, PGconn *conn)
             zetl_batches_add_pipeline (self->batches, p, pipeline->pipeline->partitions,
                                        (uint32_t) pipeline->pipeline->batch_size);
         pipeline->admit = zetl_admit_new (pipeline->pipeline);
+        pipeline->batches = self->batches;
+        if (pipeline->pipeline->ordered)
+            pipeline->ordered = zetl_ordered_new (pipeline->pipeline, s_ordered_emit, pipeline);
         pipeline->source_id = zetl_admit_add_source (pipeline->admit);
         pipeline->reading = true;
         pipeline->published_watermark = INT64_MIN;
@@ -354,10 +391,16 @@ s_start_pipelines (zetl_dispatcher_t *self, PGconn *conn)
 static bool
 s_all_done (zetl_dispatcher_t *self)
 {
-    for (size_t p = 0; p < self->pipeline_count; p++)
+    for (size_t p = 0; p < self->pipeline_count; p++) {
         for (int kind = 0; kind < ZETL_DISPATCH_SOURCES; kind++)
             if (!self->pipelines[p].sources[kind].drained)
                 return false;
+        zetl_ordered_counters_t ordered = {0};
+        if (self->pipelines[p].ordered)
+            zetl_ordered_counters (self->pipelines[p].ordered, &ordered);
+        if (ordered.held)
+            return false;
+    }
     return zetl_batches_count (self->batches) == 0 && zetl_batches_held (self->batches) == 0;
 }
 
@@ -373,6 +416,10 @@ s_reconcile (zetl_dispatcher_t *self)
         zetl_admit_counters_t counters;
         zetl_admit_counters (self->pipelines[p].admit, &counters);
         zetl_reconcile_set_arrival (self->reconcile, p, &counters);
+        zetl_ordered_counters_t ordered = {0};
+        if (self->pipelines[p].ordered)
+            zetl_ordered_counters (self->pipelines[p].ordered, &ordered);
+        zetl_reconcile_set_reorder_overflow (self->reconcile, p, ordered.overflow);
     }
     int rc = zetl_reconcile_report (self->reconcile, conn, stdout);
     PQfinish (conn);
@@ -429,6 +476,7 @@ s_handle_source (zetl_dispatcher_t *self, zactor_t *actor)
         source->drained = true;
         if (kind == ZETL_DISPATCH_FILES) {
             zetl_admit_caught_up (pipeline->admit, pipeline->source_id);
+            s_ordered_release (pipeline);
             zetl_log_info ("dispatch", "source_drained",
                            json_pack ("{s:s, s:I}", "pipeline", pipeline->pipeline->id,
                                       "records_in",
@@ -467,6 +515,7 @@ s_destroy (zetl_dispatcher_t *self)
         for (int kind = 0; kind < ZETL_DISPATCH_SOURCES; kind++)
             zactor_destroy (&pipeline->sources[kind].actor);
         zetl_admit_destroy (&pipeline->admit);
+        zetl_ordered_destroy (&pipeline->ordered);
     }
     free (self->pipelines);
     zetl_batches_destroy (&self->batches);
@@ -558,7 +607,12 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
                    * (size_t) self->args.config->pipelines[p].batch_size;
     self->held_limit = batches > 64000 ? batches : 64000;
     PGconn *conn = s_connect_pg (self);
-    if (!conn || s_start_pipelines (self, conn) != 0) {
+    //  Positions and counters from one snapshot: a sink still committing a
+    //  batch of an earlier run must land in both or in neither, or the
+    //  reconciliation would count its records twice or not at all
+    if (!conn
+        || zetl_pg_exec (conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin") != 0
+        || s_start_pipelines (self, conn) != 0 || zetl_pg_exec (conn, "COMMIT", "commit") != 0) {
         if (conn)
             PQfinish (conn);
         zsock_send (pipe, "ss", "DONE", "1");

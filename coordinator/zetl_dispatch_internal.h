@@ -12,6 +12,7 @@
 #include "zetl_dispatch.h"
 #include "zetl_events.h"
 #include "zetl_log.h"
+#include "zetl_ordered.h"
 #include "zetl_peers.h"
 #include "zetl_proto.h"
 #include "zetl_reconcile.h"
@@ -33,6 +34,8 @@ typedef struct {
     zetl_dispatch_source_t sources[ZETL_DISPATCH_SOURCES];
     bool reading;                 //  the files are not held back by backpressure
     zetl_admit_t *admit;          //  watermark, lateness and deduplication
+    zetl_ordered_t *ordered;      //  event-time release, with ordered: true (else NULL)
+    zetl_batches_t *batches;      //  where its entries go (the dispatcher's)
     uint32_t source_id;           //  the file source's id in admit
     int64_t published_watermark;  //  the watermark last published
     uint64_t committed;           //  records in committed batches this run

@@ -86,7 +86,10 @@ s_handle_commit (zetl_dispatcher_t *self, zetl_msg_t *msg)
         if (batch->sink)
             batch->sink->assigned--;
     }
-    self->pipelines[batch->partition->pipeline].committed += batch->count;
+    zetl_dispatch_pipeline_t *pipeline = &self->pipelines[batch->partition->pipeline];
+    pipeline->committed += batch->count;
+    if (pipeline->ordered)
+        zetl_ordered_committed (pipeline->ordered, batch->partition->number, batch->count);
     zetl_batches_commit (self->batches, batch);
     zetl_dispatch_grant_credit (self);
 }

@@ -74,6 +74,8 @@ zetl_events_stats (zetl_events_t *self, const char *pipeline, const zetl_admit_c
         S_INT ("held", load->held),
         S_INT ("committed", load->committed),
         S_INT ("redispatched", load->redispatched),
+        S_INT ("reordering", load->reordering),
+        S_INT ("reorder_overflow", load->reorder_overflow),
         S_INT ("workers", load->workers),
         S_INT ("sinks", load->sinks),
     };

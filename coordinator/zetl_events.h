@@ -21,6 +21,8 @@ typedef struct {
     uint64_t redispatched;    //  batches dispatched again
     uint32_t workers;         //  workers connected
     uint32_t sinks;           //  sinks connected
+    uint64_t reordering;      //  ordered: records held for event-time order
+    uint64_t reorder_overflow;//  ordered: records that left early, the buffer full
 } zetl_events_load_t;
 
 //  Bind the PUB socket at ENDPOINT for cluster CLUSTER (borrowed). Returns

@@ -1,5 +1,6 @@
 /*  zetl_feed - what every source actor of a pipeline shares: its feed to the dispatcher  */
 #include "zetl_feed.h"
+#include "zetl_pg.h"
 #include "zetl_record.h"
 
 void
@@ -17,9 +18,18 @@ zetl_feed_init (zetl_feed_t *self, zsock_t *pipe, const zetl_config_t *config, s
     msgpack_zone_init (&self->zone, 8192);
 }
 
+//  Forget the current source's committed positions
+static void
+s_forget_committed (zetl_feed_t *self)
+{
+    for (uint32_t partition = 0; partition < ZETL_FEED_MAX_PARTITIONS; partition++)
+        zetl_ranges_destroy (&self->above[partition]);
+}
+
 void
 zetl_feed_fini (zetl_feed_t *self)
 {
+    s_forget_committed (self);
     zetl_chunk_destroy (&self->chunk);
     zetl_jsonl_destroy (&self->jsonl);
     msgpack_zone_destroy (&self->zone);
@@ -32,11 +42,15 @@ zetl_feed_begin (zetl_feed_t *self, const char *name, zhashx_t *committed)
     zetl_chunk_destroy (&self->chunk);
     self->name = name;
     self->chunk = zetl_chunk_new (self->pipeline_index, name);
+    s_forget_committed (self);
     for (uint32_t partition = 0; partition < self->pipeline->partitions; partition++) {
         char key[4096];
         snprintf (key, sizeof key, "%s\x1f%u", name, partition);
-        int64_t *position = committed ? (int64_t *) zhashx_lookup (committed, key) : NULL;
-        self->committed[partition] = position ? *position : -1;
+        zetl_pg_position_t *position =
+            committed ? (zetl_pg_position_t *) zhashx_lookup (committed, key) : NULL;
+        self->committed[partition] = position ? position->position : -1;
+        if (position && position->above)
+            self->above[partition] = zetl_ranges_new (position->position, position->above);
     }
 }
 
@@ -77,7 +91,8 @@ zetl_feed_send_chunk (zetl_feed_t *self)
 bool
 zetl_feed_committed (const zetl_feed_t *self, uint32_t partition, uint64_t position)
 {
-    return (int64_t) position <= self->committed[partition];
+    return (int64_t) position <= self->committed[partition]
+           || (self->above[partition] && zetl_ranges_has (self->above[partition], position));
 }
 
 void

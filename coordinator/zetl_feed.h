@@ -26,6 +26,7 @@
 #include "zetl_extract.h"
 #include "zetl_jsonl.h"
 #include "zetl_log.h"
+#include "zetl_ranges.h"
 
 #include <czmq.h>
 
@@ -45,6 +46,7 @@ typedef struct {
     zetl_jsonl_t *jsonl;
     const char *names[ZETL_EXTRACT_COUNT];
     int64_t committed[ZETL_FEED_MAX_PARTITIONS];  //  per partition, of the current source
+    zetl_ranges_t *above[ZETL_FEED_MAX_PARTITIONS];  //  ordered mode: committed above it, or NULL
     uint64_t records;           //  records read (not skipped)
     uint64_t skipped;           //  records at or below committed positions
     uint64_t bad_rows;          //  rows turned into dead letters
@@ -62,7 +64,7 @@ void zetl_feed_fini (zetl_feed_t *self);
 
 //  Start reading source NAME (borrowed until the next zetl_feed_begin):
 //  hand over what was read so far, then take NAME's committed positions
-//  from COMMITTED ("source\x1fpartition" -> int64_t *; may be NULL).
+//  from COMMITTED ("source\x1fpartition" -> zetl_pg_position_t *; may be NULL).
 void zetl_feed_begin (zetl_feed_t *self, const char *name, zhashx_t *committed);
 
 //  Take one command from the dispatcher, waiting for it.

@@ -8,6 +8,7 @@ typedef struct {
     zetl_pg_stats_t baseline;  //  counters when the run started
     uint64_t records_in;       //  records read in this run
     zetl_admit_counters_t arrival;  //  how they arrived
+    uint64_t reorder_overflow;      //  ordered: records that left the reorder buffer early
 } s_pipeline_t;
 
 struct zetl_reconcile {
@@ -68,6 +69,12 @@ zetl_reconcile_set_arrival (zetl_reconcile_t *self, size_t pipeline,
     self->pipelines[pipeline].arrival = *counters;
 }
 
+void
+zetl_reconcile_set_reorder_overflow (zetl_reconcile_t *self, size_t pipeline, uint64_t overflow)
+{
+    self->pipelines[pipeline].reorder_overflow = overflow;
+}
+
 uint64_t
 zetl_reconcile_records_in (zetl_reconcile_t *self, size_t pipeline)
 {
@@ -98,13 +105,14 @@ s_report_one (zetl_reconcile_t *self, size_t index, const zetl_pg_stats_t *now, 
     const zetl_admit_counters_t *arrival = &pipeline->arrival;
     json_object_set_new (
         line, "arrival",
-        json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "on_time", (json_int_t) arrival->on_time,
+        json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "on_time", (json_int_t) arrival->on_time,
                    "out_of_order", (json_int_t) arrival->out_of_order, "late",
                    (json_int_t) arrival->late, "too_late", (json_int_t) arrival->too_late,
                    "duplicates_dropped", (json_int_t) arrival->deduplicated, "id_conflicts",
                    (json_int_t) arrival->id_conflicts, "dedup_evicted_early",
                    (json_int_t) arrival->dedup_evicted_early, "reprocessed",
-                   (json_int_t) arrival->reprocessed));
+                   (json_int_t) arrival->reprocessed, "reorder_overflow",
+                   (json_int_t) pipeline->reorder_overflow));
     char *text = json_dumps (line, JSON_COMPACT | JSON_PRESERVE_ORDER);
     fprintf (out, "%s\n", text);
     fflush (out);

@@ -29,6 +29,9 @@ uint64_t zetl_reconcile_records_in (zetl_reconcile_t *self, size_t pipeline);
 //  Note how PIPELINE's records arrived (lateness, disorder, duplicates), for the report.
 void zetl_reconcile_set_arrival (zetl_reconcile_t *self, size_t pipeline,
                                  const zetl_admit_counters_t *counters);
+//  Set PIPELINE's records that left the reorder buffer early (ordered: true).
+void zetl_reconcile_set_reorder_overflow (zetl_reconcile_t *self, size_t pipeline,
+                                          uint64_t overflow);
 //  Write one JSON line per pipeline with a PostgreSQL target to OUT. Returns
 //  0 when every pipeline balances, 3 when one does not, 1 on a database error.
 int zetl_reconcile_report (zetl_reconcile_t *self, PGconn *conn, FILE *out);

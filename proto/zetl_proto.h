@@ -61,6 +61,10 @@ typedef enum {
 #define ZETL_ENTRY_LATE 0x04       //  arrived late (a fact about arrival, never stored in rows)
 #define ZETL_ENTRY_OUT_OF_ORDER 0x08
 #define ZETL_ENTRY_REPROCESS 0x10  //  bypasses the lateness check
+#define ZETL_ENTRY_CHECKPOINT 0x20 //  position only, ordered mode: every record of this source
+                                   //  and partition at or below it is committed everywhere
+//  Entries that hold no record for a worker to process: they pass through to the sink
+#define ZETL_ENTRY_PASS_THROUGH (ZETL_ENTRY_DEAD | ZETL_ENTRY_DUPLICATE | ZETL_ENTRY_CHECKPOINT)
 
 typedef struct {
     uint8_t version;          //  protocol version (ZETL_PROTO_VERSION when built here)

@@ -5,6 +5,7 @@
 #include "zetl_log.h"
 #include "zetl_pg.h"
 #include "zetl_proto.h"
+#include "zetl_ranges.h"
 #include "zetl_reprocess.h"
 #include "zetl_target.h"
 
@@ -21,6 +22,7 @@ typedef struct {
     int64_t highest;      //  highest position this transaction commits
     int64_t request;      //  reprocess request of the source, or 0
     zchunk_t *seqs;       //  its items this transaction commits: "{1,2,3" so far
+    zetl_ranges_t *ranges;//  ordered: true: what is committed, out of position order
 } s_key_t;
 
 typedef struct {
@@ -97,6 +99,7 @@ s_key_free (void **item_p)
     if (key) {
         free (key->source);
         zchunk_destroy (&key->seqs);
+        zetl_ranges_destroy (&key->ranges);
         free (key);
         *item_p = NULL;
     }
@@ -142,15 +145,72 @@ s_collect_keys (zlistx_t *batches)
     return keys;
 }
 
-//  Lock each key's offsets row and read its committed position
+//  Lock each key's offsets row and read what it has committed
 static int
 s_lock_keys (s_writer_t *self, zlistx_t *keys)
 {
     for (s_key_t *key = (s_key_t *) zlistx_first (keys); key; key = (s_key_t *) zlistx_next (keys)) {
-        if (zetl_target_sql_lock_position (self->sql, key->source, key->partition, &key->committed)
-            != 0)
+        if (self->pipeline->ordered) {
+            char *above = NULL;
+            if (zetl_target_sql_lock_ranges (self->sql, key->source, key->partition,
+                                             &key->committed, &above)
+                != 0)
+                return -1;
+            key->ranges = zetl_ranges_new (key->committed, above);
+            free (above);
+            assert (key->ranges);  //  PostgreSQL's own text form
+        }
+        else if (zetl_target_sql_lock_position (self->sql, key->source, key->partition,
+                                                &key->committed)
+                 != 0)
             return -1;
         key->highest = key->committed;
+    }
+    return 0;
+}
+
+//  Has KEY committed ENTRY already (a replay)? If not, it is this
+//  transaction's now. A CHECKPOINT entry only raises the ordered floor.
+static bool
+s_replayed (s_key_t *key, const zetl_entry_t *entry)
+{
+    if (key->ranges) {
+        if (entry->flags & ZETL_ENTRY_CHECKPOINT) {
+            zetl_ranges_raise_floor (key->ranges, (int64_t) entry->position);
+            return true;
+        }
+        if (zetl_ranges_has (key->ranges, entry->position))
+            return true;
+        zetl_ranges_add (key->ranges, entry->position);
+        return false;
+    }
+    //  At or below what is committed, or staged already in this transaction
+    //  (two tries of one batch can meet in one group): a replay, not again.
+    //  A partition's positions are dispatched in order, so anything lower
+    //  than what this transaction holds is a replay
+    if ((int64_t) entry->position <= key->highest || (entry->flags & ZETL_ENTRY_CHECKPOINT))
+        return true;
+    key->highest = (int64_t) entry->position;
+    return false;
+}
+
+//  Write where each key stands now
+static int
+s_set_positions (s_writer_t *self, zlistx_t *keys)
+{
+    for (s_key_t *key = (s_key_t *) zlistx_first (keys); key; key = (s_key_t *) zlistx_next (keys)) {
+        int rc = 0;
+        if (key->ranges) {
+            if (zetl_ranges_added (key->ranges) || zetl_ranges_floor (key->ranges) > key->committed)
+                rc = zetl_target_sql_set_ranges (self->sql, key->source, key->partition,
+                                                 zetl_ranges_floor (key->ranges),
+                                                 zetl_ranges_added_text (key->ranges));
+        }
+        else if (key->highest > key->committed)
+            rc = zetl_target_sql_set_position (self->sql, key->source, key->partition,
+                                               key->highest);
+        if (rc != 0)
+            return -1;
     }
     return 0;
 }
@@ -208,13 +268,8 @@ s_stage (s_writer_t *self, zlistx_t *batches, zlistx_t *keys, s_counts_t *counts
             const char *source = zetl_body_reader_source_name (reader, entry.source);
             s_key_t *key = s_key_find (keys, source, msg->partition);
             assert (key);
-            //  At or below what is committed, or staged already in this transaction
-            //  (two tries of one batch can meet in one group): a replay, not again.
-            //  A partition's positions are dispatched in order, so anything lower
-            //  than what this transaction holds is a replay
-            if ((int64_t) entry.position <= key->highest)
+            if (s_replayed (key, &entry))
                 continue;
-            key->highest = (int64_t) entry.position;
             if (key->request)
                 s_note_reprocessed (key, entry.position);
             if (entry.flags & ZETL_ENTRY_DUPLICATE)
@@ -261,11 +316,8 @@ s_transaction (s_writer_t *self, zlistx_t *batches, bool *data_failure, char **e
         goto cleanup;
     if (s_resolve_reprocessed (self, keys, &counts.dead) != 0)
         goto cleanup;
-    for (s_key_t *key = (s_key_t *) zlistx_first (keys); key; key = (s_key_t *) zlistx_next (keys))
-        if (key->highest > key->committed
-            && zetl_target_sql_set_position (self->sql, key->source, key->partition, key->highest)
-                   != 0)
-            goto cleanup;
+    if (s_set_positions (self, keys) != 0)
+        goto cleanup;
     if (zetl_target_sql_add_stats (self->sql, self->args.writer, counts.changed,
                                    counts.staged - counts.changed, counts.dead, counts.deduplicated)
         != 0)

@@ -268,6 +268,47 @@ zetl_target_sql_lock_position (zetl_target_sql_t *self, const char *source, uint
 }
 
 int
+zetl_target_sql_lock_ranges (zetl_target_sql_t *self, const char *source, uint32_t partition,
+                             int64_t *position, char **above)
+{
+    char partition_text[16];
+    snprintf (partition_text, sizeof partition_text, "%u", partition);
+    const char *values[4] = {self->pipeline->id, self->target->name, source, partition_text};
+    PGresult *res = NULL;
+    if (s_exec_params (self,
+                       "INSERT INTO zetl_offsets (pipeline, target, source, partition, position)"
+                       " VALUES ($1, $2, $3, $4, -1) ON CONFLICT (pipeline, target, source,"
+                       " partition) DO UPDATE SET position = zetl_offsets.position"
+                       " RETURNING position, coalesce(above::text, '')",
+                       4, values, "lock position", &res)
+        != 0)
+        return -1;
+    *position = atoll (PQgetvalue (res, 0, 0));
+    *above = strdup (PQgetvalue (res, 0, 1));
+    PQclear (res);
+    return 0;
+}
+
+int
+zetl_target_sql_set_ranges (zetl_target_sql_t *self, const char *source, uint32_t partition,
+                            int64_t floor, const char *added)
+{
+    char partition_text[16], floor_text[24];
+    snprintf (partition_text, sizeof partition_text, "%u", partition);
+    snprintf (floor_text, sizeof floor_text, "%" PRId64, floor);
+    const char *values[6] = {self->pipeline->id, self->target->name, source, partition_text,
+                             floor_text, added};
+    return s_exec_params (
+        self,
+        "UPDATE zetl_offsets SET position = GREATEST(position, $5::bigint),"
+        " above = nullif((coalesce(above, '{}') + $6::int8multirange)"
+        "   - int8multirange(int8range(NULL, GREATEST(position, $5::bigint) + 1)), '{}'),"
+        " updated_at = now() WHERE pipeline = $1 AND target = $2 AND source = $3"
+        " AND partition = $4",
+        6, values, "set ranges", NULL);
+}
+
+int
 zetl_target_sql_set_position (zetl_target_sql_t *self, const char *source, uint32_t partition,
                               int64_t position)
 {

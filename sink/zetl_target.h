@@ -47,6 +47,15 @@ int zetl_target_sql_dead_letter (zetl_target_sql_t *self, const char *source, ui
 //  *DELETED. Returns 0 or -1.
 int zetl_target_sql_resolve_reprocessed (zetl_target_sql_t *self, int64_t request,
                                          const char *seqs, int64_t *deleted);
+//  Ordered mode: lock the offsets row of SOURCE and PARTITION, read its
+//  floor into *POSITION (-1 if new) and the positions committed above it
+//  into *ABOVE (an int8multirange's text, "" for none; caller frees).
+int zetl_target_sql_lock_ranges (zetl_target_sql_t *self, const char *source, uint32_t partition,
+                                 int64_t *position, char **above);
+//  Ordered mode: raise the floor to FLOOR, add the positions of ADDED (an
+//  int8multirange literal) and forget the positions at or below the floor.
+int zetl_target_sql_set_ranges (zetl_target_sql_t *self, const char *source, uint32_t partition,
+                                int64_t floor, const char *added);
 //  Forget the last failure (at the start of a transaction).
 void zetl_target_sql_clear_error (zetl_target_sql_t *self);
 //  SQL state and error text of the last failed statement (borrowed).

@@ -108,7 +108,7 @@ zetl_process_batch (zetl_process_t *self, const zetl_msg_t *batch, const char **
     msgpack_packer packer;
     msgpack_packer_init (&packer, &self->row, msgpack_sbuffer_write);
     while ((rc = zetl_body_reader_next (reader, &entry, reason)) == 1) {
-        if (entry.flags & (ZETL_ENTRY_DEAD | ZETL_ENTRY_DUPLICATE)) {
+        if (entry.flags & ZETL_ENTRY_PASS_THROUGH) {
             //  Dead letters and duplicates' positions pass through to the sink
             self->row.size = 0;
             msgpack_pack_object (&packer, entry.payload);

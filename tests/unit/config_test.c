@@ -563,7 +563,7 @@ test_unknown_key_at_each_level (void **state)
     s_slot_error (S_PIPELINE, "    sourse: x",
                   S_NAME ":9: pipelines[0].sourse: unknown key; expected one of: id, source, "
                          "id_field, partition_key, partitions, event_time, watermark_delay, "
-                         "late_window, dedup_window, dedup_memory, too_late, idle_timeout, ordered, batch_size, "
+                         "late_window, dedup_window, dedup_memory, too_late, idle_timeout, ordered, reorder_records, reorder_memory, batch_size, "
                          "batch_linger, batch_timeout, max_retries, retry_delay, schema, sinks");
     s_slot_error (S_COLUMN, "      amount: { type: number, minimum: 0 }",
                   S_NAME ":15: pipelines[0].schema.amount.minimum: unknown key; expected one of: "
