@@ -10,7 +10,9 @@
 
     Decoding never trusts the peer: unknown versions and types, short or
     oversized frames, bad msgpack and a count that does not match the body are
-    reported as errors (a reason string), never a crash.
+    reported as errors (a reason string), never a crash. A RESULT body is
+    checked by the decoder; a BATCH body by its reader, as it is read, so that
+    the one reader a worker needs is also its only pass over the bytes.
 */
 #ifndef ZETL_PROTO_H_INCLUDED
 #define ZETL_PROTO_H_INCLUDED
@@ -104,8 +106,10 @@ zmsg_t *zetl_msg_encode (const zetl_msg_t *self);
 //  Decode *ZMSG_P (routing id already removed), destroying it and setting it
 //  to NULL. Returns the message, or NULL with *REASON set to a static string
 //  saying what was wrong. Checks: frame count, header size, msgpack, version,
-//  type, field types, string sizes, body size; for BATCH and RESULT, that the
-//  body holds exactly `count` well-formed entries. Caller owns the result.
+//  type, field types, string sizes, body size; for RESULT, that the body
+//  holds exactly `count` well-formed entries. A BATCH body is checked as it
+//  is read, by zetl_msg_body_reader (PROTOCOL.md §4): its reader reads it
+//  start to end before acting on it. Caller owns the result.
 zetl_msg_t *zetl_msg_decode (zmsg_t **zmsg_p, const char **reason);
 
 //  Send on a DEALER/PUSH-like socket. Returns 0, or -1 if the send failed
@@ -133,6 +137,8 @@ typedef struct {
     bool has_hash;            //  hash present
     uint8_t hash[16];         //  128-bit content hash (xxh3-128, big-endian bytes)
     msgpack_object payload;   //  record map, output row array, dead letter map, or nil
+    const uint8_t *packed;    //  the payload as packed msgpack, inside the body frame
+    size_t packed_size;       //  bytes at packed
 } zetl_entry_t;
 
 typedef struct zetl_body_writer zetl_body_writer_t;
@@ -158,7 +164,19 @@ typedef struct zetl_body_reader zetl_body_reader_t;
 
 //  Start reading BODY (borrowed: must outlive the reader). Returns NULL with
 //  *REASON set if the source list is malformed. Caller owns the result.
+//  This reader reads entries until the body ends, whatever their number:
+//  to read a message's body as the count in its header says, use
+//  zetl_msg_body_reader.
 zetl_body_reader_t *zetl_body_reader_new (zframe_t *body, const char **reason);
+//  Start reading the body of BATCH or RESULT MSG (borrowed: must outlive the
+//  reader), holding it to MSG->count entries: once that many were read the
+//  reader ends only where the body does, and a body that ends early or goes
+//  on is an error of zetl_body_reader_next ("record count does not match the
+//  body: ...", "trailing bytes after the last entry"), with the reasons of
+//  zetl_msg_decode. A BATCH body is checked this way only, as it is read
+//  (PROTOCOL.md §4). MSG without a body reads as empty. Returns NULL with
+//  *REASON set if the source list is malformed. Caller owns the result.
+zetl_body_reader_t *zetl_msg_body_reader (const zetl_msg_t *msg, const char **reason);
 void zetl_body_reader_destroy (zetl_body_reader_t **self_p);
 //  Number of source names, and name INDEX (borrowed, valid until destroyed).
 uint32_t zetl_body_reader_sources (const zetl_body_reader_t *self);
@@ -167,5 +185,11 @@ const char *zetl_body_reader_source_name (const zetl_body_reader_t *self, uint32
 //  -1 with *REASON set on malformed data. ENTRY's payload is borrowed: valid
 //  until the next call or until the reader is destroyed.
 int zetl_body_reader_next (zetl_body_reader_t *self, zetl_entry_t *entry, const char **reason);
+//  Like zetl_body_reader_next, checking the entry just as fully, but build no
+//  payload object: ENTRY's payload is nil and only packed/packed_size say
+//  where the payload is. For a reader that reads the payload's values once,
+//  with zetl_walk_item (zetl_proto_walk.h), instead of walking a tree.
+int zetl_body_reader_next_packed (zetl_body_reader_t *self, zetl_entry_t *entry,
+                                  const char **reason);
 
 #endif

@@ -3,7 +3,10 @@
     The writer packs entries into one growing buffer and prepends the source
     names at finish. The reader parses with the bounded walker
     (zetl_proto_walk.h); payload objects are built into one msgpack_zone per
-    reader, cleared for each entry, and point into the body frame.
+    reader, cleared for each entry, and point into the body frame, or not
+    built at all (zetl_body_reader_next_packed). zetl_body_check and a
+    counted reader run the same entry parser and say the same things, so a
+    body the decoder would refuse is one its reader refuses.
 */
 #include "zetl_proto_body.h"
 #include "zetl_proto.h"
@@ -32,6 +35,10 @@ struct zetl_body_reader {
     char **source;              //  NUL-terminated names, pointing into name_text
     char *name_text;            //  one block holding every name
     msgpack_zone zone;          //  payload objects of the current entry
+    bool zone_ready;            //  zone initialised: on the first payload built
+    bool counted;               //  held to count entries (zetl_msg_body_reader)
+    uint32_t count;             //  entries the header says, when counted
+    uint32_t read;              //  entries read so far
     const char *failed;         //  reason of the first error: the reader stops there
 };
 
@@ -64,19 +71,21 @@ s_parse_names (zetl_walk_cursor_t *cur, uint32_t *sources, size_t *text_bytes)
 }
 
 //  Parse one entry at CUR into *ENTRY. With ZONE, build the payload there;
-//  without, ENTRY may be NULL and the entry is only checked.
+//  without, the payload is only checked, and is nil in ENTRY.
 static const char *
 s_parse_entry (zetl_walk_cursor_t *cur, uint32_t sources, zetl_entry_t *entry, msgpack_zone *zone)
 {
-    zetl_entry_t scratch;
-    if (!entry)
-        entry = &scratch;
     zetl_walk_item_t item;
-    const char *reason = zetl_walk_item (cur, &item);
-    if (reason)
-        return reason;
-    if (item.type != MSGPACK_OBJECT_ARRAY || item.u64 != 6)
-        return "entry is not an array of 6";
+    const char *reason;
+    //  fixarray 6: what every writer sends
+    if (zetl_walk_left (cur) && *cur->ptr == 0x96)
+        cur->ptr++;
+    else {
+        if ((reason = zetl_walk_item (cur, &item)))
+            return reason;
+        if (item.type != MSGPACK_OBJECT_ARRAY || item.u64 != 6)
+            return "entry is not an array of 6";
+    }
 
     uint64_t value;
     if ((reason = zetl_walk_uint (cur, UINT32_MAX, &value, "entry source is not a uint32")))
@@ -105,7 +114,60 @@ s_parse_entry (zetl_walk_cursor_t *cur, uint32_t sources, zetl_entry_t *entry, m
         return "entry hash is neither 16 bytes of bin nor nil";
 
     size_t budget = ZETL_WALK_MAX_OBJECTS;
-    return zetl_walk_object (cur, zone, zone ? &entry->payload : NULL, 0, &budget);
+    entry->packed = cur->ptr;
+    if (zone)
+        reason = zetl_walk_object (cur, zone, &entry->payload, 0, &budget);
+    else {
+        reason = zetl_walk_skip (cur, 0, &budget);
+        entry->payload.type = MSGPACK_OBJECT_NIL;
+    }
+    entry->packed_size = (size_t) (cur->ptr - entry->packed);
+    return reason;
+}
+
+//  Read the next entry of SELF into *ENTRY, its payload built when BUILD.
+//  Returns 1, 0 at the end, or -1 with *REASON set; an error sticks.
+static int
+s_reader_next (zetl_body_reader_t *self, zetl_entry_t *entry, bool build, const char **reason)
+{
+    *reason = self->failed;
+    if (self->failed)
+        return -1;
+    bool at_end = zetl_walk_left (&self->cursor) == 0;
+    if (self->counted && (at_end || self->read == self->count)) {
+        //  The ends of zetl_body_check, in its words
+        if (at_end && self->read == self->count)
+            return 0;
+        zetl_entry_t extra;
+        *reason = at_end ? "record count does not match the body: fewer entries than count"
+                  : s_parse_entry (&self->cursor, self->sources, &extra, NULL) == NULL
+                      ? "record count does not match the body: more entries than count"
+                      : "trailing bytes after the last entry";
+        self->failed = *reason;
+        return -1;
+    }
+    if (at_end)
+        return 0;
+    msgpack_zone *zone = NULL;
+    if (build) {
+        if (!self->zone_ready) {
+            bool zone_ready = msgpack_zone_init (&self->zone, ZONE_CHUNK);
+            assert (zone_ready);  //  Out of memory is fatal
+            self->zone_ready = true;
+        }
+        else  //  The previous entry's payload dies here; its chunk is kept for this one
+            msgpack_zone_clear (&self->zone);
+        zone = &self->zone;
+    }
+    zetl_walk_cursor_t cur = self->cursor;
+    *reason = s_parse_entry (&cur, self->sources, entry, zone);
+    if (*reason) {
+        self->failed = *reason;
+        return -1;
+    }
+    self->cursor = cur;
+    self->read++;
+    return 1;
 }
 
 const char *
@@ -116,15 +178,16 @@ zetl_body_check (zframe_t *body, uint32_t count)
     const char *reason = s_parse_names (&cur, &sources, NULL);
     if (reason)
         return reason;
+    zetl_entry_t entry;
     for (uint32_t i = 0; i < count; i++) {
         if (zetl_walk_left (&cur) == 0)
             return "record count does not match the body: fewer entries than count";
-        if ((reason = s_parse_entry (&cur, sources, NULL, NULL)))
+        if ((reason = s_parse_entry (&cur, sources, &entry, NULL)))
             return reason;
     }
     if (zetl_walk_left (&cur) == 0)
         return NULL;
-    if (s_parse_entry (&cur, sources, NULL, NULL) == NULL)
+    if (s_parse_entry (&cur, sources, &entry, NULL) == NULL)
         return "record count does not match the body: more entries than count";
     return "trailing bytes after the last entry";
 }
@@ -307,8 +370,27 @@ zetl_body_reader_new (zframe_t *body, const char **reason)
             text += item.size + 1;
         }
     }
-    bool zone_ready = msgpack_zone_init (&self->zone, ZONE_CHUNK);
-    assert (zone_ready);  //  Out of memory is fatal
+    return self;
+}
+
+zetl_body_reader_t *
+zetl_msg_body_reader (const zetl_msg_t *msg, const char **reason)
+{
+    assert (msg);
+    assert (reason);
+    assert (msg->type == ZETL_MSG_BATCH || msg->type == ZETL_MSG_RESULT);
+    zetl_body_reader_t *self;
+    if (msg->body)
+        self = zetl_body_reader_new (msg->body, reason);
+    else {
+        //  No body: no names and no entries, as count 0 allows
+        *reason = NULL;
+        self = (zetl_body_reader_t *) zmalloc (sizeof (zetl_body_reader_t));
+    }
+    if (self) {
+        self->counted = true;
+        self->count = msg->count;
+    }
     return self;
 }
 
@@ -318,7 +400,8 @@ zetl_body_reader_destroy (zetl_body_reader_t **self_p)
     assert (self_p);
     if (*self_p) {
         zetl_body_reader_t *self = *self_p;
-        msgpack_zone_destroy (&self->zone);
+        if (self->zone_ready)
+            msgpack_zone_destroy (&self->zone);
         free (self->source);
         free (self->name_text);
         free (self);
@@ -347,19 +430,14 @@ zetl_body_reader_next (zetl_body_reader_t *self, zetl_entry_t *entry, const char
     assert (self);
     assert (entry);
     assert (reason);
-    *reason = self->failed;
-    if (self->failed)
-        return -1;
-    if (zetl_walk_left (&self->cursor) == 0)
-        return 0;
-    //  The previous entry's payload dies here; its chunk is kept for this one
-    msgpack_zone_clear (&self->zone);
-    zetl_walk_cursor_t cur = self->cursor;
-    *reason = s_parse_entry (&cur, self->sources, entry, &self->zone);
-    if (*reason) {
-        self->failed = *reason;
-        return -1;
-    }
-    self->cursor = cur;
-    return 1;
+    return s_reader_next (self, entry, true, reason);
+}
+
+int
+zetl_body_reader_next_packed (zetl_body_reader_t *self, zetl_entry_t *entry, const char **reason)
+{
+    assert (self);
+    assert (entry);
+    assert (reason);
+    return s_reader_next (self, entry, false, reason);
 }

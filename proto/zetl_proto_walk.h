@@ -1,8 +1,10 @@
 /*  zetl_proto_walk - a bounded msgpack walker: reads what a peer sent, trusting no length
 
-    Internal to proto/: zetl_proto.c (headers), zetl_proto_body.c (BATCH and
-    RESULT bodies) and zetl_proto_sinks.c (SINKS bodies) parse with it, and no
-    other code includes this header.
+    zetl_proto.c (headers), zetl_proto_body.c (BATCH and RESULT bodies) and
+    zetl_proto_sinks.c (SINKS bodies) parse with it. Outside proto/, code that
+    reads a payload the body reader has checked and handed out as bytes
+    (zetl_body_reader_next_packed) reads its values with zetl_walk_item and
+    zetl_walk_skip, rather than having a msgpack_object tree built for it.
 
     Everything a peer sends is parsed by hand on a cursor rather than with
     msgpack_unpack: every length a peer declares is checked against the bytes
@@ -60,6 +62,18 @@ zetl_walk_left (const zetl_walk_cursor_t *cur)
 //  checked: the caller bounds it). Returns NULL, or a reason.
 const char *zetl_walk_item (zetl_walk_cursor_t *cur, zetl_walk_item_t *item);
 
+//  Skip one whole object at CUR, nested DEPTH containers deep, checking it
+//  as zetl_walk_object does without a zone (same limits, same reasons) but in
+//  one loop that builds nothing: the cheap way to find where an object ends.
+//  Returns NULL, or a reason.
+const char *zetl_walk_skip (zetl_walk_cursor_t *cur, int depth, size_t *budget);
+
+//  Skip the elements of the array or map ITEM, just read by zetl_walk_item at
+//  CUR from an object nested DEPTH containers deep, as zetl_walk_skip would.
+//  Returns NULL, or a reason.
+const char *zetl_walk_skip_elements (zetl_walk_cursor_t *cur, const zetl_walk_item_t *item,
+                                     int depth, size_t *budget);
+
 //  Parse one whole object at CUR, nested DEPTH containers deep. With ZONE,
 //  build it into *OBJ (arrays and maps allocated from ZONE, the rest pointing
 //  into the frame); without, only check it. *BUDGET counts down the objects
@@ -68,6 +82,10 @@ const char *zetl_walk_item (zetl_walk_cursor_t *cur, zetl_walk_item_t *item);
 //  left, or more objects than the budget is an error. Returns NULL, or a reason.
 const char *zetl_walk_object (zetl_walk_cursor_t *cur, msgpack_zone *zone, msgpack_object *obj,
                               int depth, size_t *budget);
+
+//  Set OBJ to what ITEM holds: a scalar whole (strings, bin and ext pointing
+//  into the frame), or an array or map with no elements (they are not read).
+void zetl_walk_item_object (const zetl_walk_item_t *item, msgpack_object *obj);
 
 //  Read an unsigned integer no larger than MAX. Returns NULL, or WRONG when the
 //  item is of another type or range, or why it could not be read.

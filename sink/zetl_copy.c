@@ -5,24 +5,51 @@
 
 #include <inttypes.h>
 
-void
-zetl_copy_escape (msgpack_sbuffer *out, const char *text, size_t len)
+//  What follows the backslash for each byte COPY text must escape, else 0
+static const char s_escape[256] = {['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r'};
+
+//  Make room for BYTES more bytes in OUT; return where they go. One check per
+//  row instead of one per value: a row is many small writes
+static char *
+s_reserve (msgpack_sbuffer *out, size_t bytes)
+{
+    if (out->alloc - out->size < bytes) {
+        size_t alloc = out->alloc ? out->alloc : 8192;
+        while (alloc - out->size < bytes)
+            alloc *= 2;
+        char *data = (char *) realloc (out->data, alloc);
+        assert (data);  //  Out of memory is fatal
+        out->data = data;
+        out->alloc = alloc;
+    }
+    return out->data + out->size;
+}
+
+//  Write TEXT (LEN bytes) escaped at P, which has room for 2 * LEN bytes.
+//  Returns the end of what was written
+static char *
+s_put_escaped (char *p, const char *text, size_t len)
 {
     size_t start = 0;
     for (size_t at = 0; at < len; at++) {
-        char c = text[at];
-        const char *escape = c == '\\'   ? "\\\\"
-                             : c == '\t' ? "\\t"
-                             : c == '\n' ? "\\n"
-                             : c == '\r' ? "\\r"
-                                         : NULL;
+        char escape = s_escape[(uint8_t) text[at]];
         if (escape) {
-            msgpack_sbuffer_write (out, text + start, at - start);
-            msgpack_sbuffer_write (out, escape, 2);
+            memcpy (p, text + start, at - start);
+            p += at - start;
+            *p++ = '\\';
+            *p++ = escape;
             start = at + 1;
         }
     }
-    msgpack_sbuffer_write (out, text + start, len - start);
+    memcpy (p, text + start, len - start);
+    return p + (len - start);
+}
+
+void
+zetl_copy_escape (msgpack_sbuffer *out, const char *text, size_t len)
+{
+    char *p = s_reserve (out, 2 * len + 1);
+    out->size = (size_t) (s_put_escaped (p, text, len) - out->data);
 }
 
 //  Decimal text of NUMBER into BUF (at least 21 bytes); returns its length.
@@ -45,31 +72,46 @@ s_format_int (int64_t number, char *buf)
     return at;
 }
 
-static int
-s_value (const zetl_field_t *field, const msgpack_object *value, msgpack_sbuffer *out)
+//  Bytes the COPY text of VALUE in a column of TYPE takes at most, or 0 when
+//  the value does not fit the type (s_value says why)
+static size_t
+s_value_room (zetl_type_t type, const msgpack_object *value)
 {
-    char text[64];
-    int len = 0;
+    switch (value->type) {
+    case MSGPACK_OBJECT_STR:
+        return type == ZETL_TYPE_STRING ? 2 * (size_t) value->via.str.size + 1 : 0;
+    case MSGPACK_OBJECT_EXT:
+        return type == ZETL_TYPE_NUMBER ? (size_t) value->via.ext.size + 1 : 0;
+    default:
+        return 64;  //  \N, t/f, integers, dates and timestamps
+    }
+}
+
+//  Write the COPY text of VALUE for FIELD at P, which has the room
+//  s_value_room said. Returns the end of what was written, or NULL when the
+//  value does not match the column's type
+static char *
+s_value (const zetl_field_t *field, const msgpack_object *value, char *p)
+{
     if (value->type == MSGPACK_OBJECT_NIL) {
-        msgpack_sbuffer_write (out, "\\N", 2);
-        return 0;
+        memcpy (p, "\\N", 2);
+        return p + 2;
     }
     switch (field->type) {
     case ZETL_TYPE_STRING:
         if (value->type != MSGPACK_OBJECT_STR)
-            return -1;
-        zetl_copy_escape (out, value->via.str.ptr, value->via.str.size);
-        return 0;
+            return NULL;
+        return s_put_escaped (p, value->via.str.ptr, value->via.str.size);
     case ZETL_TYPE_NUMBER:
         if (value->type != MSGPACK_OBJECT_EXT || value->via.ext.type != ZETL_EXT_DECIMAL)
-            return -1;
-        msgpack_sbuffer_write (out, value->via.ext.ptr, value->via.ext.size);
-        return 0;
+            return NULL;
+        memcpy (p, value->via.ext.ptr, value->via.ext.size);
+        return p + value->via.ext.size;
     case ZETL_TYPE_BOOL:
         if (value->type != MSGPACK_OBJECT_BOOLEAN)
-            return -1;
-        msgpack_sbuffer_write (out, value->via.boolean ? "t" : "f", 1);
-        return 0;
+            return NULL;
+        *p = value->via.boolean ? 't' : 'f';
+        return p + 1;
     case ZETL_TYPE_INT:
     case ZETL_TYPE_TIMESTAMP:
     case ZETL_TYPE_DATE: {
@@ -79,21 +121,17 @@ s_value (const zetl_field_t *field, const msgpack_object *value, msgpack_sbuffer
         else if (value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
             number = value->via.i64;
         else
-            return -1;
+            return NULL;
         if (field->type == ZETL_TYPE_INT)
-            len = s_format_int (number, text);
-        else if (field->type == ZETL_TYPE_TIMESTAMP)
-            len = (int) zetl_time_format_pg (number, text, sizeof text);
-        else {
-            if (number < INT32_MIN || number > INT32_MAX)
-                return -1;
-            len = (int) zetl_time_format_date ((int32_t) number, text, sizeof text);
-        }
-        msgpack_sbuffer_write (out, text, (size_t) len);
-        return 0;
+            return p + s_format_int (number, p);
+        if (field->type == ZETL_TYPE_TIMESTAMP)
+            return p + zetl_time_format_pg (number, p, 64);
+        if (number < INT32_MIN || number > INT32_MAX)
+            return NULL;
+        return p + zetl_time_format_date ((int32_t) number, p, 64);
     }
     }
-    return -1;
+    return NULL;
 }
 
 int
@@ -109,28 +147,37 @@ zetl_copy_row (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry, msgpa
         *reason = "result row without a content hash";
         return -1;
     }
-    size_t mark = out->size;
+    //  Room for the whole line first, then write it with no more checks:
+    //  a tab after each column, then zetl_lut_gen, zetl_hash and the newline
+    size_t room = 2 + 3 + 32 + 1;
     for (size_t column = 0; column < pipeline->field_count; column++) {
-        if (s_value (&pipeline->fields[column], &row->via.array.ptr[column], out) != 0) {
-            out->size = mark;
+        size_t value_room =
+            s_value_room (pipeline->fields[column].type, &row->via.array.ptr[column]);
+        if (value_room == 0) {
             *reason = "result value does not match its column's type";
             return -1;
         }
-        msgpack_sbuffer_write (out, "\t", 1);
+        room += value_room + 1;
+    }
+    char *start = s_reserve (out, room);
+    char *p = start;
+    for (size_t column = 0; column < pipeline->field_count; column++) {
+        p = s_value (&pipeline->fields[column], &row->via.array.ptr[column], p);
+        if (!p) {
+            *reason = "result value does not match its column's type";
+            return -1;  //  OUT's size never moved
+        }
+        *p++ = '\t';
     }
     //  zetl_lut_gen (no enrichment yet: generation 0), then zetl_hash as bytea hex
     static const char hex[] = "0123456789abcdef";
-    char tail[2 + 4 + 32 + 1];
-    size_t len = 0;
-    tail[len++] = '0';
-    tail[len++] = '\t';
-    memcpy (tail + len, "\\\\x", 3);
-    len += 3;
+    memcpy (p, "0\t\\\\x", 5);
+    p += 5;
     for (int byte = 0; byte < 16; byte++) {
-        tail[len++] = hex[entry->hash[byte] >> 4];
-        tail[len++] = hex[entry->hash[byte] & 15];
+        *p++ = hex[entry->hash[byte] >> 4];
+        *p++ = hex[entry->hash[byte] & 15];
     }
-    tail[len++] = '\n';
-    msgpack_sbuffer_write (out, tail, len);
+    *p++ = '\n';
+    out->size += (size_t) (p - start);
     return 0;
 }

@@ -1,19 +1,26 @@
 /*  zetl_cast - a record to the output row of its pipeline's schema  */
 #include "zetl_cast.h"
-#include "zetl_record.h"
-
-#include <czmq.h>
+#include "zetl_proto_walk.h"
 #include "zetl_record.h"
 #include "zetl_time.h"
 
+#include <czmq.h>
+
 #include <errno.h>
 #include <inttypes.h>
+
+//  Key positions whose column is remembered: records of one source put their
+//  keys in the same order, so the column a key matched last time is usually
+//  the one it matches now
+#define S_HINTS 64
 
 struct zetl_cast {
     const zetl_pipeline_t *pipeline;
     bool *required;                  //  per column: required, a key column, or the event time
     size_t *name_len;                //  per column: bytes in its name
     const msgpack_object **values;   //  per column: the record's value, while casting
+    msgpack_object *slots;           //  per column: the value read from packed bytes
+    uint8_t hint[S_HINTS];           //  per key position: the column found there last + 1
     int event_time_column;           //  index of the event time column
 };
 
@@ -26,6 +33,7 @@ zetl_cast_new (const zetl_pipeline_t *pipeline)
     self->name_len = (size_t *) zmalloc (pipeline->field_count * sizeof (size_t) + 1);
     self->values =
         (const msgpack_object **) zmalloc (pipeline->field_count * sizeof (msgpack_object *) + 1);
+    self->slots = (msgpack_object *) zmalloc (pipeline->field_count * sizeof (msgpack_object) + 1);
     for (size_t column = 0; column < pipeline->field_count; column++) {
         self->required[column] = pipeline->fields[column].required;
         self->name_len[column] = strlen (pipeline->fields[column].name);
@@ -50,6 +58,7 @@ zetl_cast_destroy (zetl_cast_t **self_p)
         free ((*self_p)->required);
         free ((*self_p)->name_len);
         free ((*self_p)->values);
+        free ((*self_p)->slots);
         free (*self_p);
         *self_p = NULL;
     }
@@ -69,27 +78,28 @@ s_reject (zetl_cast_error_t *error, const char *reason, const zetl_field_t *fiel
     return ZETL_REJECT;
 }
 
-//  Strict decimal integer: optional sign, digits, nothing else
+//  Strict decimal integer: optional sign, digits, nothing else, fitting
+//  int64 (what strtoll accepts of such text, without its copy and locale)
 static int
 s_parse_int (const char *text, size_t len, int64_t *value)
 {
-    char buf[32];
-    if (len == 0 || len >= sizeof buf)
+    if (len == 0 || len >= 32)
         return -1;
-    memcpy (buf, text, len);
-    buf[len] = 0;
-    size_t start = (buf[0] == '-' || buf[0] == '+') ? 1 : 0;
+    bool negative = text[0] == '-';
+    size_t start = (text[0] == '-' || text[0] == '+') ? 1 : 0;
     if (start == len)
         return -1;
-    for (size_t at = start; at < len; at++)
-        if (buf[at] < '0' || buf[at] > '9')
+    uint64_t limit = negative ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+    uint64_t magnitude = 0;
+    for (size_t at = start; at < len; at++) {
+        unsigned digit = (unsigned) (text[at] - '0');
+        if (digit > 9)
             return -1;
-    errno = 0;
-    char *end = NULL;
-    long long parsed = strtoll (buf, &end, 10);
-    if (errno || *end)
-        return -1;
-    *value = parsed;
+        if (magnitude > (limit - digit) / 10)
+            return -1;  //  Out of range
+        magnitude = magnitude * 10 + digit;
+    }
+    *value = negative ? (int64_t) (0 - magnitude) : (int64_t) magnitude;
     return 0;
 }
 
@@ -156,6 +166,14 @@ s_cast_value (zetl_cast_t *self, int column, const msgpack_object *value, msgpac
         return ZETL_OK;
     case ZETL_TYPE_INT: {
         int64_t number;
+        if (value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER
+            || (value->type == MSGPACK_OBJECT_POSITIVE_INTEGER && value->via.u64 <= INT64_MAX)) {
+            //  Already an integer that fits: its text would parse back to it
+            msgpack_pack_int64 (packer, value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER
+                                            ? value->via.i64
+                                            : (int64_t) value->via.u64);
+            return ZETL_OK;
+        }
         if (s_parse_int (text, len, &number) != 0)
             return s_reject (error, "cast", field, "is not an integer", text, len);
         msgpack_pack_int64 (packer, number);
@@ -196,6 +214,39 @@ s_cast_value (zetl_cast_t *self, int column, const msgpack_object *value, msgpac
     return s_reject (error, "cast", field, "has an unknown type", NULL, 0);
 }
 
+//  Whether column COLUMN is named by the KEY_LEN bytes at KEY. Column names
+//  are short: a loop here costs less than a call to memcmp
+static inline bool
+s_is_column (zetl_cast_t *self, size_t column, const char *key, size_t key_len)
+{
+    if (self->name_len[column] != key_len)
+        return false;
+    const char *name = self->pipeline->fields[column].name;
+    for (size_t at = 0; at < key_len; at++)
+        if (name[at] != key[at])
+            return false;
+    return true;
+}
+
+//  Return the column named by the KEY_LEN bytes at KEY, or -1; try the
+//  column the key at POSITION matched last time first
+static int
+s_column (zetl_cast_t *self, uint32_t position, const char *key, size_t key_len)
+{
+    if (position < S_HINTS && self->hint[position]) {
+        int column = self->hint[position] - 1;
+        if (s_is_column (self, (size_t) column, key, key_len))
+            return column;
+    }
+    for (size_t column = 0; column < self->pipeline->field_count; column++)
+        if (s_is_column (self, column, key, key_len)) {
+            if (position < S_HINTS && column < UINT8_MAX)
+                self->hint[position] = (uint8_t) (column + 1);
+            return (int) column;
+        }
+    return -1;
+}
+
 //  One pass over the record's keys puts each column's value in self->values
 //  (the first of repeated keys wins, as zetl_record_get does)
 static void
@@ -208,29 +259,61 @@ s_find_columns (zetl_cast_t *self, const msgpack_object *record)
         const msgpack_object *key = &pairs[index].key;
         if (key->type != MSGPACK_OBJECT_STR)
             continue;
-        for (size_t column = 0; column < count; column++)
-            if (self->name_len[column] == key->via.str.size && !self->values[column]
-                && memcmp (self->pipeline->fields[column].name, key->via.str.ptr,
-                           key->via.str.size)
-                       == 0) {
-                self->values[column] = &pairs[index].val;
-                break;
-            }
+        int column = s_column (self, index, key->via.str.ptr, key->via.str.size);
+        if (column >= 0 && !self->values[column])
+            self->values[column] = &pairs[index].val;
     }
 }
 
-zetl_status_t
-zetl_cast_record (zetl_cast_t *self, const msgpack_object *record, msgpack_packer *packer,
-                  zetl_cast_error_t *error)
+//  The same for a packed record at CUR whose map head ITEM was just read:
+//  scalar values are read into self->slots, containers only checked and
+//  skipped (a column's value must be a scalar, so their elements never
+//  matter). Returns NULL, or why the bytes are not well-formed.
+static const char *
+s_find_columns_packed (zetl_cast_t *self, zetl_walk_cursor_t *cur, const zetl_walk_item_t *map)
 {
-    if (record->type != MSGPACK_OBJECT_MAP) {
-        error->reason = "malformed";
-        error->field = NULL;
-        snprintf (error->error, sizeof error->error, "the record is not a map");
-        return ZETL_REJECT;
+    size_t count = self->pipeline->field_count;
+    memset (self->values, 0, count * sizeof (msgpack_object *));
+    size_t budget = ZETL_WALK_MAX_OBJECTS;
+    if (map->u64 * 2 > zetl_walk_left (cur) || map->u64 * 2 > budget)
+        return "the record map is longer than its bytes or the object limit";
+    budget -= map->u64 * 2;
+    for (uint64_t index = 0; index < map->u64; index++) {
+        zetl_walk_item_t key, value;
+        const char *reason = zetl_walk_item (cur, &key);
+        if (!reason && (key.type == MSGPACK_OBJECT_ARRAY || key.type == MSGPACK_OBJECT_MAP))
+            reason = zetl_walk_skip_elements (cur, &key, 1, &budget);
+        if (!reason)
+            reason = zetl_walk_item (cur, &value);
+        if (!reason && (value.type == MSGPACK_OBJECT_ARRAY || value.type == MSGPACK_OBJECT_MAP))
+            reason = zetl_walk_skip_elements (cur, &value, 1, &budget);
+        if (reason)
+            return reason;
+        if (key.type != MSGPACK_OBJECT_STR)
+            continue;
+        int column = s_column (self, (uint32_t) index, (const char *) key.data, key.size);
+        if (column >= 0 && !self->values[column]) {
+            zetl_walk_item_object (&value, &self->slots[column]);
+            self->values[column] = &self->slots[column];
+        }
     }
+    return NULL;
+}
+
+static zetl_status_t
+s_reject_malformed (zetl_cast_error_t *error, const char *what)
+{
+    error->reason = "malformed";
+    error->field = NULL;
+    snprintf (error->error, sizeof error->error, "%s", what);
+    return ZETL_REJECT;
+}
+
+//  Pack the row of the values s_find_columns found
+static zetl_status_t
+s_pack_row (zetl_cast_t *self, msgpack_packer *packer, zetl_cast_error_t *error)
+{
     const zetl_pipeline_t *pipeline = self->pipeline;
-    s_find_columns (self, record);
     msgpack_pack_array (packer, pipeline->field_count);
     for (size_t column = 0; column < pipeline->field_count; column++) {
         const msgpack_object *value = self->values[column];
@@ -245,4 +328,29 @@ zetl_cast_record (zetl_cast_t *self, const msgpack_object *record, msgpack_packe
             return ZETL_REJECT;
     }
     return ZETL_OK;
+}
+
+zetl_status_t
+zetl_cast_record (zetl_cast_t *self, const msgpack_object *record, msgpack_packer *packer,
+                  zetl_cast_error_t *error)
+{
+    if (record->type != MSGPACK_OBJECT_MAP)
+        return s_reject_malformed (error, "the record is not a map");
+    s_find_columns (self, record);
+    return s_pack_row (self, packer, error);
+}
+
+zetl_status_t
+zetl_cast_packed (zetl_cast_t *self, const uint8_t *data, size_t size, msgpack_packer *packer,
+                  zetl_cast_error_t *error)
+{
+    zetl_walk_cursor_t cur = {data, data + size};
+    zetl_walk_item_t map;
+    if (zetl_walk_item (&cur, &map) != NULL)
+        return s_reject_malformed (error, "the record is not well-formed msgpack");
+    if (map.type != MSGPACK_OBJECT_MAP)
+        return s_reject_malformed (error, "the record is not a map");
+    if (s_find_columns_packed (self, &cur, &map) != NULL || zetl_walk_left (&cur) != 0)
+        return s_reject_malformed (error, "the record is not well-formed msgpack");
+    return s_pack_row (self, packer, error);
 }

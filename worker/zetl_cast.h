@@ -35,4 +35,11 @@ void zetl_cast_destroy (zetl_cast_t **self_p);
 zetl_status_t zetl_cast_record (zetl_cast_t *self, const msgpack_object *record,
                                 msgpack_packer *packer, zetl_cast_error_t *error);
 
+//  Like zetl_cast_record, for a record given as SIZE bytes of packed msgpack
+//  at DATA (borrowed): reads its values in place, builds no object tree, and
+//  answers exactly as zetl_cast_record would for the same record. Bytes
+//  that are not one well-formed msgpack object are rejected as "malformed".
+zetl_status_t zetl_cast_packed (zetl_cast_t *self, const uint8_t *data, size_t size,
+                                msgpack_packer *packer, zetl_cast_error_t *error);
+
 #endif

@@ -1,6 +1,7 @@
 /*  zetl_process - one BATCH into one RESULT  */
 #include "zetl_process.h"
 #include "zetl_cast.h"
+#include "zetl_proto_walk.h"
 #include "zetl_record.h"
 
 #include <xxhash.h>
@@ -12,6 +13,7 @@ struct zetl_process {
     msgpack_sbuffer row;         //  packed output row of the current record
     msgpack_sbuffer dead;        //  packed dead letter of the current record
     msgpack_sbuffer json;        //  raw record as JSON, for dead letters
+    msgpack_zone zone;           //  a rejected record built as objects, for its JSON
     uint64_t rejected;
 };
 
@@ -27,6 +29,8 @@ zetl_process_new (const zetl_config_t *config)
     msgpack_sbuffer_init (&self->row);
     msgpack_sbuffer_init (&self->dead);
     msgpack_sbuffer_init (&self->json);
+    bool zone_ready = msgpack_zone_init (&self->zone, 4096);
+    assert (zone_ready);  //  Out of memory is fatal
     return self;
 }
 
@@ -43,6 +47,7 @@ zetl_process_destroy (zetl_process_t **self_p)
         msgpack_sbuffer_destroy (&self->row);
         msgpack_sbuffer_destroy (&self->dead);
         msgpack_sbuffer_destroy (&self->json);
+        msgpack_zone_destroy (&self->zone);
         free (self);
         *self_p = NULL;
     }
@@ -89,6 +94,23 @@ s_hash (const void *data, size_t size, uint8_t out[16])
     }
 }
 
+//  Pack the dead letter of the packed record ENTRY rejected for ERROR into
+//  self->dead. The rare path: only here is the record built as objects, for
+//  its JSON text
+static void
+s_pack_dead_packed (zetl_process_t *self, const zetl_entry_t *entry,
+                    const zetl_cast_error_t *error)
+{
+    msgpack_zone_clear (&self->zone);
+    zetl_walk_cursor_t cur = {entry->packed, entry->packed + entry->packed_size};
+    size_t budget = ZETL_WALK_MAX_OBJECTS;
+    msgpack_object record;
+    //  The reader checked these bytes with the same walker: this cannot fail
+    if (zetl_walk_object (&cur, &self->zone, &record, 0, &budget) != NULL)
+        record.type = MSGPACK_OBJECT_NIL;
+    s_pack_dead (self, &record, error);
+}
+
 zetl_msg_t *
 zetl_process_batch (zetl_process_t *self, const zetl_msg_t *batch, const char **reason)
 {
@@ -97,7 +119,10 @@ zetl_process_batch (zetl_process_t *self, const zetl_msg_t *batch, const char **
         return NULL;
     }
     zetl_cast_t *caster = self->casters[batch->pipeline];
-    zetl_body_reader_t *reader = zetl_body_reader_new (batch->body, reason);
+    //  The counted reader is the check of the BATCH body: it is read whole
+    //  before any RESULT goes out, so a malformed entry or a count that does
+    //  not match fails the batch here, and the worker answers ERROR
+    zetl_body_reader_t *reader = zetl_msg_body_reader (batch, reason);
     if (!reader)
         return NULL;
     //  Same source names, same order: the indexes carry over unchanged
@@ -107,19 +132,20 @@ zetl_process_batch (zetl_process_t *self, const zetl_msg_t *batch, const char **
     int rc;
     msgpack_packer packer;
     msgpack_packer_init (&packer, &self->row, msgpack_sbuffer_write);
-    while ((rc = zetl_body_reader_next (reader, &entry, reason)) == 1) {
+    //  Payloads stay packed: the caster reads a record's values in place, and
+    //  what passes through is copied as the bytes it came as
+    while ((rc = zetl_body_reader_next_packed (reader, &entry, reason)) == 1) {
         if (entry.flags & ZETL_ENTRY_PASS_THROUGH) {
             //  Dead letters and duplicates' positions pass through to the sink
-            self->row.size = 0;
-            msgpack_pack_object (&packer, entry.payload);
             zetl_body_writer_append (self->writer, entry.source, entry.position, entry.event_us,
                                      entry.flags, entry.has_hash ? entry.hash : NULL,
-                                     self->row.data, self->row.size);
+                                     entry.packed, entry.packed_size);
             continue;
         }
         self->row.size = 0;
         zetl_cast_error_t error;
-        if (zetl_cast_record (caster, &entry.payload, &packer, &error) == ZETL_OK) {
+        if (zetl_cast_packed (caster, entry.packed, entry.packed_size, &packer, &error)
+            == ZETL_OK) {
             uint8_t hash[16];
             s_hash (self->row.data, self->row.size, hash);
             zetl_body_writer_append (self->writer, entry.source, entry.position, entry.event_us,
@@ -127,7 +153,7 @@ zetl_process_batch (zetl_process_t *self, const zetl_msg_t *batch, const char **
         }
         else {
             self->rejected++;
-            s_pack_dead (self, &entry.payload, &error);
+            s_pack_dead_packed (self, &entry, &error);
             zetl_body_writer_append (self->writer, entry.source, entry.position, entry.event_us,
                                      entry.flags | ZETL_ENTRY_DEAD, NULL, self->dead.data,
                                      self->dead.size);

@@ -4,9 +4,13 @@
     - zetl_msg_decode on one or two frames cut from the input: byte 0 bit 0
       says two frames, bytes 1-2 (little-endian) the header's length, clipped
       to what is left; the rest is the header, or the header then the body.
-      A message that decodes must encode and decode again to the same fields,
-      and a BATCH or RESULT body it accepted must read back as exactly
-      `count` entries.
+      A message that decodes must encode and decode again to the same fields.
+      A RESULT body it accepted must read back as exactly `count` entries.
+      A BATCH body is checked as it is read: its counted reader
+      (zetl_msg_body_reader) must come to a clean end after exactly `count`
+      entries when zetl_body_check accepts the body, and fail with
+      zetl_body_check's very reason when it does not; payloads left packed
+      must read the same as payloads built.
     - zetl_body_reader over the whole input, and over the body frame, as a
       BATCH body: every payload it builds is packed again (so the sanitizers
       see every byte it points at), and an error sticks.
@@ -16,6 +20,7 @@
 */
 #include "zetl_fuzz.h"
 #include "zetl_proto.h"
+#include "zetl_proto_body.h"
 #include "zetl_proto_sinks.h"
 
 #include <string.h>
@@ -65,6 +70,55 @@ s_read_body (zframe_t *body, bool *ok)
     zetl_body_reader_destroy (&reader);
     ZETL_FUZZ_CHECK (reader == NULL);
     return entries;
+}
+
+//  Read MSG's body with the counted reader, payloads built or left PACKED.
+//  Returns the entries read; sets *REASON to the reader's, NULL at a clean end.
+static uint32_t
+s_read_msg_body (const zetl_msg_t *msg, bool packed, const char **reason)
+{
+    *reason = NULL;
+    zetl_body_reader_t *reader = zetl_msg_body_reader (msg, reason);
+    if (!reader) {
+        ZETL_FUZZ_CHECK (*reason);
+        return 0;
+    }
+    uint32_t entries = 0;
+    zetl_entry_t entry;
+    int rc;
+    while ((rc = packed ? zetl_body_reader_next_packed (reader, &entry, reason)
+                        : zetl_body_reader_next (reader, &entry, reason))
+           == 1) {
+        ZETL_FUZZ_CHECK (entry.source < zetl_body_reader_sources (reader));
+        ZETL_FUZZ_CHECK (entry.packed >= zframe_data (msg->body)
+                         && entry.packed + entry.packed_size
+                                <= zframe_data (msg->body) + zframe_size (msg->body));
+        if (!packed)
+            s_touch_payload (&entry.payload);
+        entries++;
+    }
+    ZETL_FUZZ_CHECK (rc == 0 ? *reason == NULL : rc == -1 && *reason != NULL);
+    zetl_body_reader_destroy (&reader);
+    return entries;
+}
+
+//  The counted reader of MSG (BATCH or RESULT) agrees with zetl_body_check
+static void
+s_check_msg_body (const zetl_msg_t *msg)
+{
+    const char *checked = msg->body ? zetl_body_check (msg->body, msg->count) : NULL;
+    if (msg->type == ZETL_MSG_RESULT)
+        ZETL_FUZZ_CHECK (checked == NULL);  //  The decoder checked it
+    const char *reasons[2];
+    uint32_t entries[2];
+    for (int packed = 0; packed < 2; packed++) {
+        entries[packed] = s_read_msg_body (msg, packed, &reasons[packed]);
+        ZETL_FUZZ_CHECK (reasons[packed] == checked
+                         || (reasons[packed] && checked && streq (reasons[packed], checked)));
+    }
+    ZETL_FUZZ_CHECK (entries[0] == entries[1]);
+    if (!checked)
+        ZETL_FUZZ_CHECK (entries[0] == msg->count);
 }
 
 static void
@@ -173,11 +227,8 @@ s_fuzz_message (const uint8_t *data, size_t size)
         ZETL_FUZZ_CHECK (msg->version == ZETL_PROTO_VERSION);
         ZETL_FUZZ_CHECK (msg->type >= ZETL_MSG_HELLO && msg->type <= ZETL_MSG_TYPE_MAX);
         s_round_trip (msg);
-        if (msg->body && (msg->type == ZETL_MSG_BATCH || msg->type == ZETL_MSG_RESULT)) {
-            //  The check that let it through and the reader must agree
-            bool ok;
-            ZETL_FUZZ_CHECK (s_read_body (msg->body, &ok) == msg->count && ok);
-        }
+        if (msg->type == ZETL_MSG_BATCH || msg->type == ZETL_MSG_RESULT)
+            s_check_msg_body (msg);
         zetl_msg_destroy (&msg);
     }
     if (two_frames) {

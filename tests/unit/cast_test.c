@@ -51,7 +51,32 @@ s_cast (const char *line)
     msgpack_packer_init (&packer, &row, msgpack_sbuffer_write);
     zetl_cast_error_t failure;
     char *result;
-    if (zetl_cast_record (cast, &unpacked.data, &packer, &failure) == ZETL_OK) {
+    zetl_status_t status = zetl_cast_record (cast, &unpacked.data, &packer, &failure);
+    //  The same record, read in place from its packed bytes, casts the same,
+    //  twice (the second time with the key positions it remembered)
+    for (int again = 0; again < 2; again++) {
+        msgpack_sbuffer packed_row;
+        msgpack_sbuffer_init (&packed_row);
+        msgpack_packer packed_packer;
+        msgpack_packer_init (&packed_packer, &packed_row, msgpack_sbuffer_write);
+        zetl_cast_error_t packed_failure;
+        assert_int_equal (zetl_cast_packed (cast, (const uint8_t *) record.data, record.size,
+                                            &packed_packer, &packed_failure),
+                          status);
+        if (status == ZETL_OK) {
+            assert_int_equal (packed_row.size, row.size);
+            assert_memory_equal (packed_row.data, row.data, row.size);
+        }
+        else {
+            assert_string_equal (packed_failure.reason, failure.reason);
+            assert_true ((packed_failure.field == NULL) == (failure.field == NULL));
+            if (failure.field)
+                assert_string_equal (packed_failure.field, failure.field);
+            assert_string_equal (packed_failure.error, failure.error);
+        }
+        msgpack_sbuffer_destroy (&packed_row);
+    }
+    if (status == ZETL_OK) {
         msgpack_unpacked out;
         msgpack_unpacked_init (&out);
         msgpack_unpack_next (&out, row.data, row.size, NULL);
@@ -119,12 +144,110 @@ test_rejections (void **state)
     s_expect ("{\"r\":\"x\",\"k\":\"K\",\"t\":\"yesterday\"}", "reject:cast:t");
 }
 
+static void
+test_integers_and_keys (void **state)
+{
+    (void) state;
+    const char *base = "\"r\":\"x\",\"k\":\"K\",\"t\":\"2026-01-01T00:00:00Z\"";
+    struct {
+        const char *extra, *n;  //  N's value in the row, or NULL when it is rejected
+    } cases[] = {
+        {",\"n\":\"9223372036854775807\"", "9223372036854775807"},
+        {",\"n\":\"-9223372036854775808\"", "-9223372036854775808"},
+        {",\"n\":\"9223372036854775808\"", NULL},
+        {",\"n\":\"-9223372036854775809\"", NULL},
+        {",\"n\":\"+5\"", "5"},
+        {",\"n\":\"-0\"", "0"},
+        {",\"n\":\"007\"", "7"},
+        {",\"n\":\"-\"", NULL},
+        {",\"n\":\" 5\"", NULL},
+        {",\"n\":\"5 \"", NULL},
+        {",\"n\":\"00000000000000000000000000000001\"", NULL},  //  32 characters
+        {",\"n\":-42", "-42"},
+        {",\"n\":9223372036854775807", "9223372036854775807"},
+        {",\"n\":18446744073709551615", NULL},
+        {",\"n\":1.5", NULL},
+        {",\"n\":true", NULL},
+        {",\"n\":[1]", NULL},
+        {",\"n\":1,\"n\":2", "1"},  //  The first of repeated keys wins
+        {",\"x\":{\"n\":[1,{}]},\"n\":3", "3"},
+    };
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
+        char *line = zsys_sprintf ("{%s%s}", base, cases[index].extra);
+        char *expected =
+            cases[index].n
+                ? zsys_sprintf ("[\"K\",%s,null,null,null,1767225600000000,\"x\"]", cases[index].n)
+                : strdup ("reject:cast:n");
+        s_expect (line, expected);
+        free (expected);
+        free (line);
+    }
+    //  Keys in another order than the schema's, and another order again
+    s_expect ("{\"t\":\"2026-01-01\",\"n\":1,\"k\":\"K\",\"r\":\"x\"}",
+              "[\"K\",1,null,null,null,1767225600000000,\"x\"]");
+    s_expect ("{\"r\":\"x\",\"k\":\"K\",\"n\":1,\"t\":\"2026-01-01\"}",
+              "[\"K\",1,null,null,null,1767225600000000,\"x\"]");
+}
+
+//  Packed bytes that are not one well-formed map are rejected as malformed
+static void
+test_packed_malformed (void **state)
+{
+    (void) state;
+    char *error = NULL;
+    const char *yaml = "pipelines:\n"
+                       "  - id: p\n"
+                       "    source: { type: file, path: x.jsonl }\n"
+                       "    partition_key: k\n"
+                       "    event_time: { field: t }\n"
+                       "    schema:\n"
+                       "      k: { type: string }\n"
+                       "      t: { type: timestamp }\n"
+                       "    sinks:\n"
+                       "      - { type: postgres, table: t1, primary_key: [k] }\n";
+    zetl_config_t *config = zetl_config_parse (yaml, strlen (yaml), "cast.yaml", &error);
+    assert_non_null (config);
+    zetl_cast_t *cast = zetl_cast_new (&config->pipelines[0]);
+    msgpack_sbuffer row;
+    msgpack_sbuffer_init (&row);
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &row, msgpack_sbuffer_write);
+    // clang-format off
+    const struct {
+        const char *data;
+        size_t size;
+    } cases[] = {
+        {"", 0},                              //  Nothing
+        {"\xc1", 1},                          //  Never used
+        {"\x92\xa1k\xa1K", 5},                //  An array, not a map
+        {"\x82\xa1k\xa1K", 5},                //  A pair missing
+        {"\x81\xa1k\xa5K", 5},                //  A string cut short
+        {"\x81\xa1k\xa1K\xc0", 6},            //  A byte after the map
+        {"\x81\xa1x\xdd\xff\xff\xff\xff", 8},  //  A value claiming 4 billion elements
+    };
+    // clang-format on
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
+        zetl_cast_error_t failure;
+        row.size = 0;
+        assert_int_equal (zetl_cast_packed (cast, (const uint8_t *) cases[index].data,
+                                            cases[index].size, &packer, &failure),
+                          ZETL_REJECT);
+        assert_string_equal (failure.reason, "malformed");
+        assert_null (failure.field);
+    }
+    msgpack_sbuffer_destroy (&row);
+    zetl_cast_destroy (&cast);
+    zetl_config_destroy (&config);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_types),
         cmocka_unit_test (test_rejections),
+        cmocka_unit_test (test_integers_and_keys),
+        cmocka_unit_test (test_packed_malformed),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
     sockets.
 */
 #include "zetl_proto.h"
+#include "zetl_proto_body.h"
 #include "zetl_proto_sinks.h"
 
 #include <errno.h>
@@ -115,17 +116,70 @@ s_decode_header_only (zframe_t *header)
     return s_decode_frames (&header, 1);
 }
 
-//  Decode a TYPE message whose header says COUNT records and whose body is BODY (taken)
+//  Read every entry of MSG's body as a receiver does, with the counted
+//  reader, both ways (payloads built and left packed): they must agree.
+//  Returns the reader's reason, or NULL when it came to a clean end.
+static const char *
+s_read_msg_body (const zetl_msg_t *msg)
+{
+    const char *reasons[2] = {NULL, NULL};
+    for (int packed = 0; packed < 2; packed++) {
+        zetl_body_reader_t *reader = zetl_msg_body_reader (msg, &reasons[packed]);
+        if (!reader) {
+            assert_non_null (reasons[packed]);
+            continue;
+        }
+        zetl_entry_t entry;
+        int rc;
+        while ((rc = packed ? zetl_body_reader_next_packed (reader, &entry, &reasons[packed])
+                            : zetl_body_reader_next (reader, &entry, &reasons[packed]))
+               == 1)
+            ;
+        assert_true (rc == 0 ? reasons[packed] == NULL : reasons[packed] != NULL);
+        zetl_body_reader_destroy (&reader);
+    }
+    assert_ptr_equal (reasons[0], reasons[1]);
+    return reasons[0];
+}
+
+//  Decode a TYPE message whose header says COUNT records and whose body is
+//  BODY (taken), then read its body as a receiver does. Returns the reason
+//  the decoder or else the reader gave, or NULL when both took it. A RESULT
+//  body is checked by the decoder (its reader then never fails), a BATCH body
+//  by its reader only: either way, with the reason zetl_body_check gives.
 static const char *
 s_decode_with_body (zetl_msg_type_t type, uint32_t count, zframe_t *body)
 {
+    const char *checked =
+        body ? zetl_body_check (body, count)
+             : count ? "record count does not match the body: BATCH or RESULT without a body"
+                     : NULL;
     zetl_msg_t *msg = zetl_msg_new (type);
     msg->count = count;
     if (body)
         zetl_msg_set_body (msg, &body);
     zmsg_t *zmsg = zetl_msg_encode (msg);
     zetl_msg_destroy (&msg);
-    return s_decode_zmsg (&zmsg);
+    const char *reason = NULL;
+    msg = zetl_msg_decode (&zmsg, &reason);
+    assert_null (zmsg);
+    if (!msg) {
+        assert_non_null (reason);
+        assert_true (type == ZETL_MSG_RESULT || !body);
+        assert_string_equal (reason, checked);
+        return reason;
+    }
+    assert_null (reason);
+    if (type == ZETL_MSG_BATCH || type == ZETL_MSG_RESULT) {
+        reason = s_read_msg_body (msg);
+        if (type == ZETL_MSG_RESULT)
+            assert_null (reason);
+        assert_true ((reason == NULL) == (checked == NULL));
+        if (reason)
+            assert_string_equal (reason, checked);
+    }
+    zetl_msg_destroy (&msg);
+    return reason;
 }
 
 static void
@@ -521,6 +575,10 @@ test_body_round_trip (void **state)
             for (int b = 0; b < 16; b++)
                 assert_int_equal (entry.hash[b], 0xa0 + b);
         s_assert_payload (&entry.payload, payloads[i % 5].data, payloads[i % 5].size);
+        //  The payload's bytes, as they are in the body
+        assert_int_equal (entry.packed_size, payloads[i % 5].size);
+        assert_memory_equal (entry.packed, payloads[i % 5].data, entry.packed_size);
+        assert_true (entry.packed + entry.packed_size == zframe_data (body) + ends[i]);
     }
     zetl_entry_t entry;
     assert_int_equal (zetl_body_reader_next (reader, &entry, &reason), 0);
@@ -530,6 +588,130 @@ test_body_round_trip (void **state)
     zframe_destroy (&body);
     for (int i = 0; i < 5; i++)
         msgpack_sbuffer_destroy (&payloads[i]);
+}
+
+//  Payloads left packed: the same entries, payloads as bytes only
+static void
+test_body_read_packed (void **state)
+{
+    (void) state;
+    msgpack_sbuffer payloads[5];
+    s_make_payloads (payloads);
+    size_t names_size, ends[7];
+    zframe_t *body = s_sample_body (&names_size, ends);
+    zetl_msg_t *msg = zetl_msg_new (ZETL_MSG_BATCH);
+    msg->count = 7;
+    zetl_msg_set_body (msg, &body);
+    const char *reason = "unset";
+    zetl_body_reader_t *reader = zetl_msg_body_reader (msg, &reason);
+    assert_non_null (reader);
+    assert_null (reason);
+    for (int i = 0; i < 7; i++) {
+        zetl_entry_t entry;
+        assert_int_equal (zetl_body_reader_next_packed (reader, &entry, &reason), 1);
+        assert_int_equal (entry.source, i % 3);
+        assert_int_equal (entry.payload.type, MSGPACK_OBJECT_NIL);
+        if (i == 5) {
+            assert_int_equal (entry.packed_size, 1);
+            assert_int_equal (entry.packed[0], 0xc0);
+            continue;
+        }
+        assert_int_equal (entry.position, 1000 + i);
+        assert_int_equal (entry.packed_size, payloads[i % 5].size);
+        assert_memory_equal (entry.packed, payloads[i % 5].data, entry.packed_size);
+    }
+    zetl_entry_t entry;
+    assert_int_equal (zetl_body_reader_next_packed (reader, &entry, &reason), 0);
+    assert_null (reason);
+    zetl_body_reader_destroy (&reader);
+    zetl_msg_destroy (&msg);
+    //  No body and count 0: nothing to read
+    msg = zetl_msg_new (ZETL_MSG_RESULT);
+    reader = zetl_msg_body_reader (msg, &reason);
+    assert_non_null (reader);
+    assert_int_equal (zetl_body_reader_sources (reader), 0);
+    assert_int_equal (zetl_body_reader_next (reader, &entry, &reason), 0);
+    zetl_body_reader_destroy (&reader);
+    zetl_msg_destroy (&msg);
+    for (int i = 0; i < 5; i++)
+        msgpack_sbuffer_destroy (&payloads[i]);
+}
+
+//  A malformed body: a RESULT carrying it does not decode; a BATCH does, and
+//  its reader reads the good entries before the bad one, then fails with the
+//  reason the RESULT's decode gave, and keeps failing
+static void
+test_batch_body_checked_as_read (void **state)
+{
+    (void) state;
+    const char *names[] = {"a", "b"};
+    const uint32_t sources[] = {0, 1, 2, 0};  //  The third is out of range
+    zframe_t *bad = s_raw_body_frame (names, 2, sources, 4);
+    for (int type = ZETL_MSG_BATCH; type <= ZETL_MSG_RESULT; type++) {
+        zetl_msg_t *msg = zetl_msg_new ((zetl_msg_type_t) type);
+        msg->count = 4;
+        zframe_t *body = zframe_dup (bad);
+        zetl_msg_set_body (msg, &body);
+        zmsg_t *zmsg = zetl_msg_encode (msg);
+        zetl_msg_destroy (&msg);
+        const char *reason = NULL;
+        msg = zetl_msg_decode (&zmsg, &reason);
+        if (type == ZETL_MSG_RESULT) {
+            assert_null (msg);
+            s_assert_reason (reason, "entry source index out of range");
+            continue;
+        }
+        assert_non_null (msg);
+        zetl_body_reader_t *reader = zetl_msg_body_reader (msg, &reason);
+        assert_non_null (reader);
+        zetl_entry_t entry;
+        assert_int_equal (zetl_body_reader_next_packed (reader, &entry, &reason), 1);
+        assert_int_equal (zetl_body_reader_next_packed (reader, &entry, &reason), 1);
+        assert_int_equal (zetl_body_reader_next_packed (reader, &entry, &reason), -1);
+        s_assert_reason (reason, "entry source index out of range");
+        reason = NULL;
+        assert_int_equal (zetl_body_reader_next (reader, &entry, &reason), -1);
+        s_assert_reason (reason, "entry source index out of range");
+        zetl_body_reader_destroy (&reader);
+        zetl_msg_destroy (&msg);
+    }
+    zframe_destroy (&bad);
+    //  The plain reader knows no count: it reads what is there
+    const uint32_t good[] = {0, 1, 0};
+    zframe_t *body = s_raw_body_frame (names, 2, good, 3);
+    uint32_t entries;
+    const char *reason;
+    assert_int_equal (s_read_all (body, &entries, &reason), 0);
+    assert_int_equal (entries, 3);
+    //  Held to a count, too few or too many is an error, found where it shows
+    const struct {
+        uint32_t count;
+        uint32_t read;  //  entries read before the error
+        const char *expected;
+    } cases[] = {
+        {4, 3, "fewer entries than count"},
+        {2, 2, "more entries than count"},
+        {0, 0, "more entries than count"},
+    };
+    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
+        zetl_msg_t *msg = zetl_msg_new (ZETL_MSG_BATCH);
+        msg->count = cases[i].count;
+        zframe_t *copy = zframe_dup (body);
+        zetl_msg_set_body (msg, &copy);
+        zetl_body_reader_t *reader = zetl_msg_body_reader (msg, &reason);
+        zetl_entry_t entry;
+        uint32_t read = 0;
+        int rc;
+        while ((rc = zetl_body_reader_next_packed (reader, &entry, &reason)) == 1)
+            read++;
+        assert_int_equal (rc, -1);
+        assert_int_equal (read, cases[i].read);
+        s_assert_reason (reason, "record count does not match the body");
+        s_assert_reason (reason, cases[i].expected);
+        zetl_body_reader_destroy (&reader);
+        zetl_msg_destroy (&msg);
+    }
+    zframe_destroy (&body);
 }
 
 static void
@@ -1132,6 +1314,8 @@ test_mutated_input_never_crashes (void **state)
             uint32_t entries;
             const char *reason;
             s_read_all (victim, &entries, &reason);
+            //  As a BATCH body: its reader must agree with the check
+            s_decode_with_body (ZETL_MSG_BATCH, 7, zframe_dup (victim));
             zframe_t *frames[2] = {zframe_dup (header), victim};
             decoded += s_decode_frames (frames, 2) == NULL;
         }
@@ -1507,6 +1691,8 @@ main (void)
         cmocka_unit_test (test_extra_header_fields_are_ignored),
         cmocka_unit_test (test_error_text_is_cut_to_fit),
         cmocka_unit_test (test_body_round_trip),
+        cmocka_unit_test (test_body_read_packed),
+        cmocka_unit_test (test_batch_body_checked_as_read),
         cmocka_unit_test (test_body_writer_reuse_and_many_sources),
         cmocka_unit_test (test_body_writer_is_fast),
         cmocka_unit_test (test_unknown_version),
