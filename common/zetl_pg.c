@@ -137,6 +137,9 @@ zetl_pg_ensure_meta (PGconn *conn)
         "  PRIMARY KEY (request, seq));"
         "CREATE INDEX IF NOT EXISTS zetl_reprocess_items_origin"
         "  ON zetl_reprocess_items (pipeline, source, partition, position);"
+        "CREATE TABLE IF NOT EXISTS zetl_coordinators ("
+        "  pipeline text PRIMARY KEY, epoch integer NOT NULL,"
+        "  since timestamptz NOT NULL DEFAULT now());"
         "COMMIT;";
     int rc = zetl_pg_exec (conn, sql, "create zetl tables");
     if (rc != 0)

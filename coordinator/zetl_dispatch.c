@@ -3,6 +3,7 @@
 #include "zetl_dispatch_internal.h"
 #include "zetl_backoff.h"
 #include "zetl_chunk.h"
+#include "zetl_lease.h"
 #include "zetl_pg.h"
 #include "zetl_session.h"
 #include "zetl_source_file.h"
@@ -523,6 +524,7 @@ s_destroy (zetl_dispatcher_t *self)
     zetl_peers_destroy (&self->peers);
     zpoller_destroy (&self->poller);
     zetl_events_destroy (&self->events);
+    zactor_destroy (&self->lease);
     zsock_destroy (&self->workers);
     zsock_destroy (&self->sinks);
     free (self);
@@ -577,17 +579,63 @@ s_check_drain (zetl_dispatcher_t *self)
     self->terminated = true;
 }
 
+//  Stand by until the lease is held; returns the epoch, or 0 on $TERM
+static uint32_t
+s_wait_lease (zetl_dispatcher_t *self)
+{
+    zpoller_t *poller = zpoller_new (self->pipe, self->lease, NULL);
+    uint32_t epoch = 0;
+    while (!epoch) {
+        void *which = zpoller_wait (poller, -1);
+        if (which == self->lease) {
+            char *command = NULL, *value = NULL;
+            if (zsock_recv (self->lease, "ss", &command, &value) == 0 && streq (command, "ACQUIRED"))
+                epoch = (uint32_t) atoll (value);
+            free (command);
+            free (value);
+        }
+        else {
+            if (which == self->pipe) {
+                char *command = zstr_recv (self->pipe);  //  Only $TERM comes on the pipe
+                free (command);
+            }
+            break;  //  $TERM, or interrupted
+        }
+    }
+    zpoller_destroy (&poller);
+    return epoch;
+}
+
+//  Another coordinator may run the pipelines now: stop at once, committing nothing more
+static void
+s_lost_lease (zetl_dispatcher_t *self)
+{
+    zsock_send (self->pipe, "ss", "DONE", "1");
+    while (!self->terminated) {
+        char *command = zstr_recv (self->pipe);
+        self->terminated = !command || streq (command, "$TERM");
+        free (command);
+    }
+}
+
 void
 zetl_dispatch_actor (zsock_t *pipe, void *args)
 {
     zetl_dispatcher_t *self = (zetl_dispatcher_t *) zmalloc (sizeof (zetl_dispatcher_t));
     self->args = *(zetl_dispatch_args_t *) args;
     self->pipe = pipe;
-    self->epoch = 1;
     self->peers = zetl_peers_new ();
-    self->batches = zetl_batches_new (self->epoch);
     self->reconcile = zetl_reconcile_new (self->args.config);
+    zetl_lease_args_t lease_args = {self->args.config, self->args.postgres};
+    self->lease = zactor_new (zetl_lease_actor, &lease_args);
     zsock_signal (pipe, 0);
+    //  Nothing is bound or read before this coordinator alone runs the pipelines
+    self->epoch = s_wait_lease (self);
+    if (!self->epoch) {
+        s_destroy (self);
+        return;
+    }
+    self->batches = zetl_batches_new (self->epoch);
     self->workers = s_bind_router (self, self->args.config->cluster.workers);
     self->sinks = s_bind_router (self, self->args.config->cluster.sinks);
     if (!self->workers || !self->sinks) {
@@ -597,7 +645,7 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
     }
     self->events = zetl_events_new (self->args.config->cluster.events,
                                     self->args.config->cluster.name);
-    self->poller = zpoller_new (pipe, self->workers, self->sinks, NULL);
+    self->poller = zpoller_new (pipe, self->workers, self->sinks, self->lease, NULL);
     //  A signal is the main thread's to handle: it sends $TERM, and we drain
     zpoller_set_nonstop (self->poller, true);
     //  Hold about two batches per partition, and never less than 64 batches
@@ -634,6 +682,12 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
                 s_start_drain (self);
             else
                 self->terminated = true;
+            free (command);
+        }
+        else if (which == self->lease) {
+            char *command = zstr_recv (self->lease);
+            if (command && streq (command, "LOST"))
+                s_lost_lease (self);
             free (command);
         }
         else if (which == self->workers || which == self->sinks) {

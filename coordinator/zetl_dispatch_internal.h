@@ -44,6 +44,7 @@ typedef struct {
 typedef struct {
     zetl_dispatch_args_t args;
     zsock_t *pipe;
+    zactor_t *lease;              //  the pipelines' locks and the epoch (zetl_lease)
     zsock_t *workers;             //  ROUTER
     zsock_t *sinks;               //  ROUTER
     zpoller_t *poller;

@@ -118,6 +118,8 @@ s_try_send (s_server_t *self, zetl_msg_t *result)
 static void
 s_handle_batch (s_server_t *self, zetl_msg_t *batch)
 {
+    if (batch->epoch < zetl_session_epoch (self->session))
+        return;  //  From a coordinator another has replaced: it is dispatched again by the new one
     if (!zetl_session_holds (self->session, batch->config_hash) || !self->process) {
         //  A configuration we do not hold: learn it, and let the coordinator
         //  send the batch again
