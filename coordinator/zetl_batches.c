@@ -43,6 +43,22 @@ s_batch_free (void **item_p)
     }
 }
 
+//  A new queued batch of PARTITION with BODY (taken) of COUNT entries
+static zetl_batch_t *
+s_batch_new (zetl_batches_t *self, zetl_partition_t *partition, zframe_t **body, uint32_t count)
+{
+    zetl_batch_t *batch = (zetl_batch_t *) zmalloc (sizeof (zetl_batch_t));
+    batch->id = ((uint64_t) self->epoch << 40) | ++self->sequence;
+    snprintf (batch->key, sizeof batch->key, "%" PRIx64, batch->id);
+    batch->partition = partition;
+    batch->count = count;
+    batch->body = *body;
+    *body = NULL;
+    batch->state = ZETL_BATCH_QUEUED;
+    zhashx_insert (self->batches, batch->key, batch);
+    return batch;
+}
+
 zetl_batches_t *
 zetl_batches_new (uint32_t epoch)
 {
@@ -103,15 +119,9 @@ zetl_batches_seal (zetl_batches_t *self, zetl_partition_t *partition)
 {
     if (partition->building == 0)
         return;
-    zetl_batch_t *batch = (zetl_batch_t *) zmalloc (sizeof (zetl_batch_t));
-    batch->id = ((uint64_t) self->epoch << 40) | ++self->sequence;
-    snprintf (batch->key, sizeof batch->key, "%" PRIx64, batch->id);
-    batch->partition = partition;
-    batch->count = partition->building;
-    batch->body = zetl_body_writer_finish (partition->writer);
-    batch->state = ZETL_BATCH_QUEUED;
+    zframe_t *body = zetl_body_writer_finish (partition->writer);
+    zetl_batch_t *batch = s_batch_new (self, partition, &body, partition->building);
     partition->building = 0;
-    zhashx_insert (self->batches, batch->key, batch);
     zlistx_add_end (partition->queue, batch);
     zetl_batches_make_runnable (self, partition);
 }
@@ -176,6 +186,26 @@ zetl_batches_requeue (zetl_batches_t *self, zetl_batch_t *batch, int64_t not_bef
         partition->inflight = NULL;
     zlistx_add_start (partition->queue, batch);
     zetl_batches_make_runnable (self, partition);
+}
+
+void
+zetl_batches_split (zetl_batches_t *self, zetl_batch_t *batch, zframe_t **left,
+                    uint32_t left_count, zframe_t **right, uint32_t right_count)
+{
+    assert (batch->state == ZETL_BATCH_QUEUED && left_count + right_count == batch->count);
+    zetl_partition_t *partition = batch->partition;
+    //  A failed batch goes back at the head of its queue: its halves take its place there
+    assert (zlistx_first (partition->queue) == batch);
+    zlistx_detach (partition->queue, NULL);
+    zetl_batch_t *halves[2] = {s_batch_new (self, partition, left, left_count),
+                               s_batch_new (self, partition, right, right_count)};
+    for (int index = 0; index < 2; index++) {
+        halves[index]->attempt = batch->attempt;
+        halves[index]->not_before_ms = batch->not_before_ms;
+    }
+    zlistx_add_start (partition->queue, halves[1]);
+    zlistx_add_start (partition->queue, halves[0]);
+    zhashx_delete (self->batches, batch->key);  //  Frees it
 }
 
 void

@@ -73,6 +73,12 @@ size_t zetl_batches_runnable (zetl_batches_t *self);
 zetl_batch_t *zetl_batches_take (zetl_batches_t *self, zetl_partition_t *partition);
 //  Put BATCH back at the head of its partition's queue, not to leave before NOT_BEFORE_MS.
 void zetl_batches_requeue (zetl_batches_t *self, zetl_batch_t *batch, int64_t not_before_ms);
+//  Replace BATCH, queued at the head of its queue, by two batches with new ids, LEFT
+//  (LEFT_COUNT entries) first, then RIGHT (RIGHT_COUNT): the halves of its
+//  body (zetl_split). Takes the frames; BATCH is freed. Each half keeps the
+//  batch's attempts; its data failures start again from none.
+void zetl_batches_split (zetl_batches_t *self, zetl_batch_t *batch, zframe_t **left,
+                         uint32_t left_count, zframe_t **right, uint32_t right_count);
 //  BATCH is committed: forget it.
 void zetl_batches_commit (zetl_batches_t *self, zetl_batch_t *batch);
 //  Records held: in open, waiting and in-flight batches.

@@ -4,6 +4,7 @@
     ERROR and BYE, and what happens to a peer's batches when it goes.
 */
 #include "zetl_dispatch_internal.h"
+#include "zetl_split.h"
 #include "zetl_proto_sinks.h"
 
 #define S_RETRY_AFTER_MS 200  //  a batch handed back by a worker waits this long
@@ -94,6 +95,42 @@ s_handle_commit (zetl_dispatcher_t *self, zetl_msg_t *msg)
     zetl_dispatch_grant_credit (self);
 }
 
+//  BATCH failed for its data at PEER: split it until the bad record stands
+//  alone; that record is tried max_retries times, then dead-lettered with ERROR
+static void
+s_data_failure (zetl_dispatcher_t *self, zetl_peer_t *peer, zetl_batch_t *batch, const char *error)
+{
+    const zetl_pipeline_t *pipeline = self->pipelines[batch->partition->pipeline].pipeline;
+    batch->data_failures++;
+    zetl_dispatch_requeue (self, batch, batch->count > 1 ? 0 : pipeline->retry_delay_ms);
+    if (batch->count > 1) {
+        zframe_t *left = NULL, *right = NULL;
+        if (zetl_split_body (batch->body, batch->count, &left, &right) == 0) {
+            zetl_log_info ("dispatch", "batch_split",
+                           json_pack ("{s:s, s:I, s:i, s:s}", "pipeline", pipeline->id, "batch",
+                                      (json_int_t) batch->id, "records", (int) batch->count,
+                                      "error", error));
+            zetl_batches_split (self->batches, batch, &left, batch->count / 2, &right,
+                                batch->count - batch->count / 2);
+        }
+        return;
+    }
+    if (batch->data_failures < (uint32_t) pipeline->max_retries)
+        return;
+    zframe_t *dead =
+        zetl_split_dead_letter (batch->body, peer->role == ZETL_ROLE_WORKER ? "worker" : "sink",
+                                error);
+    if (!dead)
+        return;
+    zetl_log_warn ("dispatch", "record_dead_lettered",
+                   json_pack ("{s:s, s:I, s:i, s:s}", "pipeline", pipeline->id, "batch",
+                              (json_int_t) batch->id, "failures", (int) batch->data_failures,
+                              "error", error));
+    zframe_destroy (&batch->body);
+    batch->body = dead;
+    batch->data_failures = 0;
+}
+
 static void
 s_handle_error (zetl_dispatcher_t *self, zetl_peer_t *peer, zetl_msg_t *msg)
 {
@@ -104,12 +141,8 @@ s_handle_error (zetl_dispatcher_t *self, zetl_peer_t *peer, zetl_msg_t *msg)
                               msg->text ? msg->text : ""));
     if (!batch || batch->state == ZETL_BATCH_QUEUED)
         return;
-    if (msg->code == ZETL_ERR_DATA) {
-        //  TODO(#6): split the batch until the bad record stands alone
-        batch->data_failures++;
-        const zetl_pipeline_t *pipeline = self->pipelines[batch->partition->pipeline].pipeline;
-        zetl_dispatch_requeue (self, batch, pipeline->retry_delay_ms);
-    }
+    if (msg->code == ZETL_ERR_DATA)
+        s_data_failure (self, peer, batch, msg->text ? msg->text : "refused for its data");
     else
         zetl_dispatch_requeue (self, batch, S_RETRY_AFTER_MS);
 }
