@@ -36,8 +36,9 @@ s_print_text (json_t *event)
                              {"too_late", "too late"},         {"deduplicated", "duplicates"},
                              {"id_conflicts", "id conflicts"}, {"dedup_evicted_early", "dedup evicted early"},
                              {"batches", "batches held"},      {"committed", "records committed"},
-                             {"redispatched", "redispatched"}, {"workers", "workers"},
-                             {"sinks", "sinks"}};
+                             {"redispatched", "redispatched"}, {"reprocessed", "reprocessed"},
+                             {"reordering", "held for order"}, {"reorder_overflow", "reorder overflow"},
+                             {"workers", "workers"},           {"sinks", "sinks"}};
     for (size_t index = 0; index < sizeof rows / sizeof rows[0]; index++)
         printf ("  %-22s %lld\n", rows[index][1],
                 (long long) json_integer_value (json_object_get (event, rows[index][0])));
