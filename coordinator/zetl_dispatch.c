@@ -18,13 +18,37 @@
 //  ---------------------------------------------------------------------
 //  Batches and partitions
 
+void
+zetl_dispatch_append (zetl_dispatch_pipeline_t *pipeline, uint32_t partition, const char *source,
+                      uint64_t position, int64_t event_us, uint32_t flags, const void *payload,
+                      size_t len, void *tag)
+{
+    zetl_dispatch_track_t *track = &pipeline->tracks[partition];
+    if (tag) {
+        if (!track->tags) {
+            track->tags = zlistx_new ();
+            zlistx_set_destructor (track->tags, (zlistx_destructor_fn *) zstr_free);
+        }
+        zetl_dispatch_tag_t *entry = (zetl_dispatch_tag_t *) zmalloc (sizeof *entry);
+        entry->index = track->appended;
+        entry->batch = tag;
+        zlistx_add_end (track->tags, entry);
+    }
+    track->appended++;
+    zetl_batches_append (pipeline->batches, &pipeline->partitions[partition], source, position,
+                         event_us, flags, payload, len, zclock_mono ());
+}
+
 //  Take the records of CHUNK into their partitions' batches. Records of
 //  KIND ZETL_DISPATCH_REPROCESS were counted in when they first came.
-static void
-s_take_chunk (zetl_dispatcher_t *self, zetl_chunk_t *chunk, zetl_dispatch_source_kind_t kind)
+void
+zetl_dispatch_take_chunk (zetl_dispatcher_t *self, zetl_chunk_t *chunk,
+                          zetl_dispatch_source_kind_t kind, void *tag)
 {
     zetl_dispatch_pipeline_t *pipeline = &self->pipelines[chunk->pipeline];
     int64_t now = zclock_mono ();
+    uint32_t source_id =
+        kind == ZETL_DISPATCH_PRODUCERS ? pipeline->producer_source : pipeline->source_id;
     for (size_t index = 0; index < chunk->count; index++) {
         const zetl_chunk_record_t *record = &chunk->records[index];
         if (index + S_PREFETCH_AHEAD < chunk->count)  //  Hide the dedup table's cache misses
@@ -32,18 +56,17 @@ s_take_chunk (zetl_dispatcher_t *self, zetl_chunk_t *chunk, zetl_dispatch_source
         const void *payload = chunk->data.data + record->offset;
         size_t len = record->len;
         uint32_t flags =
-            zetl_admit_record (pipeline->admit, pipeline->source_id, chunk, record, &payload, &len, now);
+            zetl_admit_record (pipeline->admit, source_id, chunk, record, &payload, &len, now);
         if (pipeline->ordered)
             zetl_ordered_take (pipeline->ordered, chunk->source, record->partition,
-                               record->position, record->event_us, flags, payload, len);
+                               record->position, record->event_us, flags, payload, len, tag);
         else
-            zetl_batches_append (self->batches, &pipeline->partitions[record->partition],
-                                 chunk->source, record->position, record->event_us, flags,
-                                 payload, len, now);
+            zetl_dispatch_append (pipeline, record->partition, chunk->source, record->position,
+                                  record->event_us, flags, payload, len, tag);
     }
     if (pipeline->ordered)
         zetl_ordered_release (pipeline->ordered, zetl_admit_watermark (pipeline->admit), SIZE_MAX);
-    if (kind == ZETL_DISPATCH_FILES)
+    if (kind != ZETL_DISPATCH_REPROCESS)
         zetl_reconcile_add_in (self->reconcile, chunk->pipeline, chunk->count);
 }
 
@@ -198,7 +221,10 @@ s_publish (zetl_dispatcher_t *self, int64_t now)
     zetl_events_load_t load = {zetl_batches_count (self->batches),
                                zetl_batches_held (self->batches), 0, self->redispatched,
                                (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_WORKER),
-                               (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_SINK), 0, 0};
+                               (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_SINK), 0, 0, 0};
+    for (int index = 0; index < 3; index++)
+        if (self->monitors[index])
+            load.connections += zetl_monitor_connections (self->monitors[index]);
     for (size_t p = 0; p < self->pipeline_count; p++) {
         zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
         zetl_admit_counters_t arrival;
@@ -229,11 +255,10 @@ s_publish (zetl_dispatcher_t *self, int64_t now)
 //  An entry the ordered mode lets go, into its partition's open batch
 static void
 s_ordered_emit (void *arg, uint32_t partition, const char *source, uint64_t position,
-                int64_t event_us, uint32_t flags, const void *payload, size_t len)
+                int64_t event_us, uint32_t flags, const void *payload, size_t len, void *tag)
 {
-    zetl_dispatch_pipeline_t *pipeline = (zetl_dispatch_pipeline_t *) arg;
-    zetl_batches_append (pipeline->batches, &pipeline->partitions[partition], source, position,
-                         event_us, flags, payload, len, zclock_mono ());
+    zetl_dispatch_append ((zetl_dispatch_pipeline_t *) arg, partition, source, position, event_us,
+                          flags, payload, len, tag);
 }
 
 //  Ordered mode: release what the watermark lets go; once every file is
@@ -353,6 +378,8 @@ s_start_pipelines (zetl_dispatcher_t *self, PGconn *conn)
                                        (uint32_t) pipeline->pipeline->batch_size);
         pipeline->admit = zetl_admit_new (pipeline->pipeline);
         pipeline->batches = self->batches;
+        pipeline->tracks = (zetl_dispatch_track_t *) zmalloc (
+            pipeline->pipeline->partitions * sizeof (zetl_dispatch_track_t));
         if (pipeline->pipeline->ordered)
             pipeline->ordered = zetl_ordered_new (pipeline->pipeline, s_ordered_emit, pipeline);
         pipeline->source_id = zetl_admit_add_source (pipeline->admit);
@@ -365,8 +392,12 @@ s_start_pipelines (zetl_dispatcher_t *self, PGconn *conn)
             targets[target_count++] = pipeline->pipeline->targets[index].name;
         zhashx_t *committed = zetl_pg_read_positions (conn, pipeline->pipeline->id, targets,
                                                       target_count);
-        if (!committed)
+        pipeline->committed_at_start = zetl_pg_read_positions (conn, pipeline->pipeline->id,
+                                                                targets, target_count);
+        if (!committed || !pipeline->committed_at_start) {
+            zhashx_destroy (&committed);
             return -1;
+        }
         zetl_dispatch_source_t *files = &pipeline->sources[ZETL_DISPATCH_FILES];
         if (pipeline->pipeline->source.type != ZETL_SOURCE_FILE) {
             zetl_log_error ("dispatch", "source_unsupported",
@@ -464,7 +495,7 @@ s_handle_source (zetl_dispatcher_t *self, zactor_t *actor)
         //  While draining, records read are let go: they were not counted, and
         //  are read again on the next start since nothing committed them
         if (chunk && !self->draining)
-            s_take_chunk (self, chunk, (zetl_dispatch_source_kind_t) kind);
+            zetl_dispatch_take_chunk (self, chunk, (zetl_dispatch_source_kind_t) kind, NULL);
         zetl_chunk_destroy (&chunk);
         source->owed++;
         zetl_dispatch_grant_credit (self);
@@ -511,12 +542,18 @@ s_bind_router (zetl_dispatcher_t *self, const char *endpoint)
 static void
 s_destroy (zetl_dispatcher_t *self)
 {
+    zetl_dispatch_producers_stop (self);
     for (size_t p = 0; p < self->pipeline_count; p++) {
         zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
         for (int kind = 0; kind < ZETL_DISPATCH_SOURCES; kind++)
             zactor_destroy (&pipeline->sources[kind].actor);
         zetl_admit_destroy (&pipeline->admit);
         zetl_ordered_destroy (&pipeline->ordered);
+        for (uint32_t number = 0; pipeline->tracks && number < pipeline->pipeline->partitions;
+             number++)
+            zlistx_destroy (&pipeline->tracks[number].tags);
+        free (pipeline->tracks);
+        zhashx_destroy (&pipeline->committed_at_start);
     }
     free (self->pipelines);
     zetl_batches_destroy (&self->batches);
@@ -524,6 +561,9 @@ s_destroy (zetl_dispatcher_t *self)
     zetl_peers_destroy (&self->peers);
     zpoller_destroy (&self->poller);
     zetl_events_destroy (&self->events);
+    for (int index = 0; index < 3; index++)
+        zetl_monitor_destroy (&self->monitors[index]);
+    zsock_destroy (&self->producers);
     zactor_destroy (&self->lease);
     zsock_destroy (&self->workers);
     zsock_destroy (&self->sinks);
@@ -577,6 +617,16 @@ s_check_drain (zetl_dispatcher_t *self)
                        json_pack ("{s:s}", "hint",
                                   "batches still in flight are dispatched again on the next start"));
     self->terminated = true;
+}
+
+//  The monitor whose actor is WHICH, or NULL
+static zetl_monitor_t *
+s_monitor_of (zetl_dispatcher_t *self, void *which)
+{
+    for (int index = 0; index < 3; index++)
+        if (self->monitors[index] && (void *) zetl_monitor_actor (self->monitors[index]) == which)
+            return self->monitors[index];
+    return NULL;
 }
 
 //  Stand by until the lease is held; returns the epoch, or 0 on $TERM
@@ -646,6 +696,15 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
     self->events = zetl_events_new (self->args.config->cluster.events,
                                     self->args.config->cluster.name);
     self->poller = zpoller_new (pipe, self->workers, self->sinks, self->lease, NULL);
+    if (zetl_dispatch_producers_start (self) == 0)
+        zpoller_add (self->poller, self->producers);
+    zsock_t *monitored[3] = {self->workers, self->sinks, self->producers};
+    const char *roles[3] = {"workers", "sinks", "producers"};
+    for (int index = 0; index < 3; index++)
+        if (monitored[index]) {
+            self->monitors[index] = zetl_monitor_new (monitored[index], roles[index]);
+            zpoller_add (self->poller, zetl_monitor_actor (self->monitors[index]));
+        }
     //  A signal is the main thread's to handle: it sends $TERM, and we drain
     zpoller_set_nonstop (self->poller, true);
     //  Hold about two batches per partition, and never less than 64 batches
@@ -689,6 +748,12 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
             if (command && streq (command, "LOST"))
                 s_lost_lease (self);
             free (command);
+        }
+        else if (which && s_monitor_of (self, which))
+            zetl_monitor_handle (s_monitor_of (self, which));
+        else if (which && which == self->producers) {
+            for (int count = 0; count < 256 && (zsock_events (which) & ZMQ_POLLIN); count++)
+                zetl_dispatch_handle_producer (self);
         }
         else if (which == self->workers || which == self->sinks) {
             //  Bounded work per turn, so timers keep running under load

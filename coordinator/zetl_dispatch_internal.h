@@ -12,6 +12,7 @@
 #include "zetl_dispatch.h"
 #include "zetl_events.h"
 #include "zetl_log.h"
+#include "zetl_monitor.h"
 #include "zetl_ordered.h"
 #include "zetl_peers.h"
 #include "zetl_proto.h"
@@ -20,7 +21,23 @@
 #define ZETL_DISPATCH_MAX_SINKS 256  //  sinks a coordinator tells workers about
 
 //  The source actors of a pipeline: its files, and its reprocess requests
-typedef enum { ZETL_DISPATCH_FILES = 0, ZETL_DISPATCH_REPROCESS, ZETL_DISPATCH_SOURCES } zetl_dispatch_source_kind_t;
+//  (producers are no actors: their batches come on the producers socket)
+typedef enum { ZETL_DISPATCH_FILES = 0, ZETL_DISPATCH_REPROCESS, ZETL_DISPATCH_SOURCES,
+               ZETL_DISPATCH_PRODUCERS = ZETL_DISPATCH_SOURCES } zetl_dispatch_source_kind_t;
+
+//  A producer's record in a partition: its entry number and its batch
+typedef struct {
+    uint64_t index;               //  entry number in the partition
+    void *batch;                  //  the producer batch it belongs to
+} zetl_dispatch_tag_t;
+
+//  What became of a partition's entries, for producers' ACKs: batches of a
+//  partition commit in the order they were sealed, so entry numbers suffice
+typedef struct {
+    uint64_t appended;            //  entries appended to its batches, ever
+    uint64_t committed;           //  of them, committed
+    zlistx_t *tags;               //  zetl_dispatch_tag_t of producers' records not yet committed
+} zetl_dispatch_track_t;
 
 typedef struct {
     zactor_t *actor;              //  NULL when not running
@@ -36,6 +53,11 @@ typedef struct {
     zetl_admit_t *admit;          //  watermark, lateness and deduplication
     zetl_ordered_t *ordered;      //  event-time release, with ordered: true (else NULL)
     zetl_batches_t *batches;      //  where its entries go (the dispatcher's)
+    zetl_dispatch_track_t *tracks;//  per partition
+    zhashx_t *committed_at_start; //  positions committed when it started (producers skip them)
+    void *producer_feed;          //  zetl_feed_t turning producers' records into a chunk
+    uint32_t producer_source;     //  producers' source id in admit, once one sent a batch
+    bool has_producer_source;
     uint32_t source_id;           //  the file source's id in admit
     int64_t published_watermark;  //  the watermark last published
     uint64_t committed;           //  records in committed batches this run
@@ -47,6 +69,9 @@ typedef struct {
     zactor_t *lease;              //  the pipelines' locks and the epoch (zetl_lease)
     zsock_t *workers;             //  ROUTER
     zsock_t *sinks;               //  ROUTER
+    zsock_t *producers;           //  ROUTER
+    zetl_monitor_t *monitors[3];  //  connections to workers, sinks, producers (counts, logs)
+    zhashx_t *producer_states;    //  name -> the producer's sequence state
     zpoller_t *poller;
     zetl_peers_t *peers;
     zetl_dispatch_pipeline_t *pipelines;
@@ -78,5 +103,23 @@ void zetl_dispatch_grant_credit (zetl_dispatcher_t *self);
 void zetl_dispatch_peer_gone (zetl_dispatcher_t *self, zetl_peer_t *peer, const char *why);
 //  Receive and act on one message from ROUTER (workers or sinks).
 void zetl_dispatch_handle_message (zetl_dispatcher_t *self, zsock_t *router);
+//  Append one entry to PARTITION of PIPELINE, with TAG (a producer batch, or NULL).
+void zetl_dispatch_append (zetl_dispatch_pipeline_t *pipeline, uint32_t partition,
+                           const char *source, uint64_t position, int64_t event_us,
+                           uint32_t flags, const void *payload, size_t len, void *tag);
+//  Take the records of CHUNK from a source of KIND, each with TAG.
+void zetl_dispatch_take_chunk (zetl_dispatcher_t *self, zetl_chunk_t *chunk,
+                               zetl_dispatch_source_kind_t kind, void *tag);
+
+//  Producers (zetl_dispatch_producers.c)
+//  Bind the producers socket. Returns 0 or -1.
+int zetl_dispatch_producers_start (zetl_dispatcher_t *self);
+//  Receive and act on one message from a producer.
+void zetl_dispatch_handle_producer (zetl_dispatcher_t *self);
+//  COUNT entries of PARTITION of PIPELINE committed: ACK the producers' batches done.
+void zetl_dispatch_producers_committed (zetl_dispatcher_t *self, size_t pipeline,
+                                        uint32_t partition, uint32_t count);
+//  Forget every producer (at the end).
+void zetl_dispatch_producers_stop (zetl_dispatcher_t *self);
 
 #endif

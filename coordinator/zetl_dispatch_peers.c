@@ -91,6 +91,8 @@ s_handle_commit (zetl_dispatcher_t *self, zetl_msg_t *msg)
     pipeline->committed += batch->count;
     if (pipeline->ordered)
         zetl_ordered_committed (pipeline->ordered, batch->partition->number, batch->count);
+    zetl_dispatch_producers_committed (self, batch->partition->pipeline,
+                                       batch->partition->number, batch->count);
     zetl_batches_commit (self->batches, batch);
     zetl_dispatch_grant_credit (self);
 }

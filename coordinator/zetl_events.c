@@ -76,6 +76,7 @@ zetl_events_stats (zetl_events_t *self, const char *pipeline, const zetl_admit_c
         S_INT ("redispatched", load->redispatched),
         S_INT ("reordering", load->reordering),
         S_INT ("reorder_overflow", load->reorder_overflow),
+        S_INT ("connections", load->connections),
         S_INT ("workers", load->workers),
         S_INT ("sinks", load->sinks),
     };

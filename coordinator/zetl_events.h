@@ -23,6 +23,7 @@ typedef struct {
     uint32_t sinks;           //  sinks connected
     uint64_t reordering;      //  ordered: records held for event-time order
     uint64_t reorder_overflow;//  ordered: records that left early, the buffer full
+    uint64_t connections;     //  connections open to the coordinator's sockets (socket events)
 } zetl_events_load_t;
 
 //  Bind the PUB socket at ENDPOINT for cluster CLUSTER (borrowed). Returns

@@ -3,6 +3,8 @@
 #include "zetl_pg.h"
 #include "zetl_record.h"
 
+#include <inttypes.h>
+
 void
 zetl_feed_init (zetl_feed_t *self, zsock_t *pipe, const zetl_config_t *config, size_t index,
                   uint32_t flags)
@@ -177,6 +179,84 @@ zetl_feed_jsonl_row (zetl_feed_t *self, const char *row, size_t len, uint64_t po
         self->skipped++;
     if (zetl_chunk_full (self->chunk))
         zetl_feed_send_chunk (self);
+}
+
+//  The text of VALUE as a converter would give it, into VALUES[INDEX];
+//  numbers are printed into BUFFER (room for 32 bytes)
+static void
+s_map_value (const msgpack_object *value, zetl_field_value_t *out, char *buffer)
+{
+    memset (out, 0, sizeof *out);
+    out->present = true;
+    int len = -1;
+    switch (value->type) {
+    case MSGPACK_OBJECT_STR:
+        out->ptr = value->via.str.ptr;
+        out->len = value->via.str.size;
+        out->is_string = true;
+        return;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        len = snprintf (buffer, 32, "%" PRIu64, value->via.u64);
+        break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        len = snprintf (buffer, 32, "%" PRId64, value->via.i64);
+        break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        len = snprintf (buffer, 32, "%.17g", value->via.f64);
+        break;
+    case MSGPACK_OBJECT_BOOLEAN:
+        len = snprintf (buffer, 32, "%s", value->via.boolean ? "true" : "false");
+        break;
+    default:
+        out->present = false;  //  nil, or a container: not a key or a time
+        return;
+    }
+    out->ptr = buffer;
+    out->len = (size_t) len;
+}
+
+void
+zetl_feed_map_row (zetl_feed_t *self, const void *packed, size_t len, uint64_t position)
+{
+    msgpack_object object;
+    size_t offset = 0;
+    msgpack_zone_clear (&self->zone);
+    bool map = msgpack_unpack ((const char *) packed, len, &offset, &self->zone, &object)
+                   == MSGPACK_UNPACK_SUCCESS
+               && object.type == MSGPACK_OBJECT_MAP;
+    if (!map) {
+        if (zetl_feed_committed (self, 0, position))
+            self->skipped++;
+        else {
+            self->records++;
+            zetl_feed_bad_row (self, 0, position, "malformed", NULL, "the record is not a map",
+                               "", 0);
+        }
+        return;
+    }
+    zetl_field_value_t values[ZETL_EXTRACT_COUNT];
+    char numbers[ZETL_EXTRACT_COUNT][32];
+    for (int index = 0; index < ZETL_EXTRACT_COUNT; index++) {
+        const msgpack_object *value =
+            self->names[index] ? zetl_record_get (&object, self->names[index]) : NULL;
+        if (value)
+            s_map_value (value, &values[index], numbers[index]);
+        else
+            memset (&values[index], 0, sizeof values[index]);
+    }
+    //  The raw text of a dead letter, the record as JSON, only for one
+    uint32_t partition;
+    int64_t event_us;
+    const char *reason = NULL, *field = NULL;
+    msgpack_sbuffer json;
+    msgpack_sbuffer_init (&json);
+    if (zetl_extract_record (self->pipeline, values, &partition, &event_us, &reason, &field) != 0)
+        zetl_record_to_json (&object, &json);
+    size_t at = self->chunk->data.size;
+    msgpack_sbuffer_write (&self->chunk->data, (const char *) packed, len);
+    zetl_feed_add_record (self, position, at, values, json.data ? json.data : "", json.size);
+    msgpack_sbuffer_destroy (&json);
 }
 
 void

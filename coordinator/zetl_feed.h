@@ -93,6 +93,12 @@ void zetl_feed_bad_row (zetl_feed_t *self, uint32_t partition, uint64_t position
 //  when it is full.
 void zetl_feed_jsonl_row (zetl_feed_t *self, const char *row, size_t len, uint64_t position);
 
+//  One record that came as a packed msgpack map (PACKED, LEN bytes, already
+//  checked to be one well-formed object) at POSITION: appended to the chunk
+//  as it is, its fields extracted like a JSONL row's. Anything but a map is
+//  a dead letter (malformed). Does not hand the chunk over.
+void zetl_feed_map_row (zetl_feed_t *self, const void *packed, size_t len, uint64_t position);
+
 //  Hand the last chunk over, send "EOF" + records read, and stay until told
 //  to stop, so the dispatcher owns the ending.
 void zetl_feed_finish (zetl_feed_t *self);

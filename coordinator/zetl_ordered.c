@@ -79,6 +79,7 @@ typedef struct {
     uint64_t position;
     int64_t event_us;
     uint32_t flags;
+    void *tag;
     size_t len;
     char data[];
 } s_held_t;
@@ -183,7 +184,7 @@ s_emit_checkpoints (zetl_ordered_t *self, uint32_t number)
         if (!mark->has || (mark->sent_any && mark->checkpoint == mark->sent))
             continue;
         self->emit (self->arg, number, self->sources[mark->source], mark->checkpoint, 0,
-                    ZETL_ENTRY_CHECKPOINT, NULL, 0);
+                    ZETL_ENTRY_CHECKPOINT, NULL, 0, NULL);
         *(uint64_t *) s_queue_push (&partition->appended) = S_APPENDED_MARK;
         mark->sent = mark->checkpoint;
         mark->sent_any = true;
@@ -194,10 +195,11 @@ s_emit_checkpoints (zetl_ordered_t *self, uint32_t number)
 //  One entry into its partition's open batch, after the checkpoints due
 static void
 s_emit (zetl_ordered_t *self, uint32_t number, uint32_t source, uint64_t read, uint64_t position,
-        int64_t event_us, uint32_t flags, const void *payload, size_t len)
+        int64_t event_us, uint32_t flags, const void *payload, size_t len, void *tag)
 {
     s_emit_checkpoints (self, number);
-    self->emit (self->arg, number, self->sources[source], position, event_us, flags, payload, len);
+    self->emit (self->arg, number, self->sources[source], position, event_us, flags, payload, len,
+                tag);
     *(uint64_t *) s_queue_push (&self->partitions[number].appended) = read;
 }
 
@@ -211,14 +213,14 @@ s_leave (const zetl_reorder_record_t *record, bool overflow, void *arg)
     else
         self->counters.released++;
     s_emit (self, held->partition, held->source, held->read, held->position, held->event_us,
-            held->flags, held->data, held->len);
+            held->flags, held->data, held->len, held->tag);
     free (held);
 }
 
 void
 zetl_ordered_take (zetl_ordered_t *self, const char *source, uint32_t partition,
                    uint64_t position, int64_t event_us, uint32_t flags, const void *payload,
-                   size_t len)
+                   size_t len, void *tag)
 {
     uint32_t id = s_source_id (self, source);
     s_partition_t *part = &self->partitions[partition];
@@ -229,7 +231,7 @@ zetl_ordered_take (zetl_ordered_t *self, const char *source, uint32_t partition,
     entry->position = position;
     s_mark (part, id);
     if (flags & (ZETL_ENTRY_DEAD | ZETL_ENTRY_DUPLICATE | ZETL_ENTRY_REPROCESS)) {
-        s_emit (self, partition, id, read, position, event_us, flags, payload, len);
+        s_emit (self, partition, id, read, position, event_us, flags, payload, len, tag);
         return;
     }
     s_held_t *held = (s_held_t *) malloc (sizeof (s_held_t) + len);
@@ -240,6 +242,7 @@ zetl_ordered_take (zetl_ordered_t *self, const char *source, uint32_t partition,
     held->position = position;
     held->event_us = event_us;
     held->flags = flags;
+    held->tag = tag;
     held->len = len;
     memcpy (held->data, payload, len);
     zetl_reorder_record_t record = {event_us, position, held, len, partition};

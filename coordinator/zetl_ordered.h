@@ -37,10 +37,11 @@
 
 typedef struct zetl_ordered zetl_ordered_t;
 
-//  One entry leaving for PARTITION's open batch: as zetl_batches_append takes it
+//  One entry leaving for PARTITION's open batch: as zetl_batches_append takes
+//  it, with the TAG it was taken with (NULL for checkpoint entries)
 typedef void (zetl_ordered_emit_fn) (void *arg, uint32_t partition, const char *source,
                                      uint64_t position, int64_t event_us, uint32_t flags,
-                                     const void *payload, size_t len);
+                                     const void *payload, size_t len, void *tag);
 
 typedef struct {
     uint64_t held;          //  records in the reorder buffer now
@@ -59,10 +60,11 @@ zetl_ordered_t *zetl_ordered_new (const zetl_pipeline_t *pipeline, zetl_ordered_
 void zetl_ordered_destroy (zetl_ordered_t **self_p);
 
 //  Take one admitted entry of SOURCE (copied) as the dispatcher would
-//  append it. PAYLOAD is copied if the entry is held.
+//  append it. PAYLOAD is copied if the entry is held; TAG (the caller's,
+//  may be NULL) leaves with it.
 void zetl_ordered_take (zetl_ordered_t *self, const char *source, uint32_t partition,
                         uint64_t position, int64_t event_us, uint32_t flags, const void *payload,
-                        size_t len);
+                        size_t len, void *tag);
 
 //  Release the held records with event time <= WATERMARK_US (INT64_MAX:
 //  all), at most LIMIT of them. Returns how many left.

@@ -89,7 +89,8 @@ status_shows () {
 testenv_wait_until 30 status_shows
 w=$(date -u -d 2026-01-01T12:21:00Z +%s)000000
 for want in '"pipeline":"bookings-etl"' "\"watermark_us\":$w" '"records_in":7' '"late":1' \
-    '"too_late":1' '"deduplicated":1' '"out_of_order":1' '"workers":1' '"sinks":1'; do
+    '"too_late":1' '"deduplicated":1' '"out_of_order":1' '"workers":1' '"sinks":1' \
+    '"connections":2'; do
     grep -q "$want" "$TESTENV_DIR/status.json" || testenv_fail "status lacks $want: $(cat "$TESTENV_DIR/status.json")"
 done
 #  A running coordinator picks a reprocess request up by itself; --wait returns once it is done

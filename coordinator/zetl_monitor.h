@@ -1,0 +1,27 @@
+/*  zetl_monitor - connections to one of the coordinator's sockets, from socket events
+
+    Wraps czmq's zmonitor on a ROUTER the coordinator binds (workers, sinks,
+    producers): it counts the connections accepted and not yet closed, and
+    logs each connection and disconnection with the socket's role. Counts and
+    logs only: libzmq's events do not say which peer it was, so liveness
+    comes from heartbeats (PROTOCOL.md §7), never from here.
+*/
+#ifndef ZETL_MONITOR_H_INCLUDED
+#define ZETL_MONITOR_H_INCLUDED
+
+#include <czmq.h>
+
+typedef struct zetl_monitor zetl_monitor_t;
+
+//  Start monitoring SOCKET, whose peers are ROLE ("workers"; borrowed:
+//  must outlive the monitor). Caller owns the result.
+zetl_monitor_t *zetl_monitor_new (zsock_t *socket, const char *role);
+void zetl_monitor_destroy (zetl_monitor_t **self_p);
+//  The actor to poll: call zetl_monitor_handle when it is readable.
+zactor_t *zetl_monitor_actor (zetl_monitor_t *self);
+//  Take one event.
+void zetl_monitor_handle (zetl_monitor_t *self);
+//  Connections open now.
+size_t zetl_monitor_connections (zetl_monitor_t *self);
+
+#endif
