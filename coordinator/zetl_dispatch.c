@@ -126,7 +126,7 @@ s_worker_with_credit (zetl_dispatcher_t *self)
     zetl_peer_t *best = NULL;
     for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
          peer = zetl_peers_next (self->peers))
-        if (peer->role == ZETL_ROLE_WORKER && peer->credit > 0
+        if (peer->role == ZETL_ROLE_WORKER && peer->credit > 0 && !peer->stalled
             && (!best || peer->credit > best->credit))
             best = peer;
     return best;
@@ -273,6 +273,21 @@ s_ordered_release (zetl_dispatch_pipeline_t *pipeline)
                           read ? INT64_MAX : zetl_admit_watermark (pipeline->admit), SIZE_MAX);
 }
 
+//  WORKER (may be NULL) holds a batch past its deadline while its heartbeats
+//  say it is alive: hung or overloaded. It gets nothing new until it shows
+//  progress; its batch goes elsewhere.
+static void
+s_stalled (zetl_peer_t *worker)
+{
+    if (!worker || worker->stalled)
+        return;
+    worker->stalled = true;
+    zetl_log_warn ("dispatch", "peer_stalled",
+                   json_pack ("{s:s, s:s}", "peer", worker->name, "hint",
+                              "alive but not finishing its batch: it gets no new batch until "
+                              "it does"));
+}
+
 static void
 s_tick (zetl_dispatcher_t *self)
 {
@@ -295,6 +310,7 @@ s_tick (zetl_dispatcher_t *self)
                                           pipeline->pipeline->id, "batch", (json_int_t) batch->id,
                                           "partition", (int) number, "attempt",
                                           (int) batch->attempt));
+                s_stalled (batch->state == ZETL_BATCH_DISPATCHED ? batch->worker : NULL);
                 zetl_dispatch_requeue (self, batch, 0);
             }
         }

@@ -195,6 +195,11 @@ zetl_dispatch_handle_message (zetl_dispatcher_t *self, zsock_t *router)
                 peer->credit += msg->credit;
                 zetl_batch_t *batch =
                     msg->batch_id ? zetl_batches_lookup (self->batches, msg->batch_id) : NULL;
+                if (msg->batch_id && peer->stalled) {
+                    peer->stalled = false;  //  Progress: it finished a batch
+                    zetl_log_info ("dispatch", "peer_progressing",
+                                   json_pack ("{s:s}", "peer", peer->name));
+                }
                 if (batch && batch->state == ZETL_BATCH_DISPATCHED && batch->worker == peer) {
                     batch->state = ZETL_BATCH_PROCESSED;
                     batch->worker = NULL;

@@ -18,6 +18,8 @@ typedef struct {
     int64_t last_seen_ms;   //  monotonic time of its last message
     uint32_t credit;        //  workers: batches it will still take; sinks: uncommitted batches it takes
     uint32_t assigned;      //  batches at it (workers) or uncommitted for it (sinks)
+    bool stalled;           //  workers: alive, but a batch passed its deadline there; no new
+                            //  batch until it shows progress (a READY naming a batch)
 } zetl_peer_t;
 
 typedef struct zetl_peers zetl_peers_t;
