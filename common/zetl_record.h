@@ -40,9 +40,18 @@ int zetl_record_value_text (const msgpack_object *value, char *scratch, size_t s
 int zetl_record_to_json (const msgpack_object *obj, msgpack_sbuffer *out);
 
 //  128-bit content hash (xxh3-128) of OBJ's canonical form: map keys sorted by
-//  bytes, ints and uints of the same value equal, so two records with the
-//  same content hash the same whatever their key order. Writes 16 bytes,
-//  big-endian, to OUT.
+//  bytes, ints and uints of the same value equal, floats by value (float32
+//  or float64 alike), so two records with the same content hash the same
+//  whatever their key order or encoding. Writes 16 bytes, big-endian, to
+//  OUT. OBJ must nest no deeper than 256 levels (msgpack-c unpacks 32).
 void zetl_record_hash (const msgpack_object *obj, uint8_t out[16]);
+
+//  The same hash, read straight from DATA (LEN bytes holding exactly one
+//  packed msgpack object): what zetl_record_hash gives for that object once
+//  unpacked, without unpacking it. Allocates nothing unless the maps being
+//  sorted hold more than 64 entries between them. Returns 0, or -1 with OUT
+//  zeroed when DATA is not exactly one well-formed object or nests deeper
+//  than 256 levels.
+int zetl_record_hash_packed (const void *data, size_t len, uint8_t out[16]);
 
 #endif

@@ -9,6 +9,7 @@
 #include "zetl_watermark.h"
 
 #define S_EXPIRE_BUCKETS 4  //  dedup buckets forgotten per tick at most
+#define S_PREFETCH_AHEAD 8  //  records whose dedup slots load while one is decided
 
 struct zetl_admit {
     const zetl_pipeline_t *pipeline;
@@ -170,6 +171,31 @@ zetl_admit_prefetch (zetl_admit_t *self, const zetl_chunk_record_t *record)
 {
     if (!(record->flags & ZETL_ENTRY_DEAD))
         zetl_dedup_prefetch (self->dedup, &record->key);
+}
+
+void
+zetl_admit_chunk (zetl_admit_t *self, uint32_t source, const zetl_chunk_t *chunk, int64_t now_ms,
+                  zetl_admit_emit_fn *emit, void *arg)
+{
+    assert (self && chunk && emit);
+    const zetl_chunk_record_t *records = chunk->records;
+    size_t count = chunk->count;
+    for (size_t index = 0; index < count; index++) {
+        //  Two stages, so neither waits: the segment header of the record
+        //  2 * AHEAD on, then the slots of the one AHEAD on, whose address
+        //  needs that header. One decision at a time all the same: each
+        //  record's class depends on the watermark the ones before it moved.
+        if (index + 2 * S_PREFETCH_AHEAD < count
+            && !(records[index + 2 * S_PREFETCH_AHEAD].flags & ZETL_ENTRY_DEAD))
+            zetl_dedup_prefetch_segment (self->dedup, &records[index + 2 * S_PREFETCH_AHEAD].key);
+        if (index + S_PREFETCH_AHEAD < count)
+            zetl_admit_prefetch (self, &records[index + S_PREFETCH_AHEAD]);
+        const zetl_chunk_record_t *record = &records[index];
+        const void *payload = chunk->data.data + record->offset;
+        size_t len = record->len;
+        uint32_t flags = zetl_admit_record (self, source, chunk, record, &payload, &len, now_ms);
+        emit (arg, chunk, record, flags, payload, len);
+    }
 }
 
 int64_t

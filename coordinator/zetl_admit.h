@@ -58,6 +58,23 @@ uint32_t zetl_admit_record (zetl_admit_t *self, uint32_t source, const zetl_chun
                             const zetl_chunk_record_t *record, const void **payload, size_t *len,
                             int64_t now_ms);
 
+//  Called by zetl_admit_chunk for each record of CHUNK, in order, with what
+//  zetl_admit_record returned for it: FLAGS, and PAYLOAD/LEN (the packed
+//  record in the chunk, a dead letter valid until the call returns, or
+//  NULL/0 for a duplicate). ARG is the caller's.
+typedef void (zetl_admit_emit_fn) (void *arg, const zetl_chunk_t *chunk,
+                                   const zetl_chunk_record_t *record, uint32_t flags,
+                                   const void *payload, size_t len);
+
+//  Decide every record of CHUNK from SOURCE and hand each to EMIT, in
+//  order: the same decisions, counters, traces and emitted payloads as one
+//  zetl_admit_record call per record followed by its use, each record
+//  classified against the watermark in force when it arrives. Faster: the
+//  deduplication slots of the records ahead load while one is decided.
+//  Counts nothing for the reconciliation (the caller's job).
+void zetl_admit_chunk (zetl_admit_t *self, uint32_t source, const zetl_chunk_t *chunk,
+                       int64_t now_ms, zetl_admit_emit_fn *emit, void *arg);
+
 //  Hint that RECORD will be decided soon (a few records ahead): starts
 //  loading its deduplication slots into the cache. Changes nothing.
 void zetl_admit_prefetch (zetl_admit_t *self, const zetl_chunk_record_t *record);

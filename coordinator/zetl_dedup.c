@@ -633,6 +633,13 @@ zetl_dedup_prefetch (zetl_dedup_t *self, const zetl_dedup_key_t *key)
 }
 
 void
+zetl_dedup_prefetch_segment (zetl_dedup_t *self, const zetl_dedup_key_t *key)
+{
+    assert (self && key);
+    s_prefetch (s_segment_of (self, key->fp));
+}
+
+void
 zetl_dedup_check_insert_batch (zetl_dedup_t *self, const zetl_dedup_key_t *keys, size_t count,
                                zetl_dedup_result_t *results)
 {

@@ -140,6 +140,11 @@ void zetl_dedup_check_insert_batch (zetl_dedup_t *self, const zetl_dedup_key_t *
 //  own loop as zetl_dedup_check_insert_batch does (8 keys ahead is good).
 void zetl_dedup_prefetch (zetl_dedup_t *self, const zetl_dedup_key_t *key);
 
+//  The first of two prefetch stages: starts loading the segment header
+//  that zetl_dedup_prefetch reads to find KEY's slots, so that it does not
+//  wait for it. Call it about twice as far ahead (16 keys). Changes nothing.
+void zetl_dedup_prefetch_segment (zetl_dedup_t *self, const zetl_dedup_key_t *key);
+
 //  What zetl_dedup_check_insert_key would answer, without remembering or
 //  counting anything.
 zetl_dedup_result_t zetl_dedup_check (zetl_dedup_t *self, const zetl_dedup_key_t *key);

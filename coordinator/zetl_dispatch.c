@@ -12,7 +12,6 @@
 #include <inttypes.h>
 
 #define S_TICK_MS 10              //  timers: linger, deadlines, liveness
-#define S_PREFETCH_AHEAD 8        //  records whose dedup slots load while one is decided
 
 
 //  ---------------------------------------------------------------------
@@ -39,6 +38,26 @@ zetl_dispatch_append (zetl_dispatch_pipeline_t *pipeline, uint32_t partition, co
                          event_us, flags, payload, len, zclock_mono ());
 }
 
+//  What zetl_admit_chunk's callback needs
+typedef struct {
+    zetl_dispatch_pipeline_t *pipeline;
+    void *tag;
+} s_take_t;
+
+//  Each admitted record into its partition's batch, or the reorder buffer
+static void
+s_take_admitted (void *arg, const zetl_chunk_t *chunk, const zetl_chunk_record_t *record,
+                 uint32_t flags, const void *payload, size_t len)
+{
+    s_take_t *take = (s_take_t *) arg;
+    if (take->pipeline->ordered)
+        zetl_ordered_take (take->pipeline->ordered, chunk->source, record->partition,
+                           record->position, record->event_us, flags, payload, len, take->tag);
+    else
+        zetl_dispatch_append (take->pipeline, record->partition, chunk->source, record->position,
+                              record->event_us, flags, payload, len, take->tag);
+}
+
 //  Take the records of CHUNK into their partitions' batches. Records of
 //  KIND ZETL_DISPATCH_REPROCESS were counted in when they first came.
 void
@@ -46,24 +65,10 @@ zetl_dispatch_take_chunk (zetl_dispatcher_t *self, zetl_chunk_t *chunk,
                           zetl_dispatch_source_kind_t kind, void *tag)
 {
     zetl_dispatch_pipeline_t *pipeline = &self->pipelines[chunk->pipeline];
-    int64_t now = zclock_mono ();
     uint32_t source_id =
         kind == ZETL_DISPATCH_PRODUCERS ? pipeline->producer_source : pipeline->source_id;
-    for (size_t index = 0; index < chunk->count; index++) {
-        const zetl_chunk_record_t *record = &chunk->records[index];
-        if (index + S_PREFETCH_AHEAD < chunk->count)  //  Hide the dedup table's cache misses
-            zetl_admit_prefetch (pipeline->admit, &chunk->records[index + S_PREFETCH_AHEAD]);
-        const void *payload = chunk->data.data + record->offset;
-        size_t len = record->len;
-        uint32_t flags =
-            zetl_admit_record (pipeline->admit, source_id, chunk, record, &payload, &len, now);
-        if (pipeline->ordered)
-            zetl_ordered_take (pipeline->ordered, chunk->source, record->partition,
-                               record->position, record->event_us, flags, payload, len, tag);
-        else
-            zetl_dispatch_append (pipeline, record->partition, chunk->source, record->position,
-                                  record->event_us, flags, payload, len, tag);
-    }
+    s_take_t take = {pipeline, tag};
+    zetl_admit_chunk (pipeline->admit, source_id, chunk, zclock_mono (), s_take_admitted, &take);
     if (pipeline->ordered)
         zetl_ordered_release (pipeline->ordered, zetl_admit_watermark (pipeline->admit), SIZE_MAX);
     if (kind != ZETL_DISPATCH_REPROCESS)

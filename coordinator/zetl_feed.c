@@ -115,20 +115,14 @@ zetl_feed_bad_row (zetl_feed_t *self, uint32_t partition, uint64_t position,
 }
 
 //  The deduplication key: the id and the 128-bit hash of the record's
-//  canonical form
+//  canonical form, read from the bytes the converter just packed (still in
+//  the cache), without unpacking them
 static void
 s_key_record (zetl_feed_t *self, zetl_chunk_record_t *record, const zetl_field_value_t *id)
 {
     uint8_t hash[16];
-    msgpack_object object;
-    size_t offset = 0;
-    msgpack_zone_clear (&self->zone);
-    if (msgpack_unpack (self->chunk->data.data + record->offset, record->len, &offset, &self->zone,
-                        &object)
-        == MSGPACK_UNPACK_SUCCESS)
-        zetl_record_hash (&object, hash);
-    else
-        memset (hash, 0, sizeof hash);  //  Never: the converter just packed it
+    //  Never fails on what the converter packed; it would leave the hash zero
+    zetl_record_hash_packed (self->chunk->data.data + record->offset, record->len, hash);
     zetl_dedup_key (&record->key, id->present ? id->ptr : NULL, id->present ? id->len : 0, hash,
                     record->event_us);
 }

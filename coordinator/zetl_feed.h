@@ -51,7 +51,7 @@ typedef struct {
     uint64_t skipped;           //  records at or below committed positions
     uint64_t bad_rows;          //  rows turned into dead letters
     zetl_log_limit_t bad_log;
-    msgpack_zone zone;          //  a record read back, to hash its content: cleared, not freed
+    msgpack_zone zone;          //  a producer's record unpacked to find its fields: cleared, not freed
 } zetl_feed_t;
 
 //  Set up SELF for PIPE and PIPELINE (index INDEX of CONFIG); FLAGS go on
