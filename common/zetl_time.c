@@ -310,12 +310,48 @@ zetl_time_parse_unix_ms (const char *text, size_t len, int64_t *us)
     return 0;
 }
 
+//  "00" to "99": two digits per lookup, no division when writing
+static const char s_pairs[201] = "0001020304050607080910111213141516171819"
+                                 "2021222324252627282930313233343536373839"
+                                 "4041424344454647484950515253545556575859"
+                                 "6061626364656667686970717273747576777879"
+                                 "8081828384858687888990919293949596979899";
+
 static char *
-s_put2 (char *p, int v)
+s_put2 (char *p, uint32_t v)
 {
-    p[0] = (char) ('0' + v / 10);
-    p[1] = (char) ('0' + v % 10);
+    memcpy (p, s_pairs + 2 * v, 2);
     return p + 2;
+}
+
+#define S_DAYS_0000 INT64_C (-719528)  //  0000-01-01
+#define S_DAYS_9999 INT64_C (2932896)  //  9999-12-31
+
+//  The civil date of day Z, for 0000-01-01 <= Z <= 9999-12-31 only. The
+//  same calendar as s_civil_from_days, by Neri and Schneider's Euclidean
+//  affine functions ("Euclidean affine functions and their application to
+//  calendar algorithms", 2022): 32-bit multiplications and shifts instead of
+//  64-bit divisions, since writing COPY text formats a date per value
+static void
+s_civil_fast (int64_t z, uint32_t *y_p, uint32_t *m_p, uint32_t *d_p)
+{
+    //  Shift day 0 to 0000-03-01 of a year far enough back that N is never
+    //  negative (82 cycles of 400 years): unsigned arithmetic throughout
+    const uint32_t shift_cycles = 82;
+    uint32_t n = (uint32_t) (z + 719468 + 146097 * shift_cycles);
+    uint32_t n1 = 4 * n + 3;
+    uint32_t century = n1 / 146097;
+    uint32_t day_of_century = n1 % 146097 / 4;
+    uint32_t n2 = 4 * day_of_century + 3;
+    uint64_t p2 = (uint64_t) 2939745 * n2;
+    uint32_t year_of_century = (uint32_t) (p2 >> 32);
+    uint32_t day_of_year = (uint32_t) p2 / 2939745 / 4;  //  From March 1st
+    uint32_t n3 = 2141 * day_of_year + 197913;
+    uint32_t month = n3 >> 16;                          //  March = 3 .. February = 14
+    uint32_t january = day_of_year >= 306;              //  January or February: next year
+    *y_p = 100 * century + year_of_century - 400 * shift_cycles + january;
+    *m_p = january ? month - 12 : month;
+    *d_p = (n3 & 0xFFFF) / 2141 + 1;
 }
 
 //  Write "YYYY-MM-DD" into P; returns the end. Years outside 0..9999 (never
@@ -323,15 +359,21 @@ s_put2 (char *p, int v)
 static char *
 s_put_date (char *p, int64_t days)
 {
-    int64_t y;
-    int m, d;
-    s_civil_from_days (days, &y, &m, &d);
-    if (y >= 0 && y <= 9999) {
-        p = s_put2 (p, (int) (y / 100));
-        p = s_put2 (p, (int) (y % 100));
+    uint32_t y, m, d;
+    if (days >= S_DAYS_0000 && days <= S_DAYS_9999)
+        s_civil_fast (days, &y, &m, &d);
+    else {
+        int64_t year;
+        int month, day;
+        s_civil_from_days (days, &year, &month, &day);
+        p += sprintf (p, "%lld", (long long) year);
+        *p++ = '-';
+        p = s_put2 (p, (uint32_t) month);
+        *p++ = '-';
+        return s_put2 (p, (uint32_t) day);
     }
-    else
-        p += sprintf (p, "%lld", (long long) y);
+    p = s_put2 (p, y / 100);
+    p = s_put2 (p, y % 100);
     *p++ = '-';
     p = s_put2 (p, m);
     *p++ = '-';
@@ -352,47 +394,63 @@ s_copy_out (const char *text, size_t len, char *buf, size_t size)
     return len;
 }
 
+//  Longest text s_format writes, with the NUL: a 7-character year (the most
+//  an int64 of microseconds reaches, sign included) and a 3-character zone
+#define S_FORMAT_MAX 40
+
 static size_t
-s_format (int64_t us, char sep, const char *zone, char *buf, size_t size)
+s_format (int64_t us, char sep, const char *zone, size_t zone_len, char *buf, size_t size)
 {
-    char text[64];
+    //  Write straight into BUF when it surely has room (COPY text always
+    //  does), else into TEXT and copy what fits
+    char text[S_FORMAT_MAX];
+    char *start = buf && size >= S_FORMAT_MAX ? buf : text;
     int64_t rem;
     int64_t days = s_floor_div (us, S_US_PER_DAY, &rem);
-    char *p = s_put_date (text, days);
-    int64_t secs = rem / S_US_PER_SEC;
-    int frac = (int) (rem % S_US_PER_SEC);
+    char *p = s_put_date (start, days);
+    uint32_t secs = (uint32_t) (rem / S_US_PER_SEC);  //  [0, 86400)
+    uint32_t frac = (uint32_t) (rem - (int64_t) secs * S_US_PER_SEC);
     *p++ = sep;
-    p = s_put2 (p, (int) (secs / 3600));
+    p = s_put2 (p, secs / 3600);
     *p++ = ':';
-    p = s_put2 (p, (int) (secs / 60 % 60));
+    p = s_put2 (p, secs / 60 % 60);
     *p++ = ':';
-    p = s_put2 (p, (int) (secs % 60));
+    p = s_put2 (p, secs % 60);
     *p++ = '.';
     p = s_put2 (p, frac / 10000);
     p = s_put2 (p, frac / 100 % 100);
     p = s_put2 (p, frac % 100);
-    size_t zone_len = strlen (zone);
     memcpy (p, zone, zone_len);
     p += zone_len;
+    if (start == buf) {
+        *p = '\0';
+        return (size_t) (p - buf);
+    }
     return s_copy_out (text, (size_t) (p - text), buf, size);
 }
 
 size_t
 zetl_time_format_pg (int64_t us, char *buf, size_t size)
 {
-    return s_format (us, ' ', "+00", buf, size);
+    return s_format (us, ' ', "+00", 3, buf, size);
 }
 
 size_t
 zetl_time_format_iso (int64_t us, char *buf, size_t size)
 {
-    return s_format (us, 'T', "Z", buf, size);
+    return s_format (us, 'T', "Z", 1, buf, size);
 }
 
 size_t
 zetl_time_format_date (int32_t days, char *buf, size_t size)
 {
-    char text[32];
+    //  An int32 of days reaches an 8-character year, sign included
+    char text[S_FORMAT_MAX];
+    if (buf && size >= S_FORMAT_MAX) {
+        char *p = s_put_date (buf, days);
+        *p = '\0';
+        return (size_t) (p - buf);
+    }
     char *p = s_put_date (text, days);
     return s_copy_out (text, (size_t) (p - text), buf, size);
 }

@@ -83,90 +83,138 @@ s_schedule_retry (s_writer_t *self)
     self->retry_at_ms = zclock_mono () + zetl_backoff_next (&self->backoff);
 }
 
-static s_key_t *
-s_key_find (zlistx_t *keys, const char *source, uint32_t partition)
-{
-    for (s_key_t *key = (s_key_t *) zlistx_first (keys); key; key = (s_key_t *) zlistx_next (keys))
-        if (key->partition == partition && strcmp (key->source, source) == 0)
-            return key;
-    return NULL;
-}
+//  The keys of one transaction: each (source, partition) once, sorted so
+//  that every connection locks them in the same order (no deadlocks between
+//  connections), and per batch the key of each of its source indexes, so an
+//  entry finds its key by index instead of comparing names
+typedef struct {
+    s_key_t **keys;        //  sorted by source, then partition
+    size_t count;          //  keys in keys
+    size_t capacity;       //  room in keys
+    s_key_t ***by_batch;   //  per batch in list order: the key of each source index;
+                           //  NULL for a body that does not read (checked on receipt)
+    size_t batches;        //  arrays in by_batch
+} s_keys_t;
 
 static void
-s_key_free (void **item_p)
+s_key_destroy (s_key_t **key_p)
 {
-    s_key_t *key = (s_key_t *) *item_p;
+    s_key_t *key = *key_p;
     if (key) {
         free (key->source);
         zchunk_destroy (&key->seqs);
         zetl_ranges_destroy (&key->ranges);
         free (key);
-        *item_p = NULL;
+        *key_p = NULL;
     }
+}
+
+static void
+s_keys_destroy (s_keys_t **self_p)
+{
+    s_keys_t *self = *self_p;
+    if (self) {
+        for (size_t index = 0; index < self->count; index++)
+            s_key_destroy (&self->keys[index]);
+        for (size_t batch = 0; batch < self->batches; batch++)
+            free (self->by_batch[batch]);
+        free (self->keys);
+        free (self->by_batch);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  The key of NAME in PARTITION, added if new. Once per source of a batch,
+//  not per entry: a linear search over the transaction's few keys will do
+static s_key_t *
+s_keys_get (s_keys_t *self, const char *name, uint32_t partition)
+{
+    for (size_t index = 0; index < self->count; index++) {
+        s_key_t *key = self->keys[index];
+        if (key->partition == partition && strcmp (key->source, name) == 0)
+            return key;
+    }
+    if (self->count == self->capacity) {
+        self->capacity = self->capacity ? self->capacity * 2 : 16;
+        self->keys = (s_key_t **) realloc (self->keys, self->capacity * sizeof (s_key_t *));
+        assert (self->keys);
+    }
+    s_key_t *key = (s_key_t *) zmalloc (sizeof (s_key_t));
+    key->source = strdup (name);
+    key->partition = partition;
+    key->committed = -1;
+    key->highest = -1;
+    zetl_reprocess_parse_source (name, &key->request);
+    self->keys[self->count++] = key;
+    return key;
 }
 
 static int
 s_key_compare (const void *a, const void *b)
 {
-    const s_key_t *left = (const s_key_t *) a, *right = (const s_key_t *) b;
+    const s_key_t *left = *(const s_key_t *const *) a, *right = *(const s_key_t *const *) b;
     int order = strcmp (left->source, right->source);
     return order ? order : (left->partition > right->partition) - (left->partition < right->partition);
 }
 
 //  Collect the keys of BATCHES, sorted so that every connection locks in the
-//  same order (no deadlocks between connections)
-static zlistx_t *
+//  same order
+static s_keys_t *
 s_collect_keys (zlistx_t *batches)
 {
-    zlistx_t *keys = zlistx_new ();
-    zlistx_set_destructor (keys, s_key_free);
-    zlistx_set_comparator (keys, (zlistx_comparator_fn *) s_key_compare);
+    s_keys_t *self = (s_keys_t *) zmalloc (sizeof (s_keys_t));
+    self->by_batch = (s_key_t ***) zmalloc ((zlistx_size (batches) + 1) * sizeof (s_key_t **));
     for (zetl_msg_t *msg = (zetl_msg_t *) zlistx_first (batches); msg;
          msg = (zetl_msg_t *) zlistx_next (batches)) {
         const char *reason = NULL;
         zetl_body_reader_t *reader = zetl_body_reader_new (msg->body, &reason);
-        if (!reader)
-            continue;  //  Checked by the decoder already
-        for (uint32_t index = 0; index < zetl_body_reader_sources (reader); index++) {
-            const char *name = zetl_body_reader_source_name (reader, index);
-            if (!s_key_find (keys, name, msg->partition)) {
-                s_key_t *key = (s_key_t *) zmalloc (sizeof (s_key_t));
-                key->source = strdup (name);
-                key->partition = msg->partition;
-                key->committed = -1;
-                key->highest = -1;
-                zetl_reprocess_parse_source (name, &key->request);
-                zlistx_add_end (keys, key);
-            }
+        s_key_t **by_source = NULL;
+        if (reader) {  //  Else checked by the decoder already, and skipped when staging too
+            uint32_t sources = zetl_body_reader_sources (reader);
+            by_source = (s_key_t **) zmalloc ((sources + 1) * sizeof (s_key_t *));
+            for (uint32_t index = 0; index < sources; index++)
+                by_source[index] = s_keys_get (
+                    self, zetl_body_reader_source_name (reader, index), msg->partition);
+            zetl_body_reader_destroy (&reader);
         }
-        zetl_body_reader_destroy (&reader);
+        self->by_batch[self->batches++] = by_source;
     }
-    zlistx_sort (keys);
-    return keys;
+    if (self->count)
+        qsort (self->keys, self->count, sizeof (s_key_t *), s_key_compare);
+    return self;
 }
 
-//  Lock each key's offsets row and read what it has committed
+//  Lock every key's offsets row in one statement and read what it has committed
 static int
-s_lock_keys (s_writer_t *self, zlistx_t *keys)
+s_lock_keys (s_writer_t *self, s_keys_t *keys)
 {
-    for (s_key_t *key = (s_key_t *) zlistx_first (keys); key; key = (s_key_t *) zlistx_next (keys)) {
-        if (self->pipeline->ordered) {
-            char *above = NULL;
-            if (zetl_target_sql_lock_ranges (self->sql, key->source, key->partition,
-                                             &key->committed, &above)
-                != 0)
-                return -1;
-            key->ranges = zetl_ranges_new (key->committed, above);
-            free (above);
+    size_t count = keys->count;
+    const char **sources = (const char **) zmalloc ((count + 1) * sizeof (char *));
+    uint32_t *partitions = (uint32_t *) zmalloc ((count + 1) * sizeof (uint32_t));
+    int64_t *positions = (int64_t *) zmalloc ((count + 1) * sizeof (int64_t));
+    char **above = self->pipeline->ordered ? (char **) zmalloc ((count + 1) * sizeof (char *)) : NULL;
+    for (size_t index = 0; index < count; index++) {
+        sources[index] = keys->keys[index]->source;
+        partitions[index] = keys->keys[index]->partition;
+    }
+    int rc = zetl_target_sql_lock_keys (self->sql, count, sources, partitions, positions, above);
+    for (size_t index = 0; rc == 0 && index < count; index++) {
+        s_key_t *key = keys->keys[index];
+        key->committed = positions[index];
+        if (above) {
+            key->ranges = zetl_ranges_new (key->committed, above[index]);
             assert (key->ranges);  //  PostgreSQL's own text form
         }
-        else if (zetl_target_sql_lock_position (self->sql, key->source, key->partition,
-                                                &key->committed)
-                 != 0)
-            return -1;
         key->highest = key->committed;
     }
-    return 0;
+    for (size_t index = 0; above && index < count; index++)
+        free (above[index]);  //  NULL when the statement failed
+    free (above);
+    free (positions);
+    free (partitions);
+    free (sources);
+    return rc;
 }
 
 //  Has KEY committed ENTRY already (a replay)? If not, it is this
@@ -194,25 +242,40 @@ s_replayed (s_key_t *key, const zetl_entry_t *entry)
     return false;
 }
 
-//  Write where each key stands now
+//  Write where each key stands now, in one statement for the keys that moved
 static int
-s_set_positions (s_writer_t *self, zlistx_t *keys)
+s_set_positions (s_writer_t *self, s_keys_t *keys)
 {
-    for (s_key_t *key = (s_key_t *) zlistx_first (keys); key; key = (s_key_t *) zlistx_next (keys)) {
-        int rc = 0;
+    size_t count = 0;
+    const char **sources = (const char **) zmalloc ((keys->count + 1) * sizeof (char *));
+    uint32_t *partitions = (uint32_t *) zmalloc ((keys->count + 1) * sizeof (uint32_t));
+    int64_t *positions = (int64_t *) zmalloc ((keys->count + 1) * sizeof (int64_t));
+    const char **added = (const char **) zmalloc ((keys->count + 1) * sizeof (char *));
+    for (size_t index = 0; index < keys->count; index++) {
+        s_key_t *key = keys->keys[index];
         if (key->ranges) {
-            if (zetl_ranges_added (key->ranges) || zetl_ranges_floor (key->ranges) > key->committed)
-                rc = zetl_target_sql_set_ranges (self->sql, key->source, key->partition,
-                                                 zetl_ranges_floor (key->ranges),
-                                                 zetl_ranges_added_text (key->ranges));
+            if (!zetl_ranges_added (key->ranges) && zetl_ranges_floor (key->ranges) <= key->committed)
+                continue;
+            positions[count] = zetl_ranges_floor (key->ranges);
+            added[count] = zetl_ranges_added_text (key->ranges);
         }
         else if (key->highest > key->committed)
-            rc = zetl_target_sql_set_position (self->sql, key->source, key->partition,
-                                               key->highest);
-        if (rc != 0)
-            return -1;
+            positions[count] = key->highest;
+        else
+            continue;
+        sources[count] = key->source;
+        partitions[count] = key->partition;
+        count++;
     }
-    return 0;
+    int rc = self->pipeline->ordered
+                 ? zetl_target_sql_set_ranges (self->sql, count, sources, partitions, positions,
+                                               added)
+                 : zetl_target_sql_set_positions (self->sql, count, sources, partitions, positions);
+    free (added);
+    free (positions);
+    free (partitions);
+    free (sources);
+    return rc;
 }
 
 typedef struct {
@@ -236,9 +299,10 @@ s_note_reprocessed (s_key_t *key, uint64_t seq)
 //  Delete the dead letters of the reprocessed records committed here: they
 //  are loaded, deduplicated or dead-lettered anew now. *DEAD loses them.
 static int
-s_resolve_reprocessed (s_writer_t *self, zlistx_t *keys, int64_t *dead)
+s_resolve_reprocessed (s_writer_t *self, s_keys_t *keys, int64_t *dead)
 {
-    for (s_key_t *key = (s_key_t *) zlistx_first (keys); key; key = (s_key_t *) zlistx_next (keys)) {
+    for (size_t index = 0; index < keys->count; index++) {
+        s_key_t *key = keys->keys[index];
         if (!key->seqs)
             continue;
         zchunk_extend (key->seqs, "}", 2);  //  With the NUL
@@ -254,20 +318,24 @@ s_resolve_reprocessed (s_writer_t *self, zlistx_t *keys, int64_t *dead)
 
 //  Walk the batches: stage rows above their key's position, write dead letters
 static int
-s_stage (s_writer_t *self, zlistx_t *batches, zlistx_t *keys, s_counts_t *counts,
+s_stage (s_writer_t *self, zlistx_t *batches, s_keys_t *keys, s_counts_t *counts,
          const char **data_error)
 {
     self->copy.size = 0;
+    size_t batch = 0;
     for (zetl_msg_t *msg = (zetl_msg_t *) zlistx_first (batches); msg;
-         msg = (zetl_msg_t *) zlistx_next (batches)) {
+         msg = (zetl_msg_t *) zlistx_next (batches), batch++) {
         const char *reason = NULL;
         zetl_body_reader_t *reader = zetl_body_reader_new (msg->body, &reason);
+        s_key_t **by_source = keys->by_batch[batch];
+        assert (!reader || by_source);  //  The same body read the same way
         zetl_entry_t entry;
         int rc;
         while (reader && (rc = zetl_body_reader_next (reader, &entry, &reason)) == 1) {
-            const char *source = zetl_body_reader_source_name (reader, entry.source);
-            s_key_t *key = s_key_find (keys, source, msg->partition);
-            assert (key);
+            //  The decoder checked every source index against the names
+            assert (entry.source < zetl_body_reader_sources (reader));
+            s_key_t *key = by_source[entry.source];
+            const char *source = key->source;
             if (s_replayed (key, &entry))
                 continue;
             if (key->request)
@@ -303,7 +371,7 @@ s_transaction (s_writer_t *self, zlistx_t *batches, bool *data_failure, char **e
     *data_failure = false;
     s_counts_t counts = {0, 0, 0, 0};
     const char *data_error = NULL;
-    zlistx_t *keys = s_collect_keys (batches);
+    s_keys_t *keys = s_collect_keys (batches);
     int rc = -1;
     zetl_target_sql_clear_error (self->sql);
     if (zetl_pg_exec (self->conn, "BEGIN", "begin") != 0 || s_lock_keys (self, keys) != 0)
@@ -331,7 +399,7 @@ cleanup:
         if (PQstatus (self->conn) == CONNECTION_OK)
             zetl_pg_exec (self->conn, "ROLLBACK", "rollback");
     }
-    zlistx_destroy (&keys);
+    s_keys_destroy (&keys);
     return rc;
 }
 

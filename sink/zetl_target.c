@@ -244,84 +244,178 @@ s_exec_params (zetl_target_sql_t *self, const char *sql, int count, const char *
     return rc;
 }
 
-int
-zetl_target_sql_lock_position (zetl_target_sql_t *self, const char *source, uint32_t partition,
-                               int64_t *position)
+//  Append TEXT to ARRAY as one double-quoted element of an array literal,
+//  '"' and '\' escaped: any name is one element, never syntax
+static void
+s_append_quoted (zchunk_t *array, const char *text)
 {
-    char partition_text[16];
-    snprintf (partition_text, sizeof partition_text, "%u", partition);
-    const char *values[4] = {self->pipeline->id, self->target->name, source, partition_text};
-    //  The no-op update locks the row, also when a concurrent transaction is
-    //  creating it: that one commits first and this one then reads its position
+    zchunk_extend (array, "\"", 1);
+    while (true) {
+        size_t run = strcspn (text, "\"\\");
+        zchunk_extend (array, text, run);
+        if (!text[run])
+            break;
+        zchunk_extend (array, "\\", 1);
+        zchunk_extend (array, text + run, 1);
+        text += run + 1;
+    }
+    zchunk_extend (array, "\"", 1);
+}
+
+//  The text[] literal of COUNT strings at TEXTS. Caller destroys it.
+static zchunk_t *
+s_text_array (const char *const *texts, size_t count)
+{
+    zchunk_t *array = zchunk_new (NULL, 64 * count + 3);
+    zchunk_extend (array, "{", 1);
+    for (size_t index = 0; index < count; index++) {
+        if (index)
+            zchunk_extend (array, ",", 1);
+        s_append_quoted (array, texts[index]);
+    }
+    zchunk_extend (array, "}", 2);  //  With the NUL
+    return array;
+}
+
+//  The int[] literal of COUNT partitions. Caller destroys it.
+static zchunk_t *
+s_partition_array (const uint32_t *partitions, size_t count)
+{
+    zchunk_t *array = zchunk_new (NULL, 11 * count + 3);
+    zchunk_extend (array, "{", 1);
+    for (size_t index = 0; index < count; index++) {
+        char item[16];
+        int len = snprintf (item, sizeof item, "%s%u", index ? "," : "", partitions[index]);
+        zchunk_extend (array, item, (size_t) len);
+    }
+    zchunk_extend (array, "}", 2);
+    return array;
+}
+
+//  The int8[] literal of COUNT positions. Caller destroys it.
+static zchunk_t *
+s_position_array (const int64_t *positions, size_t count)
+{
+    zchunk_t *array = zchunk_new (NULL, 21 * count + 3);
+    zchunk_extend (array, "{", 1);
+    for (size_t index = 0; index < count; index++) {
+        char item[24];
+        int len = snprintf (item, sizeof item, "%s%" PRId64, index ? "," : "", positions[index]);
+        zchunk_extend (array, item, (size_t) len);
+    }
+    zchunk_extend (array, "}", 2);
+    return array;
+}
+
+static const char *
+s_array_text (zchunk_t *array)
+{
+    return (const char *) zchunk_data (array);
+}
+
+//  One statement for every key of a transaction, in the order given (sorted
+//  by the caller, so that connections lock in one order and never deadlock).
+//  The no-op update locks a row also when a concurrent transaction is
+//  creating it: that one commits first and this one then reads its position.
+//  The join puts the rows back in the order of the keys.
+static const char *s_lock_sql =
+    "WITH k AS (SELECT * FROM unnest($3::text[], $4::int[]) WITH ORDINALITY"
+    "   AS k (source, partition, n)),"
+    " l AS (INSERT INTO zetl_offsets (pipeline, target, source, partition, position)"
+    "   SELECT $1::text, $2::text, source, partition, -1 FROM k ORDER BY n"
+    "   ON CONFLICT (pipeline, target, source, partition)"
+    "   DO UPDATE SET position = zetl_offsets.position"
+    "   RETURNING source, partition, position, above)"
+    " SELECT l.position, coalesce(l.above::text, '') FROM k JOIN l USING (source, partition)"
+    " ORDER BY k.n";
+
+int
+zetl_target_sql_lock_keys (zetl_target_sql_t *self, size_t count, const char *const *sources,
+                           const uint32_t *partitions, int64_t *positions, char **above)
+{
+    if (count == 0)
+        return 0;
+    zchunk_t *source_array = s_text_array (sources, count);
+    zchunk_t *partition_array = s_partition_array (partitions, count);
+    const char *values[4] = {self->pipeline->id, self->target->name, s_array_text (source_array),
+                             s_array_text (partition_array)};
     PGresult *res = NULL;
-    if (s_exec_params (self,
-                       "INSERT INTO zetl_offsets (pipeline, target, source, partition, position)"
-                       " VALUES ($1, $2, $3, $4, -1) ON CONFLICT (pipeline, target, source,"
-                       " partition) DO UPDATE SET position = zetl_offsets.position"
-                       " RETURNING position",
-                       4, values, "lock position", &res)
-        != 0)
-        return -1;
-    *position = atoll (PQgetvalue (res, 0, 0));
+    int rc = s_exec_params (self, s_lock_sql, 4, values, "lock positions", &res);
+    if (rc == 0 && PQntuples (res) != (int) count) {
+        //  Cannot happen while the keys are distinct: refuse rather than guess
+        self->state[0] = 0;
+        free (self->error);
+        self->error = zsys_sprintf ("lock positions on table %s: %d rows for %zu keys",
+                                    self->target->table, PQntuples (res), count);
+        rc = -1;
+    }
+    for (size_t index = 0; rc == 0 && index < count; index++) {
+        positions[index] = atoll (PQgetvalue (res, (int) index, 0));
+        if (above)
+            above[index] = strdup (PQgetvalue (res, (int) index, 1));
+    }
     PQclear (res);
-    return 0;
+    zchunk_destroy (&source_array);
+    zchunk_destroy (&partition_array);
+    return rc;
 }
 
 int
-zetl_target_sql_lock_ranges (zetl_target_sql_t *self, const char *source, uint32_t partition,
-                             int64_t *position, char **above)
+zetl_target_sql_set_positions (zetl_target_sql_t *self, size_t count, const char *const *sources,
+                               const uint32_t *partitions, const int64_t *positions)
 {
-    char partition_text[16];
-    snprintf (partition_text, sizeof partition_text, "%u", partition);
-    const char *values[4] = {self->pipeline->id, self->target->name, source, partition_text};
-    PGresult *res = NULL;
-    if (s_exec_params (self,
-                       "INSERT INTO zetl_offsets (pipeline, target, source, partition, position)"
-                       " VALUES ($1, $2, $3, $4, -1) ON CONFLICT (pipeline, target, source,"
-                       " partition) DO UPDATE SET position = zetl_offsets.position"
-                       " RETURNING position, coalesce(above::text, '')",
-                       4, values, "lock position", &res)
-        != 0)
-        return -1;
-    *position = atoll (PQgetvalue (res, 0, 0));
-    *above = strdup (PQgetvalue (res, 0, 1));
-    PQclear (res);
-    return 0;
-}
-
-int
-zetl_target_sql_set_ranges (zetl_target_sql_t *self, const char *source, uint32_t partition,
-                            int64_t floor, const char *added)
-{
-    char partition_text[16], floor_text[24];
-    snprintf (partition_text, sizeof partition_text, "%u", partition);
-    snprintf (floor_text, sizeof floor_text, "%" PRId64, floor);
-    const char *values[6] = {self->pipeline->id, self->target->name, source, partition_text,
-                             floor_text, added};
-    return s_exec_params (
+    if (count == 0)
+        return 0;
+    zchunk_t *source_array = s_text_array (sources, count);
+    zchunk_t *partition_array = s_partition_array (partitions, count);
+    zchunk_t *position_array = s_position_array (positions, count);
+    const char *values[5] = {self->pipeline->id, self->target->name, s_array_text (source_array),
+                             s_array_text (partition_array), s_array_text (position_array)};
+    //  The rows are locked by this transaction already: no order to keep here
+    int rc = s_exec_params (
         self,
-        "UPDATE zetl_offsets SET position = GREATEST(position, $5::bigint),"
-        " above = nullif((coalesce(above, '{}') + $6::int8multirange)"
-        "   - int8multirange(int8range(NULL, GREATEST(position, $5::bigint) + 1)), '{}'),"
-        " updated_at = now() WHERE pipeline = $1 AND target = $2 AND source = $3"
-        " AND partition = $4",
-        6, values, "set ranges", NULL);
+        "UPDATE zetl_offsets AS o SET position = GREATEST(o.position, k.position),"
+        " updated_at = now()"
+        " FROM unnest($3::text[], $4::int[], $5::int8[]) AS k (source, partition, position)"
+        " WHERE o.pipeline = $1 AND o.target = $2 AND o.source = k.source"
+        " AND o.partition = k.partition",
+        5, values, "set positions", NULL);
+    zchunk_destroy (&source_array);
+    zchunk_destroy (&partition_array);
+    zchunk_destroy (&position_array);
+    return rc;
 }
 
 int
-zetl_target_sql_set_position (zetl_target_sql_t *self, const char *source, uint32_t partition,
-                              int64_t position)
+zetl_target_sql_set_ranges (zetl_target_sql_t *self, size_t count, const char *const *sources,
+                            const uint32_t *partitions, const int64_t *floors,
+                            const char *const *added)
 {
-    char partition_text[16], position_text[24];
-    snprintf (partition_text, sizeof partition_text, "%u", partition);
-    snprintf (position_text, sizeof position_text, "%" PRId64, position);
-    const char *values[5] = {self->pipeline->id, self->target->name, source, partition_text,
-                             position_text};
-    return s_exec_params (self,
-                          "UPDATE zetl_offsets SET position = GREATEST(position, $5::bigint),"
-                          " updated_at = now() WHERE pipeline = $1 AND target = $2"
-                          " AND source = $3 AND partition = $4",
-                          5, values, "set position", NULL);
+    if (count == 0)
+        return 0;
+    zchunk_t *source_array = s_text_array (sources, count);
+    zchunk_t *partition_array = s_partition_array (partitions, count);
+    zchunk_t *floor_array = s_position_array (floors, count);
+    zchunk_t *added_array = s_text_array (added, count);
+    const char *values[6] = {self->pipeline->id,          self->target->name,
+                             s_array_text (source_array), s_array_text (partition_array),
+                             s_array_text (floor_array),  s_array_text (added_array)};
+    int rc = s_exec_params (
+        self,
+        "UPDATE zetl_offsets AS o SET position = GREATEST(o.position, k.floor),"
+        " above = nullif((coalesce(o.above, '{}') + k.added::int8multirange)"
+        "   - int8multirange(int8range(NULL, GREATEST(o.position, k.floor) + 1)), '{}'),"
+        " updated_at = now()"
+        " FROM unnest($3::text[], $4::int[], $5::int8[], $6::text[])"
+        "   AS k (source, partition, floor, added)"
+        " WHERE o.pipeline = $1 AND o.target = $2 AND o.source = k.source"
+        " AND o.partition = k.partition",
+        6, values, "set ranges", NULL);
+    zchunk_destroy (&source_array);
+    zchunk_destroy (&partition_array);
+    zchunk_destroy (&floor_array);
+    zchunk_destroy (&added_array);
+    return rc;
 }
 
 int

@@ -3,8 +3,8 @@
     Creates the target table from the pipeline's schema if it is missing (the
     schema's columns, then zetl_lut_gen, zetl_hash and zetl_deleted, primary
     key as configured), a staging table for COPY, and runs the statements of
-    a sink transaction: lock a position, COPY, the last-write-wins upsert,
-    set a position, add to the counters, write a dead letter. Values travel
+    a sink transaction: lock its positions, COPY, the last-write-wins upsert,
+    set its positions, add to the counters, write a dead letter. Values travel
     by COPY or as parameters only; identifiers come from the checked
     configuration and are quoted. Owned by one writer actor.
 */
@@ -24,13 +24,19 @@ zetl_target_sql_t *zetl_target_sql_new (PGconn *conn, const zetl_pipeline_t *pip
                                         const zetl_target_t *target, char **error);
 void zetl_target_sql_destroy (zetl_target_sql_t **self_p);
 
-//  Lock the zetl_offsets row of SOURCE/PARTITION (creating it at -1) and
-//  read its position into *POSITION. Returns 0 or -1.
-int zetl_target_sql_lock_position (zetl_target_sql_t *self, const char *source,
-                                   uint32_t partition, int64_t *position);
-//  Raise the committed position of SOURCE/PARTITION to POSITION.
-int zetl_target_sql_set_position (zetl_target_sql_t *self, const char *source,
-                                  uint32_t partition, int64_t position);
+//  Lock the zetl_offsets rows of COUNT (source, partition) keys, SOURCES[i]
+//  and PARTITIONS[i] (creating missing ones at -1), in one statement and in
+//  the order given: callers sort the keys, so that two connections lock in
+//  the same order and never deadlock. Reads each row's position (ordered
+//  mode: its floor) into POSITIONS[i] and, when ABOVE is not NULL, the
+//  positions committed above it into ABOVE[i] (an int8multirange's text,
+//  "" for none; caller frees each). The keys must be distinct. Returns 0 or -1.
+int zetl_target_sql_lock_keys (zetl_target_sql_t *self, size_t count, const char *const *sources,
+                               const uint32_t *partitions, int64_t *positions, char **above);
+//  Raise the committed positions of COUNT keys (locked in this transaction)
+//  to POSITIONS[i], in one statement; a position never goes down.
+int zetl_target_sql_set_positions (zetl_target_sql_t *self, size_t count, const char *const *sources,
+                                   const uint32_t *partitions, const int64_t *positions);
 //  COPY LEN bytes of COPY text into the staging table.
 int zetl_target_sql_copy (zetl_target_sql_t *self, const char *data, size_t len);
 //  Upsert the staging table into the target; *CHANGED = rows changed.
@@ -47,15 +53,13 @@ int zetl_target_sql_dead_letter (zetl_target_sql_t *self, const char *source, ui
 //  *DELETED. Returns 0 or -1.
 int zetl_target_sql_resolve_reprocessed (zetl_target_sql_t *self, int64_t request,
                                          const char *seqs, int64_t *deleted);
-//  Ordered mode: lock the offsets row of SOURCE and PARTITION, read its
-//  floor into *POSITION (-1 if new) and the positions committed above it
-//  into *ABOVE (an int8multirange's text, "" for none; caller frees).
-int zetl_target_sql_lock_ranges (zetl_target_sql_t *self, const char *source, uint32_t partition,
-                                 int64_t *position, char **above);
-//  Ordered mode: raise the floor to FLOOR, add the positions of ADDED (an
-//  int8multirange literal) and forget the positions at or below the floor.
-int zetl_target_sql_set_ranges (zetl_target_sql_t *self, const char *source, uint32_t partition,
-                                int64_t floor, const char *added);
+//  Ordered mode, in one statement for COUNT keys (locked in this
+//  transaction): raise key i's floor to FLOORS[i], add the positions of
+//  ADDED[i] (an int8multirange literal) and forget the positions at or below
+//  the floor.
+int zetl_target_sql_set_ranges (zetl_target_sql_t *self, size_t count, const char *const *sources,
+                                const uint32_t *partitions, const int64_t *floors,
+                                const char *const *added);
 //  Forget the last failure (at the start of a transaction).
 void zetl_target_sql_clear_error (zetl_target_sql_t *self);
 //  SQL state and error text of the last failed statement (borrowed).

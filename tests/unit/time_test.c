@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "zetl_time.h"
 
@@ -291,6 +292,88 @@ test_dates (void **state)
     }
 }
 
+//  What the C library says instant US is: gmtime_r's fields, written the way
+//  zetl_time formats them (4-digit years for 0..9999, the full year else)
+static void
+s_expected (int64_t us, char sep, const char *zone, char *text, size_t size)
+{
+    int64_t sec = us / S_SEC, frac = us % S_SEC;
+    if (frac < 0) {
+        sec--;
+        frac += S_SEC;
+    }
+    time_t when = (time_t) sec;
+    struct tm tm;
+    assert_non_null (gmtime_r (&when, &tm));
+    long long year = (long long) tm.tm_year + 1900;
+    snprintf (text, size, year >= 0 && year <= 9999 ? "%04lld-%02d-%02d%c%02d:%02d:%02d.%06d%s"
+                                                    : "%lld-%02d-%02d%c%02d:%02d:%02d.%06d%s",
+              year, tm.tm_mon + 1, tm.tm_mday, sep, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) frac,
+              zone);
+}
+
+static void
+s_assert_like_gmtime (int64_t us)
+{
+    char text[40], expected[64];
+    s_expected (us, ' ', "+00", expected, sizeof expected);
+    size_t len = zetl_time_format_pg (us, text, sizeof text);
+    if (strcmp (text, expected) != 0 || len != strlen (expected))
+        fail_msg ("pg %lld: got \"%s\", expected \"%s\"", (long long) us, text, expected);
+    s_expected (us, 'T', "Z", expected, sizeof expected);
+    len = zetl_time_format_iso (us, text, sizeof text);
+    if (strcmp (text, expected) != 0 || len != strlen (expected))
+        fail_msg ("iso %lld: got \"%s\", expected \"%s\"", (long long) us, text, expected);
+    //  A buffer too small for the text gets its beginning, whatever path wrote it
+    for (size_t size = 1; size < sizeof text; size += 7) {
+        char part[40];
+        size_t part_len = zetl_time_format_iso (us, part, size);
+        if (part_len != (len < size ? len : size - 1) || memcmp (part, text, part_len) != 0
+            || part[part_len] != 0)
+            fail_msg ("iso %lld in %zu bytes: \"%s\"", (long long) us, size, part);
+    }
+}
+
+static void
+test_format_like_gmtime (void **state)
+{
+    (void) state;
+    //  Edges: the epoch, leap days, centuries, years 0 and 9999 and beyond
+    int64_t fixed[] = {0,
+                       -1,
+                       1,
+                       INT64_C (951782400000000),       //  2000-02-29
+                       INT64_C (951868799999999),       //  2000-02-29 23:59:59.999999
+                       INT64_C (-2203891200000000),     //  1900-03-01
+                       INT64_C (4107542400000000),      //  2100-03-01
+                       INT64_C (-62167219200000000),    //  0000-01-01
+                       INT64_C (-62167219200000001),    //  -0001-12-31, written in full
+                       INT64_C (253402300799999999),    //  9999-12-31 23:59:59.999999
+                       INT64_C (253402300800000000),    //  10000-01-01, written in full
+                       INT64_C (-62162121600000000),    //  0000-02-29 (0 is a leap year)
+                       INT64_MIN / 2,
+                       INT64_MAX / 2};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        s_assert_like_gmtime (fixed[i]);
+    //  Random instants over 0000..9999 and a bit beyond, and clustered near now
+    uint64_t seed = 11;
+    const int64_t min = INT64_C (-62230377600000000), span = INT64_C (315663091200000000);
+    for (int i = 0; i < 200000; i++) {
+        seed = seed * UINT64_C (6364136223846793005) + UINT64_C (1442695040888963407);
+        s_assert_like_gmtime (min + (int64_t) ((seed >> 2) % (uint64_t) span));
+        s_assert_like_gmtime (S_2024_05_04_101502 + (int64_t) ((seed >> 20) % (400 * S_DAY)));
+    }
+    //  Every day of 0000..9999 and a year either side, as a date
+    for (int32_t day = -719528 - 366; day <= 2932896 + 366; day++) {
+        char text[40], expected[64];
+        s_expected ((int64_t) day * S_DAY, ' ', "", expected, sizeof expected);
+        expected[strlen (expected) - 16] = 0;  //  The date only
+        size_t len = zetl_time_format_date (day, text, sizeof text);
+        if (strcmp (text, expected) != 0 || len != strlen (expected))
+            fail_msg ("date %d: got \"%s\", expected \"%s\"", day, text, expected);
+    }
+}
+
 static void
 test_unix_ms (void **state)
 {
@@ -379,6 +462,7 @@ main (void)
         cmocka_unit_test (test_format_exact),
         cmocka_unit_test (test_format_round_trips),
         cmocka_unit_test (test_format_truncates),
+        cmocka_unit_test (test_format_like_gmtime),
         cmocka_unit_test (test_dates),
         cmocka_unit_test (test_unix_ms),
         cmocka_unit_test (test_strftime),
