@@ -373,6 +373,58 @@ s_append (void *data, const char *buf, size_t len)
     return 0;
 }
 
+//  Pack a string of LEN bytes at TEXT straight into OUT, header and body in
+//  one step, the bytes msgpack_pack_str would write. Most of a record is
+//  strings (every key, most values), and OUT has room for the whole record
+//  (see convert), so no callback and no growth check per piece.
+static inline void
+s_pack_str (msgpack_sbuffer *out, const char *text, size_t len)
+{
+    assert (out->alloc - out->size >= len + 5);
+    unsigned char *dst = (unsigned char *) out->data + out->size;
+    size_t head;
+    if (len < 32) {
+        dst[0] = (unsigned char) (0xa0 | len);
+        head = 1;
+    }
+    else if (len < 256) {
+        dst[0] = 0xd9;
+        dst[1] = (unsigned char) len;
+        head = 2;
+    }
+    else if (len < 65536) {
+        dst[0] = 0xda;
+        dst[1] = (unsigned char) (len >> 8);
+        dst[2] = (unsigned char) len;
+        head = 3;
+    }
+    else {
+        dst[0] = 0xdb;
+        dst[1] = (unsigned char) (len >> 24);
+        dst[2] = (unsigned char) (len >> 16);
+        dst[3] = (unsigned char) (len >> 8);
+        dst[4] = (unsigned char) len;
+        head = 5;
+    }
+    dst += head;
+    //  Keys and most values are short: copy them without calling memcpy
+    if (len >= 8 && len <= 16) {
+        memcpy (dst, text, 8);
+        memcpy (dst + len - 8, text + len - 8, 8);
+    }
+    else if (len >= 4 && len < 8) {
+        memcpy (dst, text, 4);
+        memcpy (dst + len - 4, text + len - 4, 4);
+    }
+    else if (len < 4) {
+        for (size_t i = 0; i < len; i++)
+            dst[i] = (unsigned char) text[i];
+    }
+    else
+        memcpy (dst, text, len);
+    out->size += head + len;
+}
+
 //  Check and pack the number or literal token TOK
 static int
 s_primitive (zetl_jsonl_t *self, const jsmntok_t *tok)
@@ -449,8 +501,7 @@ s_extract (zetl_jsonl_t *self, const char *key, size_t key_len, const jsmntok_t 
 //  Check and pack the string or primitive token TOK; sets *TEXT and *LEN to
 //  its text (a string unescaped, a literal as written)
 static inline __attribute__ ((always_inline)) int
-s_scalar (zetl_jsonl_t *self, msgpack_packer *pk, const jsmntok_t *tok, const char **text,
-          size_t *len)
+s_scalar (zetl_jsonl_t *self, const jsmntok_t *tok, const char **text, size_t *len)
 {
     if (tok->size != 0) {
         self->reason = "malformed JSON";
@@ -459,8 +510,7 @@ s_scalar (zetl_jsonl_t *self, msgpack_packer *pk, const jsmntok_t *tok, const ch
     if (tok->type == JSMN_STRING) {
         if (s_string (self, tok, text, len) != 0)
             return -1;
-        msgpack_pack_str (pk, *len);
-        msgpack_pack_str_body (pk, *text, *len);
+        s_pack_str (self->out, *text, *len);
         self->cursor = (size_t) tok->end + 1;
         return 0;
     }
@@ -515,8 +565,7 @@ s_container (zetl_jsonl_t *self, int index, int depth)
             }
             if (s_string (self, item, &key, &key_len) != 0)
                 return -1;
-            msgpack_pack_str (&pk, key_len);
-            msgpack_pack_str_body (&pk, key, key_len);
+            s_pack_str (self->out, key, key_len);
             self->cursor = (size_t) item->end + 1;
             item = &self->tokens[++next];
             if (s_gap (self, s_raw_start (item), ':') != 0)
@@ -525,7 +574,7 @@ s_container (zetl_jsonl_t *self, int index, int depth)
         const char *text;
         size_t text_len;
         if (item->type == JSMN_STRING || item->type == JSMN_PRIMITIVE) {
-            if (s_scalar (self, &pk, item, &text, &text_len) != 0)
+            if (s_scalar (self, item, &text, &text_len) != 0)
                 return -1;
             next++;
         }

@@ -50,6 +50,23 @@ zetl_chunk_add (zetl_chunk_t *self, uint32_t partition, uint32_t flags, uint64_t
     return record;
 }
 
+void
+zetl_chunk_reserve (zetl_chunk_t *self, size_t records, size_t bytes)
+{
+    if (records > self->capacity) {
+        self->capacity = records;
+        self->records = (zetl_chunk_record_t *) realloc (
+            self->records, self->capacity * sizeof (zetl_chunk_record_t));
+        assert (self->records);
+    }
+    if (bytes > self->data.alloc - self->data.size) {
+        char *data = (char *) realloc (self->data.data, self->data.size + bytes);
+        assert (data);
+        self->data.data = data;
+        self->data.alloc = self->data.size + bytes;
+    }
+}
+
 int
 zetl_chunk_full (const zetl_chunk_t *self)
 {

@@ -43,6 +43,9 @@ void zetl_chunk_destroy (zetl_chunk_t **self_p);
 //  (borrowed: valid until the next add), so the caller can set its key.
 zetl_chunk_record_t *zetl_chunk_add (zetl_chunk_t *self, uint32_t partition, uint32_t flags,
                                      uint64_t position, int64_t event_us, size_t offset);
+//  Make room for RECORDS records and BYTES bytes of data at once, so that a
+//  source filling chunks of a known size does not grow each one step by step.
+void zetl_chunk_reserve (zetl_chunk_t *self, size_t records, size_t bytes);
 //  True when the chunk should be handed over.
 int zetl_chunk_full (const zetl_chunk_t *self);
 

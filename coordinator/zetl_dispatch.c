@@ -35,7 +35,7 @@ zetl_dispatch_append (zetl_dispatch_pipeline_t *pipeline, uint32_t partition, co
     }
     track->appended++;
     zetl_batches_append (pipeline->batches, &pipeline->partitions[partition], source, position,
-                         event_us, flags, payload, len, zclock_mono ());
+                         event_us, flags, payload, len, pipeline->now_ms);
 }
 
 //  What zetl_admit_chunk's callback needs
@@ -68,7 +68,8 @@ zetl_dispatch_take_chunk (zetl_dispatcher_t *self, zetl_chunk_t *chunk,
     uint32_t source_id =
         kind == ZETL_DISPATCH_PRODUCERS ? pipeline->producer_source : pipeline->source_id;
     s_take_t take = {pipeline, tag};
-    zetl_admit_chunk (pipeline->admit, source_id, chunk, zclock_mono (), s_take_admitted, &take);
+    pipeline->now_ms = zclock_mono ();
+    zetl_admit_chunk (pipeline->admit, source_id, chunk, pipeline->now_ms, s_take_admitted, &take);
     if (pipeline->ordered)
         zetl_ordered_release (pipeline->ordered, zetl_admit_watermark (pipeline->admit), SIZE_MAX);
     if (kind != ZETL_DISPATCH_REPROCESS)
@@ -301,6 +302,7 @@ s_tick (zetl_dispatcher_t *self)
     for (size_t p = 0; p < self->pipeline_count; p++) {
         zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
         zetl_admit_tick (pipeline->admit, now);
+        pipeline->now_ms = now;
         s_ordered_release (pipeline);
         for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
             zetl_partition_t *partition = &pipeline->partitions[number];

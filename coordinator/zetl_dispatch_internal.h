@@ -54,6 +54,7 @@ typedef struct {
     zetl_ordered_t *ordered;      //  event-time release, with ordered: true (else NULL)
     zetl_batches_t *batches;      //  where its entries go (the dispatcher's)
     zetl_dispatch_track_t *tracks;//  per partition
+    int64_t now_ms;               //  the clock when its entries are appended (per chunk, per tick)
     zhashx_t *committed_at_start; //  positions committed when it started (producers skip them)
     void *producer_feed;          //  zetl_feed_t turning producers' records into a chunk
     uint32_t producer_source;     //  producers' source id in admit, once one sent a batch

@@ -86,8 +86,13 @@ zetl_feed_send_chunk (zetl_feed_t *self)
     if (self->terminated)
         return;
     self->credit--;
+    //  The next chunk will most likely fill as this one did: size it so at
+    //  once (with a little headroom) rather than doubling it a dozen times
+    size_t records = self->chunk->count, bytes = self->chunk->data.size;
     zsock_send (self->pipe, "sp", "CHUNK", self->chunk);
     self->chunk = zetl_chunk_new (self->pipeline_index, self->name);
+    zetl_chunk_reserve (self->chunk, records < ZETL_CHUNK_RECORDS ? records + records / 8 : records,
+                        bytes + bytes / 8);
 }
 
 bool

@@ -3,6 +3,7 @@
 #include "zetl_csv.h"
 #include "zetl_feed.h"
 
+#include <fcntl.h>
 #include <glob.h>
 #include <sys/stat.h>
 
@@ -49,37 +50,109 @@ s_line (s_source_t *self, const char *line, size_t len, uint64_t position)
         zetl_feed_send_chunk (&self->feed);
 }
 
+//  Lines are read in blocks of this many bytes (more for a longer line)
+#define S_READ_BLOCK (1024 * 1024)
+
+typedef struct {
+    int fd;           //  the file
+    char *data;       //  bytes read and not yet handed out start at data + next
+    size_t capacity;  //  bytes allocated at data
+    size_t next;      //  start of the next line
+    size_t end;       //  end of the bytes read
+    bool eof;         //  nothing more to read
+} s_reader_t;
+
+//  Move what is left to the front and read more after it, growing the
+//  buffer when one line fills it; returns false at the end of the file
+static bool
+s_reader_fill (s_reader_t *reader)
+{
+    if (reader->eof)
+        return false;
+    size_t left = reader->end - reader->next;
+    if (reader->next > 0) {
+        memmove (reader->data, reader->data + reader->next, left);
+        reader->next = 0;
+        reader->end = left;
+    }
+    if (reader->end == reader->capacity) {
+        reader->capacity *= 2;
+        reader->data = (char *) realloc (reader->data, reader->capacity);
+        assert (reader->data);
+    }
+    while (true) {
+        ssize_t got = read (reader->fd, reader->data + reader->end, reader->capacity - reader->end);
+        if (got > 0) {
+            reader->end += (size_t) got;
+            return true;
+        }
+        if (got < 0 && errno == EINTR)
+            continue;
+        reader->eof = true;  //  The end, or an error: as getline, stop there
+        return false;
+    }
+}
+
+//  The next line, its newline included (the last line may have none), as
+//  *LINE and its length; borrowed until the next call. Returns false when
+//  there is none. The lines stay in the buffer they were read into: no copy.
+static bool
+s_reader_line (s_reader_t *reader, const char **line, size_t *len)
+{
+    size_t scanned = reader->next;
+    while (true) {
+        const char *newline = (const char *) memchr (reader->data + scanned, '\n',
+                                                     reader->end - scanned);
+        if (newline) {
+            *line = reader->data + reader->next;
+            *len = (size_t) (newline + 1 - *line);
+            reader->next += *len;
+            return true;
+        }
+        scanned = reader->end - reader->next;  //  Where to go on after the refill
+        if (!s_reader_fill (reader)) {
+            if (reader->end == reader->next)
+                return false;
+            *line = reader->data + reader->next;
+            *len = reader->end - reader->next;
+            reader->next = reader->end;
+            return true;
+        }
+        scanned += reader->next;
+    }
+}
+
 static void
 s_read_file (s_source_t *self, const char *path)
 {
-    FILE *file = fopen (path, "rb");
-    if (!file) {
+    s_reader_t reader = {open (path, O_RDONLY | O_CLOEXEC), NULL, S_READ_BLOCK, 0, 0, false};
+    if (reader.fd < 0) {
         zetl_log_error ("source", "file_unreadable",
                         json_pack ("{s:s, s:s, s:s, s:s}", "pipeline", self->feed.pipeline->id, "path",
                                    path, "error", strerror (errno), "hint",
                                    "check the path and its permissions"));
         return;
     }
+    reader.data = (char *) zmalloc (reader.capacity);
     zetl_feed_begin (&self->feed, path, self->committed);
     const zetl_pipeline_t *pipeline = self->feed.pipeline;
     if (pipeline->source.format == ZETL_FORMAT_CSV) {
         zetl_csv_destroy (&self->csv);
         self->csv = zetl_csv_new (pipeline->source.delimiter, self->feed.names, ZETL_EXTRACT_COUNT);
     }
-    char *line = NULL;
-    size_t capacity = 0;
     uint64_t position = 0;
-    ssize_t len;
-    while (!self->feed.terminated && (len = getline (&line, &capacity, file)) > 0) {
-        s_line (self, line, (size_t) len, position);
+    const char *line;
+    size_t len;
+    while (!self->feed.terminated && s_reader_line (&reader, &line, &len)) {
+        s_line (self, line, len, position);
         position += (uint64_t) len;
         if ((position & 0xFFFF) < (uint64_t) len)
             zetl_feed_poll_pipe (&self->feed);
     }
     if (self->csv)
         zetl_csv_finish (self->csv, s_csv_row, self);
-    free (line);
-    fclose (file);
+    free (reader.data);
+    close (reader.fd);
     zetl_feed_send_chunk (&self->feed);
 }
 
