@@ -2,12 +2,10 @@
 
     The header frame is packed with msgpack-c into a fixed buffer and parsed
     back with the bounded walker (zetl_proto_walk.h), never with
-    msgpack_unpack. RESULT bodies are checked by zetl_proto_body.c before a
-    message is handed out, BATCH bodies by their reader as they are read;
-    other bodies are opaque here.
+    msgpack_unpack. BATCH and RESULT bodies are checked by their reader
+    (zetl_proto_body.c) as they are read; other bodies are opaque here.
 */
 #include "zetl_proto.h"
-#include "zetl_proto_body.h"
 #include "zetl_proto_walk.h"
 
 #include <string.h>
@@ -308,18 +306,14 @@ zetl_msg_decode (zmsg_t **zmsg_p, const char **reason)
     *reason = s_decode_header (self, zframe_data (header), zframe_size (header));
     if (*reason)
         goto cleanup;
-    if (self->type == ZETL_MSG_BATCH || self->type == ZETL_MSG_RESULT) {
-        //  A sink writes a RESULT's entries in pieces, inside a transaction,
-        //  and must know the whole body is good before it starts: checked
-        //  here. A worker reads a BATCH start to end before it answers, so its
-        //  reader (zetl_msg_body_reader) is the check, and the body is walked
-        //  once rather than twice
-        if (body && self->type == ZETL_MSG_RESULT)
-            *reason = zetl_body_check (body, self->count);
-        else if (!body && self->count > 0)
-            *reason = "record count does not match the body: BATCH or RESULT without a body";
-        if (*reason)
-            goto cleanup;
+    //  A BATCH or RESULT body is checked by its reader (zetl_msg_body_reader)
+    //  as it is read: a worker and a sink both read every entry of a body
+    //  before they act on it, so that one pass is both the check and the
+    //  read. Only a body missing altogether is seen here
+    if ((self->type == ZETL_MSG_BATCH || self->type == ZETL_MSG_RESULT) && !body
+        && self->count > 0) {
+        *reason = "record count does not match the body: BATCH or RESULT without a body";
+        goto cleanup;
     }
     if (body) {
         zmsg_remove (zmsg, body);

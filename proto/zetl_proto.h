@@ -10,9 +10,10 @@
 
     Decoding never trusts the peer: unknown versions and types, short or
     oversized frames, bad msgpack and a count that does not match the body are
-    reported as errors (a reason string), never a crash. A RESULT body is
-    checked by the decoder; a BATCH body by its reader, as it is read, so that
-    the one reader a worker needs is also its only pass over the bytes.
+    reported as errors (a reason string), never a crash. A BATCH or RESULT
+    body is checked by its counted reader (zetl_msg_body_reader), as it is
+    read, so that the one reader a worker or a sink needs is also its only
+    pass over the bytes.
 */
 #ifndef ZETL_PROTO_H_INCLUDED
 #define ZETL_PROTO_H_INCLUDED
@@ -106,10 +107,10 @@ zmsg_t *zetl_msg_encode (const zetl_msg_t *self);
 //  Decode *ZMSG_P (routing id already removed), destroying it and setting it
 //  to NULL. Returns the message, or NULL with *REASON set to a static string
 //  saying what was wrong. Checks: frame count, header size, msgpack, version,
-//  type, field types, string sizes, body size; for RESULT, that the body
-//  holds exactly `count` well-formed entries. A BATCH body is checked as it
-//  is read, by zetl_msg_body_reader (PROTOCOL.md §4): its reader reads it
-//  start to end before acting on it. Caller owns the result.
+//  type, field types, string sizes, body size; for BATCH and RESULT, that a
+//  count above 0 comes with a body. The body itself is checked as it is
+//  read, by zetl_msg_body_reader (PROTOCOL.md §4): its reader reads it start
+//  to end before acting on it. Caller owns the result.
 zetl_msg_t *zetl_msg_decode (zmsg_t **zmsg_p, const char **reason);
 
 //  Send on a DEALER/PUSH-like socket. Returns 0, or -1 if the send failed
@@ -172,10 +173,12 @@ zetl_body_reader_t *zetl_body_reader_new (zframe_t *body, const char **reason);
 //  reader), holding it to MSG->count entries: once that many were read the
 //  reader ends only where the body does, and a body that ends early or goes
 //  on is an error of zetl_body_reader_next ("record count does not match the
-//  body: ...", "trailing bytes after the last entry"), with the reasons of
-//  zetl_msg_decode. A BATCH body is checked this way only, as it is read
-//  (PROTOCOL.md §4). MSG without a body reads as empty. Returns NULL with
-//  *REASON set if the source list is malformed. Caller owns the result.
+//  body: ...", "trailing bytes after the last entry"). BATCH and RESULT
+//  bodies are checked this way only, as they are read (PROTOCOL.md §4): a
+//  body is good once this reader has come to its end (0), and nothing read
+//  from it may be acted on for good before then. MSG without a body reads
+//  as empty. Returns NULL with *REASON set if the source list is malformed.
+//  Caller owns the result.
 zetl_body_reader_t *zetl_msg_body_reader (const zetl_msg_t *msg, const char **reason);
 void zetl_body_reader_destroy (zetl_body_reader_t **self_p);
 //  Number of source names, and name INDEX (borrowed, valid until destroyed).
@@ -191,5 +194,11 @@ int zetl_body_reader_next (zetl_body_reader_t *self, zetl_entry_t *entry, const 
 //  with zetl_walk_item (zetl_proto_walk.h), instead of walking a tree.
 int zetl_body_reader_next_packed (zetl_body_reader_t *self, zetl_entry_t *entry,
                                   const char **reason);
+//  Build the payload object of ENTRY, the entry zetl_body_reader_next_packed
+//  just read (and checked), as zetl_body_reader_next would have: for the rare
+//  entry a reader of packed payloads wants as a tree after all. ENTRY's
+//  payload is borrowed: valid until the next read or until the reader is
+//  destroyed.
+void zetl_body_reader_build_payload (zetl_body_reader_t *self, zetl_entry_t *entry);
 
 #endif

@@ -5,8 +5,10 @@
     (zetl_proto_walk.h); payload objects are built into one msgpack_zone per
     reader, cleared for each entry, and point into the body frame, or not
     built at all (zetl_body_reader_next_packed). zetl_body_check and a
-    counted reader run the same entry parser and say the same things, so a
-    body the decoder would refuse is one its reader refuses.
+    counted reader run the same entry parser and say the same things: the
+    counted reader is how BATCH and RESULT bodies are checked, and
+    zetl_body_check is the same check in one call, for tests to hold the
+    reader to.
 */
 #include "zetl_proto_body.h"
 #include "zetl_proto.h"
@@ -102,9 +104,15 @@ s_parse_entry (zetl_walk_cursor_t *cur, uint32_t sources, zetl_entry_t *entry, m
         return reason;
     entry->flags = (uint32_t) value;
 
-    if ((reason = zetl_walk_item (cur, &item)))
+    //  bin 8 of 16 bytes: what every writer sends
+    if (zetl_walk_left (cur) >= 18 && cur->ptr[0] == 0xc4 && cur->ptr[1] == 16) {
+        entry->has_hash = true;
+        memcpy (entry->hash, cur->ptr + 2, 16);
+        cur->ptr += 18;
+    }
+    else if ((reason = zetl_walk_item (cur, &item)))
         return reason;
-    if (item.type == MSGPACK_OBJECT_NIL)
+    else if (item.type == MSGPACK_OBJECT_NIL)
         entry->has_hash = false;
     else if (item.type == MSGPACK_OBJECT_BIN && item.size == 16) {
         entry->has_hash = true;
@@ -123,6 +131,20 @@ s_parse_entry (zetl_walk_cursor_t *cur, uint32_t sources, zetl_entry_t *entry, m
     }
     entry->packed_size = (size_t) (cur->ptr - entry->packed);
     return reason;
+}
+
+//  The reader's zone, emptied for a new entry's payload
+static msgpack_zone *
+s_reader_zone (zetl_body_reader_t *self)
+{
+    if (!self->zone_ready) {
+        bool zone_ready = msgpack_zone_init (&self->zone, ZONE_CHUNK);
+        assert (zone_ready);  //  Out of memory is fatal
+        self->zone_ready = true;
+    }
+    else  //  The previous entry's payload dies here; its chunk is kept for this one
+        msgpack_zone_clear (&self->zone);
+    return &self->zone;
 }
 
 //  Read the next entry of SELF into *ENTRY, its payload built when BUILD.
@@ -148,17 +170,7 @@ s_reader_next (zetl_body_reader_t *self, zetl_entry_t *entry, bool build, const 
     }
     if (at_end)
         return 0;
-    msgpack_zone *zone = NULL;
-    if (build) {
-        if (!self->zone_ready) {
-            bool zone_ready = msgpack_zone_init (&self->zone, ZONE_CHUNK);
-            assert (zone_ready);  //  Out of memory is fatal
-            self->zone_ready = true;
-        }
-        else  //  The previous entry's payload dies here; its chunk is kept for this one
-            msgpack_zone_clear (&self->zone);
-        zone = &self->zone;
-    }
+    msgpack_zone *zone = build ? s_reader_zone (self) : NULL;
     zetl_walk_cursor_t cur = self->cursor;
     *reason = s_parse_entry (&cur, self->sources, entry, zone);
     if (*reason) {
@@ -440,4 +452,18 @@ zetl_body_reader_next_packed (zetl_body_reader_t *self, zetl_entry_t *entry, con
     assert (entry);
     assert (reason);
     return s_reader_next (self, entry, false, reason);
+}
+
+void
+zetl_body_reader_build_payload (zetl_body_reader_t *self, zetl_entry_t *entry)
+{
+    assert (self);
+    assert (entry);
+    assert (entry->packed);
+    zetl_walk_cursor_t cur = {entry->packed, entry->packed + entry->packed_size};
+    size_t budget = ZETL_WALK_MAX_OBJECTS;
+    const char *reason = zetl_walk_object (&cur, s_reader_zone (self), &entry->payload, 0, &budget);
+    //  The reader checked these very bytes, with these very limits
+    assert (reason == NULL && zetl_walk_left (&cur) == 0);
+    (void) reason;
 }

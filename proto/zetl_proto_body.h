@@ -1,6 +1,8 @@
-/*  zetl_proto_body - what zetl_proto.c needs of the body module beyond zetl_proto.h
+/*  zetl_proto_body - the body check beyond zetl_proto.h
 
-    Internal to proto/: the public body API (writer, reader) is in zetl_proto.h.
+    Internal to proto/ and its tests: the public body API (writer, reader) is
+    in zetl_proto.h. zetl_body_check is the reference the counted reader is
+    held to (the same verdicts and reasons), in the unit and fuzz tests.
 */
 #ifndef ZETL_PROTO_BODY_H_INCLUDED
 #define ZETL_PROTO_BODY_H_INCLUDED

@@ -416,6 +416,14 @@ zetl_walk_object (zetl_walk_cursor_t *cur, msgpack_zone *zone, msgpack_object *o
 const char *
 zetl_walk_uint (zetl_walk_cursor_t *cur, uint64_t max, uint64_t *value, const char *wrong)
 {
+    uint64_t raw;
+    bool negative;
+    if (zetl_walk_int_quick (cur, false, &raw, &negative)) {
+        if (raw > max)
+            return wrong;
+        *value = raw;
+        return NULL;
+    }
     zetl_walk_item_t item;
     const char *reason = zetl_walk_item (cur, &item);
     if (reason)
@@ -429,6 +437,14 @@ zetl_walk_uint (zetl_walk_cursor_t *cur, uint64_t max, uint64_t *value, const ch
 const char *
 zetl_walk_int64 (zetl_walk_cursor_t *cur, int64_t *value, const char *wrong)
 {
+    uint64_t raw;
+    bool negative;
+    if (zetl_walk_int_quick (cur, true, &raw, &negative)) {
+        if (!negative && raw > INT64_MAX)
+            return wrong;
+        *value = (int64_t) raw;
+        return NULL;
+    }
     zetl_walk_item_t item;
     const char *reason = zetl_walk_item (cur, &item);
     if (reason)

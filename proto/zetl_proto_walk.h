@@ -57,6 +57,54 @@ zetl_walk_left (const zetl_walk_cursor_t *cur)
     return (size_t) (cur->end - cur->ptr);
 }
 
+//  Read the integer at CUR if it is in one of its usual encodings: positive
+//  fixint, uint 8 to 64 or, when IS_SIGNED, negative fixint and int 8 to 64
+//  too. Returns true with *RAW (the value's 64 bits) and *NEGATIVE (true
+//  when zetl_walk_item would type it a negative integer) and the cursor past
+//  it; false, the cursor unmoved, for anything else (another type, another
+//  encoding, cut short), which zetl_walk_item then reads. Integers are most
+//  of what entries and headers hold: this is the quick way through them.
+static inline bool
+zetl_walk_int_quick (zetl_walk_cursor_t *cur, bool is_signed, uint64_t *raw, bool *negative)
+{
+    if (cur->ptr == cur->end)
+        return false;
+    uint8_t byte = *cur->ptr;
+    *negative = false;
+    if (byte <= 0x7f) {
+        *raw = byte;
+        cur->ptr++;
+        return true;
+    }
+    if (is_signed && byte >= 0xe0) {
+        *raw = (uint64_t) (int64_t) (int8_t) byte;
+        *negative = true;
+        cur->ptr++;
+        return true;
+    }
+    if (byte < 0xcc || byte > (is_signed ? 0xd3 : 0xcf))
+        return false;
+    size_t width = (size_t) 1 << ((byte - 0xcc) & 3);
+    if (zetl_walk_left (cur) <= width)
+        return false;
+    uint64_t value = 0;
+    for (size_t i = 1; i <= width; i++)
+        value = (value << 8) | cur->ptr[i];
+    if (byte >= 0xd0) {
+        //  Sign-extended; a signed encoding of a value >= 0 is a positive
+        //  integer (msgpack-c's rule, and zetl_walk_item's)
+        int64_t signed_value = width == 1   ? (int8_t) value
+                               : width == 2 ? (int16_t) value
+                               : width == 4 ? (int32_t) value
+                                            : (int64_t) value;
+        *negative = signed_value < 0;
+        value = (uint64_t) signed_value;
+    }
+    *raw = value;
+    cur->ptr += 1 + width;
+    return true;
+}
+
 //  Read the head of one item: a scalar whole, str/bin/ext with their bytes
 //  (checked to be there), an array or map up to its element count (not
 //  checked: the caller bounds it). Returns NULL, or a reason.

@@ -1,5 +1,6 @@
 /*  zetl_copy - PostgreSQL COPY text for result rows  */
 #include "zetl_copy.h"
+#include "zetl_proto_walk.h"
 #include "zetl_record.h"
 #include "zetl_time.h"
 
@@ -7,6 +8,14 @@
 
 //  What follows the backslash for each byte COPY text must escape, else 0
 static const char s_escape[256] = {['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r'};
+
+//  The two hex digits of each byte value, in one table
+#define S_HEX_DIGIT(n) ((n) < 10 ? '0' + (n) : 'a' + (n) - 10)
+#define S_HEX_PAIR(b) S_HEX_DIGIT ((b) >> 4), S_HEX_DIGIT ((b) & 15)
+#define S_HEX_4(b) S_HEX_PAIR (b), S_HEX_PAIR ((b) + 1), S_HEX_PAIR ((b) + 2), S_HEX_PAIR ((b) + 3)
+#define S_HEX_16(b) S_HEX_4 (b), S_HEX_4 ((b) + 4), S_HEX_4 ((b) + 8), S_HEX_4 ((b) + 12)
+#define S_HEX_64(b) S_HEX_16 (b), S_HEX_16 ((b) + 16), S_HEX_16 ((b) + 32), S_HEX_16 ((b) + 48)
+static const char s_hex_pairs[512] = {S_HEX_64 (0), S_HEX_64 (64), S_HEX_64 (128), S_HEX_64 (192)};
 
 //  Make room for BYTES more bytes in OUT; return where they go. One check per
 //  row instead of one per value: a row is many small writes
@@ -25,24 +34,97 @@ s_reserve (msgpack_sbuffer *out, size_t bytes)
     return out->data + out->size;
 }
 
+//  Does WORD hold a byte COPY text must escape? A byte below 0x0e (\t, \n
+//  and \r are 0x09, 0x0a and 0x0d) or a backslash: it may say yes for a word
+//  that needs nothing (a byte below 0x0e that is no escape, or a false
+//  carry), then the word's bytes are looked up one by one; it never says no
+//  for one that does
+static inline uint64_t
+s_word_may_escape (uint64_t word)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t backslash = word ^ (ones * '\\');
+    return ((word - ones * 0x0e) & ~word & highs) | ((backslash - ones) & ~backslash & highs);
+}
+
 //  Write TEXT (LEN bytes) escaped at P, which has room for 2 * LEN bytes.
-//  Returns the end of what was written
+//  Returns the end of what was written. Eight bytes at a time while none
+//  needs escaping, which is nearly always
 static char *
 s_put_escaped (char *p, const char *text, size_t len)
 {
-    size_t start = 0;
-    for (size_t at = 0; at < len; at++) {
-        char escape = s_escape[(uint8_t) text[at]];
-        if (escape) {
-            memcpy (p, text + start, at - start);
-            p += at - start;
-            *p++ = '\\';
-            *p++ = escape;
-            start = at + 1;
+    char *const start = p;
+    size_t at = 0;
+    while (len - at >= 8) {
+        uint64_t word;
+        memcpy (&word, text + at, 8);
+        if (!s_word_may_escape (word)) {
+            memcpy (p, &word, 8);
+            p += 8;
+            at += 8;
+            continue;
+        }
+        for (size_t end = at + 8; at < end; at++) {
+            char escape = s_escape[(uint8_t) text[at]];
+            if (escape) {
+                *p++ = '\\';
+                *p++ = escape;
+            }
+            else
+                *p++ = text[at];
         }
     }
-    memcpy (p, text + start, len - start);
-    return p + (len - start);
+    if (at < len && len >= 8 && (size_t) (p - start) == at) {
+        //  Nothing escaped so far, so output and input line up: the last
+        //  eight bytes, overlapping what is written, settle the tail at once
+        uint64_t word;
+        memcpy (&word, text + len - 8, 8);
+        if (!s_word_may_escape (word)) {
+            memcpy (start + len - 8, &word, 8);
+            return start + len;
+        }
+    }
+    for (; at < len; at++) {
+        char escape = s_escape[(uint8_t) text[at]];
+        if (escape) {
+            *p++ = '\\';
+            *p++ = escape;
+        }
+        else
+            *p++ = text[at];
+    }
+    return p;
+}
+
+//  The first N bytes of a word flagged, for s_put_escaped_in
+static const uint8_t s_first_bytes[8][8] = {
+    {0},
+    {0x80},
+    {0x80, 0x80},
+    {0x80, 0x80, 0x80},
+    {0x80, 0x80, 0x80, 0x80},
+    {0x80, 0x80, 0x80, 0x80, 0x80},
+    {0x80, 0x80, 0x80, 0x80, 0x80, 0x80},
+    {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80}};
+
+//  s_put_escaped for TEXT inside a frame that has READABLE bytes from TEXT
+//  on, at a P that has room for 8 bytes more than 2 * LEN: a short text,
+//  most of a row's, is then read and written as one word when it needs no
+//  escape. s_word_may_escape never misses a byte that needs one, whatever
+//  the bytes around it, so the flags of the text's own bytes are enough
+static char *
+s_put_escaped_in (char *p, const char *text, size_t len, size_t readable)
+{
+    if (len < 8 && readable >= 8) {
+        uint64_t word, first;
+        memcpy (&word, text, 8);
+        memcpy (&first, s_first_bytes[len], 8);
+        if (!(s_word_may_escape (word) & first)) {
+            memcpy (p, &word, 8);  //  What follows in the line writes over the bytes past LEN
+            return p + len;
+        }
+    }
+    return s_put_escaped (p, text, len);
 }
 
 void
@@ -70,6 +152,21 @@ s_format_int (int64_t number, char *buf)
     while (len)
         buf[at++] = digits[--len];
     return at;
+}
+
+//  Write NUMBER for a column of TYPE (int, timestamp or date) at P, which has
+//  room for 64 bytes. Returns the end of what was written, or NULL when a
+//  date is out of range
+static char *
+s_put_number (zetl_type_t type, int64_t number, char *p)
+{
+    if (type == ZETL_TYPE_INT)
+        return p + s_format_int (number, p);
+    if (type == ZETL_TYPE_TIMESTAMP)
+        return p + zetl_time_format_pg (number, p, 64);
+    if (number < INT32_MIN || number > INT32_MAX)
+        return NULL;
+    return p + zetl_time_format_date ((int32_t) number, p, 64);
 }
 
 //  Bytes the COPY text of VALUE in a column of TYPE takes at most, or 0 when
@@ -122,16 +219,26 @@ s_value (const zetl_field_t *field, const msgpack_object *value, char *p)
             number = value->via.i64;
         else
             return NULL;
-        if (field->type == ZETL_TYPE_INT)
-            return p + s_format_int (number, p);
-        if (field->type == ZETL_TYPE_TIMESTAMP)
-            return p + zetl_time_format_pg (number, p, 64);
-        if (number < INT32_MIN || number > INT32_MAX)
-            return NULL;
-        return p + zetl_time_format_date ((int32_t) number, p, 64);
+        return s_put_number (field->type, number, p);
     }
     }
     return NULL;
+}
+
+//  Write what ends every line at P (room for 38 bytes): zetl_lut_gen (no
+//  enrichment yet: generation 0), zetl_hash as bytea hex and the newline.
+//  Returns the end of what was written
+static char *
+s_put_end (const zetl_entry_t *entry, char *p)
+{
+    memcpy (p, "0\t\\\\x", 5);
+    p += 5;
+    for (int byte = 0; byte < 16; byte++) {
+        memcpy (p, s_hex_pairs + 2 * entry->hash[byte], 2);
+        p += 2;
+    }
+    *p++ = '\n';
+    return p;
 }
 
 int
@@ -169,15 +276,122 @@ zetl_copy_row (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry, msgpa
         }
         *p++ = '\t';
     }
-    //  zetl_lut_gen (no enrichment yet: generation 0), then zetl_hash as bytea hex
-    static const char hex[] = "0123456789abcdef";
-    memcpy (p, "0\t\\\\x", 5);
-    p += 5;
-    for (int byte = 0; byte < 16; byte++) {
-        *p++ = hex[entry->hash[byte] >> 4];
-        *p++ = hex[entry->hash[byte] & 15];
+    out->size += (size_t) (s_put_end (entry, p) - start);
+    return 0;
+}
+
+//  Write the COPY text of the value at CUR for FIELD at P, reading it in
+//  place: the usual kinds here, the rest as s_value reads them. Returns the
+//  end of what was written, or NULL when the value does not match the
+//  column's type. P has room for 64 bytes or 8 more than twice the value's
+//  packed size, whichever is more
+static char *
+s_value_packed (const zetl_field_t *field, zetl_walk_cursor_t *cur, char *p)
+{
+    size_t left = zetl_walk_left (cur);
+    if (left) {
+        const uint8_t *at = cur->ptr;
+        if (*at == 0xc0) {
+            cur->ptr++;
+            memcpy (p, "\\N", 2);
+            return p + 2;
+        }
+        switch (field->type) {
+        case ZETL_TYPE_STRING: {
+            size_t head = 0, size = 0;  //  fixstr or str 8
+            if (*at >= 0xa0 && *at <= 0xbf) {
+                head = 1;
+                size = *at & 0x1f;
+            }
+            else if (*at == 0xd9 && left >= 2) {
+                head = 2;
+                size = at[1];
+            }
+            if (head && left - head >= size) {
+                cur->ptr += head + size;
+                return s_put_escaped_in (p, (const char *) at + head, size, left - head);
+            }
+            break;
+        }
+        case ZETL_TYPE_INT:
+        case ZETL_TYPE_TIMESTAMP:
+        case ZETL_TYPE_DATE: {
+            uint64_t raw;
+            bool negative;
+            if (zetl_walk_int_quick (cur, true, &raw, &negative)) {
+                if (!negative && raw > INT64_MAX)
+                    return NULL;
+                return s_put_number (field->type, (int64_t) raw, p);
+            }
+            break;
+        }
+        case ZETL_TYPE_NUMBER: {
+            size_t head = 0, size = 0;  //  fixext 1 to 16 or ext 8, then the ext type
+            if (*at >= 0xd4 && *at <= 0xd8) {
+                head = 2;
+                size = (size_t) 1 << (*at - 0xd4);
+            }
+            else if (*at == 0xc7 && left >= 2) {
+                head = 3;
+                size = at[1];
+            }
+            if (head && left >= head && left - head >= size
+                && (int8_t) at[head - 1] == ZETL_EXT_DECIMAL) {
+                cur->ptr += head + size;
+                memcpy (p, at + head, size);
+                return p + size;
+            }
+            break;
+        }
+        case ZETL_TYPE_BOOL:
+            if (*at == 0xc2 || *at == 0xc3) {
+                cur->ptr++;
+                *p = *at == 0xc3 ? 't' : 'f';
+                return p + 1;
+            }
+            break;
+        }
     }
-    *p++ = '\n';
-    out->size += (size_t) (p - start);
+    //  Anything else as s_value reads it. An array or a map comes as one with
+    //  no elements: no column takes either
+    zetl_walk_item_t item;
+    if (zetl_walk_item (cur, &item))
+        return NULL;
+    msgpack_object value;
+    zetl_walk_item_object (&item, &value);
+    return s_value (field, &value, p);
+}
+
+int
+zetl_copy_row_packed (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry,
+                      msgpack_sbuffer *out, const char **reason)
+{
+    zetl_walk_cursor_t cur = {entry->packed, entry->packed + entry->packed_size};
+    zetl_walk_item_t row;
+    if (!entry->packed || zetl_walk_item (&cur, &row) || row.type != MSGPACK_OBJECT_ARRAY
+        || row.u64 != pipeline->field_count) {
+        *reason = "result row does not match the schema's column count";
+        return -1;
+    }
+    if (!entry->has_hash) {
+        *reason = "result row without a content hash";
+        return -1;
+    }
+    //  Room for the whole line first, from the payload's size, so that the
+    //  values are read once: no value's text takes more than twice its packed
+    //  bytes, or 64 bytes (NULL, t/f, integers, dates and timestamps). The 38
+    //  bytes of the line's end come after every value: a value may write 8
+    //  bytes past its own text
+    char *start = s_reserve (out, 2 * entry->packed_size + 65 * pipeline->field_count + 38);
+    char *p = start;
+    for (size_t column = 0; column < pipeline->field_count; column++) {
+        p = s_value_packed (&pipeline->fields[column], &cur, p);
+        if (!p) {
+            *reason = "result value does not match its column's type";
+            return -1;  //  OUT's size never moved
+        }
+        *p++ = '\t';
+    }
+    out->size += (size_t) (s_put_end (entry, p) - start);
     return 0;
 }

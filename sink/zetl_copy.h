@@ -2,8 +2,9 @@
 
     Turns one RESULT entry (an output row: a msgpack array in schema order)
     into one line of COPY text format for the staging table: the schema's
-    columns, then zetl_lut_gen and zetl_hash. Pure functions over borrowed
-    data; the caller owns the buffer.
+    columns, then zetl_lut_gen and zetl_hash, from the row as a msgpack
+    object or, with no tree built, from its packed bytes. Pure functions over
+    borrowed data; the caller owns the buffer.
 */
 #ifndef ZETL_COPY_H_INCLUDED
 #define ZETL_COPY_H_INCLUDED
@@ -15,6 +16,14 @@
 //  with *REASON set when the row does not match the schema (OUT unchanged).
 int zetl_copy_row (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry,
                    msgpack_sbuffer *out, const char **reason);
+
+//  Append the COPY line of ENTRY as zetl_copy_row does, byte for byte and
+//  with the same reasons, reading the row's values in place from
+//  entry->packed/packed_size instead of from entry->payload (which is not
+//  read): for an entry read by zetl_body_reader_next_packed, whose payload
+//  is one well-formed msgpack object.
+int zetl_copy_row_packed (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry,
+                          msgpack_sbuffer *out, const char **reason);
 
 //  Append TEXT (LEN bytes) escaped for COPY text format to OUT.
 void zetl_copy_escape (msgpack_sbuffer *out, const char *text, size_t len);

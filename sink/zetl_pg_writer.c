@@ -88,12 +88,15 @@ s_schedule_retry (s_writer_t *self)
 //  connections), and per batch the key of each of its source indexes, so an
 //  entry finds its key by index instead of comparing names
 typedef struct {
-    s_key_t **keys;        //  sorted by source, then partition
-    size_t count;          //  keys in keys
-    size_t capacity;       //  room in keys
-    s_key_t ***by_batch;   //  per batch in list order: the key of each source index;
-                           //  NULL for a body that does not read (checked on receipt)
-    size_t batches;        //  arrays in by_batch
+    s_key_t **keys;                 //  sorted by source, then partition
+    size_t count;                   //  keys in keys
+    size_t capacity;                //  room in keys
+    s_key_t ***by_batch;            //  per batch in list order: the key of each source index
+    zetl_body_reader_t **readers;   //  per batch in list order: its body's counted reader,
+                                    //  names read, entries not yet
+    size_t batches;                 //  arrays in by_batch and readers
+    zetl_msg_t *malformed;          //  a batch whose source names do not read, or NULL
+    const char *malformed_reason;   //  why
 } s_keys_t;
 
 static void
@@ -116,10 +119,13 @@ s_keys_destroy (s_keys_t **self_p)
     if (self) {
         for (size_t index = 0; index < self->count; index++)
             s_key_destroy (&self->keys[index]);
-        for (size_t batch = 0; batch < self->batches; batch++)
+        for (size_t batch = 0; batch < self->batches; batch++) {
             free (self->by_batch[batch]);
+            zetl_body_reader_destroy (&self->readers[batch]);
+        }
         free (self->keys);
         free (self->by_batch);
+        free (self->readers);
         free (self);
         *self_p = NULL;
     }
@@ -159,25 +165,31 @@ s_key_compare (const void *a, const void *b)
 }
 
 //  Collect the keys of BATCHES, sorted so that every connection locks in the
-//  same order
+//  same order, and start the counted reader of each body: staging reads on
+//  from where the names end. A body whose names do not read is the one
+//  malformed batch reported, and the rest is not collected
 static s_keys_t *
 s_collect_keys (zlistx_t *batches)
 {
     s_keys_t *self = (s_keys_t *) zmalloc (sizeof (s_keys_t));
     self->by_batch = (s_key_t ***) zmalloc ((zlistx_size (batches) + 1) * sizeof (s_key_t **));
+    self->readers = (zetl_body_reader_t **) zmalloc ((zlistx_size (batches) + 1)
+                                                    * sizeof (zetl_body_reader_t *));
     for (zetl_msg_t *msg = (zetl_msg_t *) zlistx_first (batches); msg;
          msg = (zetl_msg_t *) zlistx_next (batches)) {
         const char *reason = NULL;
-        zetl_body_reader_t *reader = zetl_body_reader_new (msg->body, &reason);
-        s_key_t **by_source = NULL;
-        if (reader) {  //  Else checked by the decoder already, and skipped when staging too
-            uint32_t sources = zetl_body_reader_sources (reader);
-            by_source = (s_key_t **) zmalloc ((sources + 1) * sizeof (s_key_t *));
-            for (uint32_t index = 0; index < sources; index++)
-                by_source[index] = s_keys_get (
-                    self, zetl_body_reader_source_name (reader, index), msg->partition);
-            zetl_body_reader_destroy (&reader);
+        zetl_body_reader_t *reader = zetl_msg_body_reader (msg, &reason);
+        if (!reader) {
+            self->malformed = msg;
+            self->malformed_reason = reason;
+            break;
         }
+        uint32_t sources = zetl_body_reader_sources (reader);
+        s_key_t **by_source = (s_key_t **) zmalloc ((sources + 1) * sizeof (s_key_t *));
+        for (uint32_t index = 0; index < sources; index++)
+            by_source[index] =
+                s_keys_get (self, zetl_body_reader_source_name (reader, index), msg->partition);
+        self->readers[self->batches] = reader;
         self->by_batch[self->batches++] = by_source;
     }
     if (self->count)
@@ -316,26 +328,52 @@ s_resolve_reprocessed (s_writer_t *self, s_keys_t *keys, int64_t *dead)
     return 0;
 }
 
-//  Walk the batches: stage rows above their key's position, write dead letters
+//  Why a transaction failed
+typedef struct {
+    bool data_failure;             //  the data caused it: the batch it is in is refused
+    char *error_text;              //  what failed; owned, NULL when MALFORMED
+    zetl_msg_t *malformed;         //  a batch whose body does not read, or NULL
+    const char *malformed_reason;  //  why it does not, a static string
+} s_failure_t;
+
+//  Read the rest of READER's body, acting on nothing. Returns NULL when it
+//  comes to a clean end, else why the body is malformed
+static const char *
+s_read_rest (zetl_body_reader_t *reader)
+{
+    zetl_entry_t entry;
+    const char *reason = NULL;
+    int rc;
+    while ((rc = zetl_body_reader_next_packed (reader, &entry, &reason)) == 1)
+        ;
+    return rc == 0 ? NULL : reason;
+}
+
+//  Walk the batches: stage rows above their key's position, write dead
+//  letters. Each body is read once, to its end, by its counted reader, and
+//  that read is its check: a body that turns out malformed is reported in
+//  *FAILURE, and nothing staged with it may be committed. A batch that fails
+//  for its data is read to its end all the same: a malformed body is dropped,
+//  never refused for its data
 static int
 s_stage (s_writer_t *self, zlistx_t *batches, s_keys_t *keys, s_counts_t *counts,
-         const char **data_error)
+         const char **data_error, s_failure_t *failure)
 {
     self->copy.size = 0;
     size_t batch = 0;
     for (zetl_msg_t *msg = (zetl_msg_t *) zlistx_first (batches); msg;
          msg = (zetl_msg_t *) zlistx_next (batches), batch++) {
-        const char *reason = NULL;
-        zetl_body_reader_t *reader = zetl_body_reader_new (msg->body, &reason);
+        zetl_body_reader_t *reader = keys->readers[batch];
         s_key_t **by_source = keys->by_batch[batch];
-        assert (!reader || by_source);  //  The same body read the same way
+        assert (reader && by_source);
         zetl_entry_t entry;
+        const char *reason = NULL;
+        bool stopped = false;  //  something failed before the end of this body
         int rc;
-        while (reader && (rc = zetl_body_reader_next (reader, &entry, &reason)) == 1) {
-            //  The decoder checked every source index against the names
+        while ((rc = zetl_body_reader_next_packed (reader, &entry, &reason)) == 1) {
+            //  The reader checked the source index against the names
             assert (entry.source < zetl_body_reader_sources (reader));
             s_key_t *key = by_source[entry.source];
-            const char *source = key->source;
             if (s_replayed (key, &entry))
                 continue;
             if (key->request)
@@ -343,40 +381,59 @@ s_stage (s_writer_t *self, zlistx_t *batches, s_keys_t *keys, s_counts_t *counts
             if (entry.flags & ZETL_ENTRY_DUPLICATE)
                 counts->deduplicated++;
             else if (entry.flags & ZETL_ENTRY_DEAD) {
-                if (zetl_target_sql_dead_letter (self->sql, source, msg->partition, &entry,
+                //  Rare: the dead letter is read as a tree
+                zetl_body_reader_build_payload (reader, &entry);
+                if (zetl_target_sql_dead_letter (self->sql, key->source, msg->partition, &entry,
                                                  msg->attempt)
                     != 0) {
-                    zetl_body_reader_destroy (&reader);
-                    return -1;
+                    stopped = true;
+                    break;
                 }
                 counts->dead++;
             }
-            else if (zetl_copy_row (self->pipeline, &entry, &self->copy, data_error) == 0)
+            else if (zetl_copy_row_packed (self->pipeline, &entry, &self->copy, data_error) == 0)
                 counts->staged++;
             else {
-                zetl_body_reader_destroy (&reader);
-                return -1;
+                stopped = true;
+                break;
             }
         }
-        zetl_body_reader_destroy (&reader);
+        if (stopped)
+            reason = s_read_rest (reader);
+        else if (rc == 0)
+            reason = NULL;
+        if (reason) {
+            failure->malformed = msg;
+            failure->malformed_reason = reason;
+            return -1;
+        }
+        if (stopped)
+            return -1;
     }
     return 0;
 }
 
-//  One transaction for BATCHES. Returns 0 committed, -1 failed (rolled back);
-//  *DATA_FAILURE tells whether the data caused it.
+//  One transaction for BATCHES. Returns 0 committed, -1 failed (rolled back
+//  when it had begun), with *FAILURE saying why
 static int
-s_transaction (s_writer_t *self, zlistx_t *batches, bool *data_failure, char **error_text)
+s_transaction (s_writer_t *self, zlistx_t *batches, s_failure_t *failure)
 {
-    *data_failure = false;
+    memset (failure, 0, sizeof *failure);
     s_counts_t counts = {0, 0, 0, 0};
     const char *data_error = NULL;
     s_keys_t *keys = s_collect_keys (batches);
+    if (keys->malformed) {
+        //  Before anything is sent
+        failure->malformed = keys->malformed;
+        failure->malformed_reason = keys->malformed_reason;
+        s_keys_destroy (&keys);
+        return -1;
+    }
     int rc = -1;
     zetl_target_sql_clear_error (self->sql);
     if (zetl_pg_exec (self->conn, "BEGIN", "begin") != 0 || s_lock_keys (self, keys) != 0)
         goto cleanup;
-    if (s_stage (self, batches, keys, &counts, &data_error) != 0)
+    if (s_stage (self, batches, keys, &counts, &data_error, failure) != 0)
         goto cleanup;
     if (counts.staged > 0
         && (zetl_target_sql_copy (self->sql, self->copy.data, self->copy.size) != 0
@@ -393,9 +450,12 @@ s_transaction (s_writer_t *self, zlistx_t *batches, bool *data_failure, char **e
     rc = zetl_pg_exec (self->conn, "COMMIT", "commit");
 cleanup:
     if (rc != 0) {
-        const char *state = zetl_target_sql_last_state (self->sql);
-        *data_failure = data_error != NULL || zetl_pg_sqlstate_is_data (state);
-        *error_text = strdup (data_error ? data_error : zetl_target_sql_last_error (self->sql));
+        if (!failure->malformed) {
+            const char *state = zetl_target_sql_last_state (self->sql);
+            failure->data_failure = data_error != NULL || zetl_pg_sqlstate_is_data (state);
+            failure->error_text =
+                strdup (data_error ? data_error : zetl_target_sql_last_error (self->sql));
+        }
         if (PQstatus (self->conn) == CONNECTION_OK)
             zetl_pg_exec (self->conn, "ROLLBACK", "rollback");
     }
@@ -409,8 +469,18 @@ s_reply_done (s_writer_t *self, zetl_msg_t *msg)
     zsock_send (self->pipe, "s84s", "DONE", msg->batch_id, msg->count, "");
 }
 
+//  MSG's body is malformed: it is dropped, never committed nor answered, and
+//  comes back after the batch's deadline. The sink's loop logs it as a
+//  malformed frame, as it does frames that do not decode
+static void
+s_reply_dropped (s_writer_t *self, zetl_msg_t *msg, const char *reason)
+{
+    zsock_send (self->pipe, "s84s", "DROPPED", msg->batch_id, msg->count, reason);
+}
+
 //  Write every pending batch; on a data failure of a group, write its
-//  batches one by one so only the bad batch is refused
+//  batches one by one so only the bad batch is refused. A batch whose body
+//  is malformed is dropped, and the others are written again without it
 static void
 s_flush (s_writer_t *self)
 {
@@ -418,9 +488,19 @@ s_flush (s_writer_t *self)
         s_schedule_retry (self);
         return;
     }
-    bool data_failure = false;
-    char *error_text = NULL;
-    if (s_transaction (self, self->pending, &data_failure, &error_text) == 0) {
+    s_failure_t failure;
+    int rc;
+    while ((rc = s_transaction (self, self->pending, &failure)) != 0 && failure.malformed) {
+        s_reply_dropped (self, failure.malformed, failure.malformed_reason);
+        void *handle = zlistx_find (self->pending, failure.malformed);
+        assert (handle);
+        uint32_t count = failure.malformed->count;
+        zlistx_delete (self->pending, handle);  //  Destroys it
+        self->pending_rows = self->pending_rows > count ? self->pending_rows - count : 0;
+        if (zlistx_size (self->pending) == 0)
+            return;
+    }
+    if (rc == 0) {
         for (zetl_msg_t *msg = (zetl_msg_t *) zlistx_first (self->pending); msg;
              msg = (zetl_msg_t *) zlistx_next (self->pending))
             s_reply_done (self, msg);
@@ -428,43 +508,45 @@ s_flush (s_writer_t *self)
         self->pending_rows = 0;
         self->failing = false;
         zetl_backoff_reset (&self->backoff);
-        free (error_text);
         return;
     }
-    if (!data_failure) {
+    if (!failure.data_failure) {
         zetl_log_warn ("pg_writer", "transaction_failed",
                        json_pack ("{s:s, s:s, s:i}", "writer", self->args.writer, "error",
-                                  error_text, "batches", (int) zlistx_size (self->pending)));
-        free (error_text);
+                                  failure.error_text, "batches",
+                                  (int) zlistx_size (self->pending)));
+        free (failure.error_text);
         if (PQstatus (self->conn) != CONNECTION_OK)
             s_disconnect (self);
         s_schedule_retry (self);
         return;
     }
-    free (error_text);
+    free (failure.error_text);
     //  Find the batch the data error is in
     zlistx_t *single = zlistx_new ();
     zetl_msg_t *msg;
     while ((msg = (zetl_msg_t *) zlistx_detach (self->pending, NULL))) {
         zlistx_add_end (single, msg);
-        error_text = NULL;
-        if (s_transaction (self, single, &data_failure, &error_text) == 0)
+        if (s_transaction (self, single, &failure) == 0)
             s_reply_done (self, msg);
-        else if (data_failure) {
+        else if (failure.malformed)
+            s_reply_dropped (self, msg, failure.malformed_reason);
+        else if (failure.data_failure) {
             zetl_log_warn ("pg_writer", "batch_refused",
                            json_pack ("{s:s, s:I, s:s}", "writer", self->args.writer, "batch",
-                                      (json_int_t) msg->batch_id, "error", error_text));
-            zsock_send (self->pipe, "s84s", "FAILED", msg->batch_id, msg->count, error_text);
+                                      (json_int_t) msg->batch_id, "error", failure.error_text));
+            zsock_send (self->pipe, "s84s", "FAILED", msg->batch_id, msg->count,
+                        failure.error_text);
         }
         else {
             //  The environment failed meanwhile: keep this and the rest for the retry
             zlistx_add_start (self->pending, msg);
             zlistx_detach (single, NULL);
-            free (error_text);
+            free (failure.error_text);
             s_schedule_retry (self);
             break;
         }
-        free (error_text);
+        free (failure.error_text);
         zlistx_detach (single, NULL);
         zetl_msg_destroy (&msg);
     }

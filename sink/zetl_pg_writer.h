@@ -16,6 +16,9 @@
       "DONE" + batch_id (8) + record count (4) + "" once committed
       "FAILED" + batch_id (8) + record count (4) + error text, when the
       batch's data was refused
+      "DROPPED" + batch_id (8) + record count (4) + reason, when the RESULT's
+      body turned out malformed as it was read: nothing of it is committed,
+      and it comes back after its deadline
 */
 #ifndef ZETL_PG_WRITER_H_INCLUDED
 #define ZETL_PG_WRITER_H_INCLUDED

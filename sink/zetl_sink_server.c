@@ -90,8 +90,11 @@ s_handle_result (s_server_t *self)
         return;
     }
     const zetl_config_t *config = zetl_session_config (self->session);
+    //  A RESULT of an older epoch than our coordinator's comes from a batch a
+    //  coordinator since replaced dispatched: the new one dispatches it again
     if (msg->type != ZETL_MSG_RESULT || !config || msg->config_hash != config->hash
-        || msg->pipeline >= config->pipeline_count) {
+        || msg->pipeline >= config->pipeline_count
+        || msg->epoch < zetl_session_epoch (self->session)) {
         //  Not ours to write (yet): the coordinator re-dispatches it by deadline
         if (msg->type == ZETL_MSG_RESULT && config && msg->config_hash != config->hash) {
             if (zetl_log_every (&self->stale_config, 10000))
@@ -128,6 +131,19 @@ s_handle_writer (s_server_t *self, zactor_t *writer)
     if (self->busy)
         self->busy--;
     zetl_msg_t *msg = NULL;
+    if (streq (command, "DROPPED")) {
+        //  A RESULT whose body its reader refused: a malformed frame, found
+        //  as it was read rather than when it was decoded. Nothing is
+        //  answered; the batch comes back after its deadline
+        if (zetl_log_every (&self->bad_frames, 60000))
+            zetl_log_warn ("sink", "frame_malformed",
+                           json_pack ("{s:s, s:s, s:I, s:I}", "peer", "worker", "reason", text,
+                                      "batch", (json_int_t) batch_id, "seen",
+                                      (json_int_t) self->bad_frames.seen));
+        free (command);
+        free (text);
+        return;
+    }
     if (streq (command, "DONE")) {
         msg = zetl_msg_new (ZETL_MSG_COMMIT);
         msg->count = count;

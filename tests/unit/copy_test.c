@@ -56,7 +56,10 @@ s_teardown (void **state)
     return 0;
 }
 
-//  Format the packed row in fixture->row; returns the COPY line or NULL
+//  Format the packed row in fixture->row both ways, from the unpacked object
+//  (zetl_copy_row) and in place from the packed bytes (zetl_copy_row_packed):
+//  they must give the same bytes, or fail alike with the same reason, with
+//  nothing half written. Returns the COPY line or NULL
 static const char *
 s_copy (s_fixture_t *fixture, bool with_hash)
 {
@@ -70,17 +73,36 @@ s_copy (s_fixture_t *fixture, bool with_hash)
     for (int byte = 0; byte < 16; byte++)
         entry.hash[byte] = (uint8_t) (byte * 17);
     entry.payload = unpacked.data;
+    const zetl_pipeline_t *pipeline = &fixture->config->pipelines[0];
+
+    //  Each after a line already there, into a buffer grown from nothing
+    msgpack_sbuffer packed_out;
+    msgpack_sbuffer_init (&packed_out);
+    msgpack_sbuffer_write (&packed_out, "x\n", 2);
     fixture->out.size = 0;
+    msgpack_sbuffer_write (&fixture->out, "x\n", 2);
     const char *reason = NULL;
-    int rc = zetl_copy_row (&fixture->config->pipelines[0], &entry, &fixture->out, &reason);
+    int rc = zetl_copy_row (pipeline, &entry, &fixture->out, &reason);
     msgpack_unpacked_destroy (&unpacked);
+
+    zetl_entry_t packed = entry;
+    packed.payload.type = MSGPACK_OBJECT_NIL;  //  Not read
+    packed.packed = (const uint8_t *) fixture->row.data;
+    packed.packed_size = fixture->row.size;
+    const char *packed_reason = NULL;
+    int packed_rc = zetl_copy_row_packed (pipeline, &packed, &packed_out, &packed_reason);
+    assert_int_equal (packed_rc, rc);
+    assert_int_equal (packed_out.size, fixture->out.size);
+    assert_memory_equal (packed_out.data, fixture->out.data, fixture->out.size);
+    msgpack_sbuffer_destroy (&packed_out);
     if (rc != 0) {
         assert_non_null (reason);
-        assert_int_equal (fixture->out.size, 0);  //  Nothing half written
+        assert_string_equal (packed_reason, reason);
+        assert_int_equal (fixture->out.size, 2);  //  Nothing half written
         return NULL;
     }
     msgpack_sbuffer_write (&fixture->out, "", 1);
-    return fixture->out.data;
+    return fixture->out.data + 2;
 }
 
 static void
@@ -159,6 +181,176 @@ test_refused_rows (void **state)
     assert_null (s_copy (fixture, true));
 }
 
+//  Escapes wherever they fall against the eight-byte steps of the scan, and
+//  every byte value, against a plain byte-by-byte escape
+static void
+test_escape_positions (void **state)
+{
+    (void) state;
+    const char specials[] = {'\\', '\t', '\n', '\r', 0x0b, 0x0e, 0x5b, 0x5d, (char) 0xdc, 0};
+    msgpack_sbuffer out;
+    msgpack_sbuffer_init (&out);
+    char text[80], expected[160];
+    for (size_t len = 0; len <= 40; len++)
+        for (size_t at = 0; at <= len; at++)
+            for (size_t special = 0; special < sizeof specials; special++) {
+                for (size_t i = 0; i < len; i++)
+                    text[i] = (char) ('a' + i % 26);
+                if (at < len)
+                    text[at] = specials[special];
+                if (len > 2 && at + 1 < len && special % 2)
+                    text[len - 1] = '\\';  //  And one in the tail
+                size_t size = 0;
+                for (size_t i = 0; i < len; i++) {
+                    const char *escape = text[i] == '\\'   ? "\\\\"
+                                         : text[i] == '\t' ? "\\t"
+                                         : text[i] == '\n' ? "\\n"
+                                         : text[i] == '\r' ? "\\r"
+                                                           : NULL;
+                    if (escape) {
+                        memcpy (expected + size, escape, 2);
+                        size += 2;
+                    }
+                    else
+                        expected[size++] = text[i];
+                }
+                out.size = 0;
+                zetl_copy_escape (&out, text, len);
+                assert_int_equal (out.size, size);
+                assert_memory_equal (out.data, expected, size);
+            }
+    msgpack_sbuffer_destroy (&out);
+}
+
+static uint32_t
+s_random (uint32_t *seed)
+{
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 17;
+    *seed ^= *seed << 5;
+    return *seed;
+}
+
+//  Random rows, right and wrong, in every encoding msgpack has for them:
+//  the packed path gives the object path's bytes and reasons every time
+static void
+test_packed_matches_object (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *) *state;
+    msgpack_packer *packer = &fixture->packer;
+    uint32_t seed = 2463534242u;
+    static const char alphabet[] = "ab\\\t\n\rz\x01\x0d\xc3\xa9 -_.@0";
+    static const char *decimals[] = {"0", "349.50", "-1.5", "123456789012345678901234567890.01"};
+    static const int64_t numbers[] = {0, 1, 127, 128, 255, 256, 65535, 65536, -1, -32, -33, -128,
+                                      -129, -32768, -32769, INT32_MAX, INT32_MIN,
+                                      (int64_t) INT32_MAX + 1, (int64_t) INT32_MIN - 1, INT64_MAX,
+                                      INT64_MIN, 1767225600123456, -62135596800000000LL, 20454,
+                                      -719162, 2932896};
+    int lines = 0;
+    for (int round = 0; round < 20000; round++) {
+        fixture->row.size = 0;
+        uint32_t shape = s_random (&seed) % 64;
+        size_t columns = shape == 0 ? s_random (&seed) % 9 : 6;
+        if (shape == 1)
+            msgpack_pack_map (packer, 0);
+        else if (shape == 2)
+            msgpack_pack_nil (packer);
+        else if (shape == 3 && columns == 6) {
+            //  array 16 for a short array: still an array of 6
+            msgpack_pack_array (packer, 16);
+            fixture->row.data[fixture->row.size - 3] = (char) 0xdc;
+            fixture->row.data[fixture->row.size - 2] = 0;
+            fixture->row.data[fixture->row.size - 1] = 6;
+        }
+        else
+            msgpack_pack_array (packer, columns);
+        size_t values = shape == 1 || shape == 2 ? 0 : columns;
+        for (size_t column = 0; column < values; column++) {
+            //  Mostly the column's own type, sometimes anything
+            uint32_t kind = s_random (&seed) % 120;
+            if (kind >= 9)
+                kind = column == 0 ? 0 : column == 1 ? 1 : column == 2 ? 2 : column == 3 ? 3 : 1;
+            switch (kind) {
+            case 0: {
+                char text[300];
+                size_t len = s_random (&seed) % 8 == 0 ? s_random (&seed) % 300
+                                                        : s_random (&seed) % 40;
+                for (size_t i = 0; i < len; i++)
+                    text[i] = s_random (&seed) % 4
+                                  ? (char) ('a' + s_random (&seed) % 26)
+                                  : alphabet[s_random (&seed) % (sizeof alphabet - 1)];
+                if (s_random (&seed) % 2)
+                    msgpack_pack_str_with_body (packer, text, len);
+                else {
+                    //  str 8 or str 16 for what fits a fixstr
+                    msgpack_pack_str (packer, 0);
+                    fixture->row.size--;
+                    char head[3] = {(char) 0xda, (char) (len >> 8), (char) len};
+                    if (len < 256) {
+                        head[0] = (char) 0xd9;
+                        head[1] = (char) len;
+                        msgpack_sbuffer_write (&fixture->row, head, 2);
+                    }
+                    else
+                        msgpack_sbuffer_write (&fixture->row, head, 3);
+                    msgpack_sbuffer_write (&fixture->row, text, len);
+                }
+                break;
+            }
+            case 1: {
+                int64_t number = numbers[s_random (&seed) % (sizeof numbers / sizeof numbers[0])];
+                if (s_random (&seed) % 3 == 0)
+                    number = (int64_t) (((uint64_t) s_random (&seed) << 32 | s_random (&seed))
+                                        >> (s_random (&seed) % 64));
+                if (number >= 0 && s_random (&seed) % 2)
+                    msgpack_pack_uint64 (packer, (uint64_t) number);
+                else if (s_random (&seed) % 2 && number >= INT16_MIN && number <= INT16_MAX) {
+                    //  A wider encoding than needed: int 64
+                    char wide[9] = {(char) 0xd3};
+                    for (int i = 0; i < 8; i++)
+                        wide[1 + i] = (char) ((uint64_t) number >> (56 - 8 * i));
+                    msgpack_sbuffer_write (&fixture->row, wide, 9);
+                }
+                else
+                    msgpack_pack_int64 (packer, number);
+                break;
+            }
+            case 2: {
+                const char *decimal = decimals[s_random (&seed) % 4];
+                msgpack_pack_ext_with_body (packer, decimal, strlen (decimal),
+                                            s_random (&seed) % 8 ? ZETL_EXT_DECIMAL : 2);
+                break;
+            }
+            case 3:
+                if (s_random (&seed) % 2)
+                    msgpack_pack_true (packer);
+                else
+                    msgpack_pack_false (packer);
+                break;
+            case 4:
+                msgpack_pack_nil (packer);
+                break;
+            case 5:
+                msgpack_pack_uint64 (packer, UINT64_MAX - s_random (&seed) % 3);
+                break;
+            case 6:
+                msgpack_pack_double (packer, 1.5);
+                break;
+            case 7:
+                msgpack_pack_array (packer, 1);
+                msgpack_pack_int64 (packer, 1);
+                break;
+            default:
+                msgpack_pack_bin_with_body (packer, "ab", 2);
+                break;
+            }
+        }
+        if (s_copy (fixture, s_random (&seed) % 50 != 0))
+            lines++;
+    }
+    assert_true (lines > 5000);  //  A quarter at least are good rows
+}
+
 int
 main (void)
 {
@@ -167,6 +359,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_escapes_and_nulls, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_int_edges, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refused_rows, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_escape_positions, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_packed_matches_object, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
