@@ -1,8 +1,11 @@
 /*  zetl_dispatch_producers - the dispatcher's producers: batches in sequence, ACKs once committed
 
     Part of the dispatcher (zetl_dispatch_internal.h). A producer says HELLO
-    (role producer, its stable name) and gets WELCOME with the configuration
-    and, in batch_id, the highest sequence ACKed to that name in this run.
+    (role producer, its stable name) and gets WELCOME with the configuration,
+    in batch_id the highest sequence ACKed to that name in this run, and in
+    attempt the highest sequence taken in this run or with a record committed
+    before it (from zetl_offsets), above which a producer starting afresh
+    numbers its batches.
     Its BATCHes are taken strictly in sequence: a resent sequence already
     ACKed is ACKed again, one in progress is ignored, one after a gap is
     dropped unACKed (it comes again). Each record becomes a record of the
@@ -14,6 +17,7 @@
 */
 #include "zetl_dispatch_internal.h"
 #include "zetl_feed.h"
+#include "zetl_pg.h"
 
 #define S_INDEX_BITS 20  //  positions: sequence << 20 | index, so a batch holds at most 2^20 records
 
@@ -67,11 +71,6 @@ zetl_dispatch_producers_start (zetl_dispatcher_t *self)
     }
     self->producer_states = zhashx_new ();
     zhashx_set_destructor (self->producer_states, s_producer_free);
-    for (size_t p = 0; p < self->pipeline_count; p++) {
-        zetl_feed_t *feed = (zetl_feed_t *) zmalloc (sizeof (zetl_feed_t));
-        zetl_feed_init (feed, NULL, self->args.config, p, 0);
-        self->pipelines[p].producer_feed = feed;
-    }
     return 0;
 }
 
@@ -139,6 +138,28 @@ s_by_routing_id (zetl_dispatcher_t *self, zframe_t *routing_id)
     return NULL;
 }
 
+//  The highest sequence of PRODUCER taken in this run, or with a record
+//  committed before it: a producer that starts afresh numbers above it
+static uint64_t
+s_highest_taken (zetl_dispatcher_t *self, s_producer_t *producer)
+{
+    s_batch_t *last = (s_batch_t *) zlistx_last (producer->pending);
+    uint64_t highest = last ? last->sequence : producer->acked;
+    for (size_t p = 0; p < self->pipeline_count; p++) {
+        zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
+        for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
+            char key[4096];
+            snprintf (key, sizeof key, "%s\x1f%u", producer->source, number);
+            zetl_pg_position_t *position =
+                (zetl_pg_position_t *) zhashx_lookup (pipeline->committed_at_start, key);
+            if (position && position->position >= 0
+                && (uint64_t) position->position >> S_INDEX_BITS > highest)
+                highest = (uint64_t) position->position >> S_INDEX_BITS;
+        }
+    }
+    return highest;
+}
+
 static void
 s_handle_hello (zetl_dispatcher_t *self, zframe_t *routing_id, zetl_msg_t *msg)
 {
@@ -162,6 +183,8 @@ s_handle_hello (zetl_dispatcher_t *self, zframe_t *routing_id, zetl_msg_t *msg)
     producer->next = 0;
     zetl_msg_t *welcome = zetl_dispatch_msg (self, ZETL_MSG_WELCOME);
     welcome->batch_id = producer->acked;
+    uint64_t taken = s_highest_taken (self, producer);
+    welcome->attempt = taken > UINT32_MAX ? UINT32_MAX : (uint32_t) taken;
     zframe_t *body = zframe_new (self->args.config->text, self->args.config->text_len);
     zetl_msg_set_body (welcome, &body);
     s_send (self, producer, welcome);
@@ -173,18 +196,23 @@ s_handle_hello (zetl_dispatcher_t *self, zframe_t *routing_id, zetl_msg_t *msg)
 //  Turn BATCH's records into a chunk of PIPELINE's producer feed. Returns
 //  the chunk (caller owns it), or NULL with *REASON set.
 static zetl_chunk_t *
-s_read_batch (zetl_dispatch_pipeline_t *pipeline, s_producer_t *producer, zetl_msg_t *batch,
+s_read_batch (zetl_dispatcher_t *self, size_t index, s_producer_t *producer, zetl_msg_t *batch,
               const char **reason)
 {
+    zetl_dispatch_pipeline_t *pipeline = &self->pipelines[index];
+    if (!pipeline->producer_feed) {
+        pipeline->producer_feed = zmalloc (sizeof (zetl_feed_t));
+        zetl_feed_init ((zetl_feed_t *) pipeline->producer_feed, NULL, self->args.config, index, 0);
+    }
     zetl_feed_t *feed = (zetl_feed_t *) pipeline->producer_feed;
     zetl_feed_begin (feed, producer->source, pipeline->committed_at_start);
     zetl_body_reader_t *reader = zetl_msg_body_reader (batch, reason);
     zetl_entry_t entry;
     int rc = reader ? 1 : -1;
-    uint64_t index = 0;
+    uint64_t record = 0;
     while (reader && (rc = zetl_body_reader_next_packed (reader, &entry, reason)) == 1)
         zetl_feed_map_row (feed, entry.packed, entry.packed_size,
-                           batch->batch_id << S_INDEX_BITS | index++);
+                           batch->batch_id << S_INDEX_BITS | record++);
     zetl_body_reader_destroy (&reader);
     zetl_chunk_t *chunk = feed->chunk;
     feed->chunk = zetl_chunk_new (feed->pipeline_index, producer->source);
@@ -216,7 +244,7 @@ s_handle_batch (zetl_dispatcher_t *self, zframe_t *routing_id, zetl_msg_t *msg)
         reason = msg->pipeline >= self->pipeline_count ? "no pipeline with this index"
                                                       : "more records than a batch may hold";
     zetl_dispatch_pipeline_t *pipeline = reason ? NULL : &self->pipelines[msg->pipeline];
-    zetl_chunk_t *chunk = pipeline ? s_read_batch (pipeline, producer, msg, &reason) : NULL;
+    zetl_chunk_t *chunk = pipeline ? s_read_batch (self, msg->pipeline, producer, msg, &reason) : NULL;
     if (!chunk) {
         s_send_error (self, routing_id, ZETL_ERR_DATA, sequence, reason);
         return;

@@ -22,6 +22,7 @@ static const s_command_t s_commands[] = {
     {"gen", zetl_ctl_gen, "write a synthetic data stream (gen bookings) with known disorder"},
     {"reprocess", zetl_ctl_reprocess, "send a pipeline's dead letters (e.g. too_late) back through it"},
     {"status", zetl_ctl_status, "show each pipeline's watermark, arrival classes and load (from the event socket)"},
+    {"produce", zetl_ctl_produce, "send JSON lines to a pipeline as a producer and wait until they are ACKed"},
     {NULL, NULL, NULL}};
 // clang-format on
 

@@ -21,5 +21,8 @@ int zetl_ctl_up (int argc, char **argv);
 int zetl_ctl_status (int argc, char **argv);
 //  zetlctl reprocess: send a pipeline's dead letters (by reason) back through it.
 int zetl_ctl_reprocess (int argc, char **argv);
+//  zetlctl produce FILE…: send JSON lines to a pipeline as a producer, wait
+//  until the coordinator has ACKed them all, print a one-line JSON summary.
+int zetl_ctl_produce (int argc, char **argv);
 
 #endif
