@@ -7,7 +7,8 @@
 # zetl's own processes and each process's peak RSS; then the coordinator's peak RSS for 3x the
 # records, to show it does not grow with input size. Exits 1 if a target is missed:
 # ratio >= 0.7, CPU <= 1.5 s per million records, coordinator RSS at 3N <= 1.25 x at N.
-# ZETL_BENCH_RECORDS sets N; ZETL_BENCH_SKIP_3X=1 skips the 3N run.
+# ZETL_BENCH_RECORDS sets N; ZETL_BENCH_SKIP_3X=1 skips the 3N run; ZETL_BENCH_PIPELINE adds YAML
+# lines to the pipeline (e.g. "    dedup_window: 0s" to compare without deduplication).
 set -euo pipefail
 source "$(dirname "$0")/../helpers/testenv.sh"
 source "$(dirname "$0")/../helpers/bookings.sh"
@@ -29,7 +30,7 @@ gen () {  # gen COUNT DIR
 zetl_run () {
     local name=$1 dir=$2 start end
     testenv_psql "CREATE DATABASE $name" >/dev/null
-    bookings_config "$TESTENV_DIR/$name.yaml" "$dir/*.jsonl" "$name"
+    bookings_config "$TESTENV_DIR/$name.yaml" "$dir/*.jsonl" "$name" "${ZETL_BENCH_PIPELINE:-}"
     start=$(testenv_now_us)
     bookings_up "$name" "$TESTENV_DIR/$name.yaml" "$name" --workers 2 --sinks 1
     end=$(testenv_now_us)
