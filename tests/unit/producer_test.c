@@ -63,6 +63,7 @@ typedef struct {
     const char *config_text;  //  the WELCOME's body (borrowed)
     char endpoint[64];        //  its ROUTER
     char tap[64];             //  where it pushes what it received
+    _Atomic uint64_t taken;   //  batches taken so far, for a test thread to watch
 } fake_args_t;
 
 typedef struct {
@@ -72,6 +73,7 @@ typedef struct {
     const char *config_text;  //  WELCOME's body
     uint64_t hash;            //  its xxh3
     uint32_t epoch;           //  WELCOME's epoch
+    fake_args_t *args;        //  the test's (borrowed)
     zframe_t *peer;           //  the producer's routing id while it has a session
     uint64_t acked;           //  highest sequence ACKed (ACKs go out in order here)
     uint64_t accepted;        //  highest sequence taken
@@ -136,6 +138,7 @@ s_fake_batch (fake_t *self, zetl_msg_t *msg, zframe_t *routing_id)
         self->acked = sequence - 1;
     self->fresh = false;
     self->accepted = sequence;
+    self->args->taken++;
     if (!self->hold)
         s_fake_release (self);
 }
@@ -224,8 +227,8 @@ s_fake_command (fake_t *self)
 static void
 s_fake_actor (zsock_t *pipe, void *args)
 {
-    const fake_args_t *fake_args = (const fake_args_t *) args;
-    fake_t self = {.pipe = pipe};
+    fake_args_t *fake_args = (fake_args_t *) args;
+    fake_t self = {.pipe = pipe, .args = fake_args};
     self.router = zsock_new (ZMQ_ROUTER);
     zsock_set_router_mandatory (self.router, 1);
     int rc = zsock_bind (self.router, "%s", fake_args->endpoint);
@@ -875,17 +878,26 @@ s_check_summary (const char *out, int records, int batches, int rejected)
     assert_string_equal (out, expected);
 }
 
-//  Write one line into the pipe ARGS, wait longer than a linger, write
-//  another and close it
+typedef struct {
+    int fd;                      //  the pipe's write end
+    _Atomic uint64_t *taken;     //  batches the fake coordinator took
+} slow_writer_t;
+
+//  Write one line into the pipe, wait until the linger has sent it as a batch
+//  of its own (polled, with a deadline), write another and close the pipe
 static void
 s_slow_writer (zsock_t *pipe, void *args)
 {
-    int fd = (int) (intptr_t) args;
+    slow_writer_t *writer = (slow_writer_t *) args;
+    int fd = writer->fd;
+    uint64_t before = *writer->taken;
     zsock_signal (pipe, 0);
     const char *first = "{\"i\":0,\"s\":\"record-0\"}\n";
     const char *second = "{\"i\":1,\"s\":\"record-1\"}\n";
     ssize_t written = write (fd, first, strlen (first));
-    zclock_sleep (600);
+    int64_t deadline = zclock_mono () + 10000;
+    while (*writer->taken == before && zclock_mono () < deadline)
+        zclock_sleep (10);  //  Poll interval
     written += write (fd, second, strlen (second));
     assert (written == (ssize_t) (strlen (first) + strlen (second)));
     close (fd);
@@ -942,7 +954,8 @@ test_ctl_produce (void **state)
     int saved_stdin = dup (STDIN_FILENO);
     dup2 (fds[0], STDIN_FILENO);
     close (fds[0]);
-    zactor_t *writer = zactor_new (s_slow_writer, (void *) (intptr_t) fds[1]);
+    slow_writer_t slow = {fds[1], &env->args.taken};
+    zactor_t *writer = zactor_new (s_slow_writer, &slow);
     char *from_stdin[] = {
         "produce", "--coordinator", env->args.endpoint, "--name", "ctl-stdin", "-", NULL};
     assert_int_equal (s_run_ctl (6, from_stdin, out, sizeof out), 0);
