@@ -88,6 +88,20 @@ zetl_pg_exec (PGconn *conn, const char *sql, const char *what)
     return rc;
 }
 
+PGconn *
+zetl_pg_open (const char *conninfo, char **error)
+{
+    PGconn *conn = zetl_pg_connect (conninfo, error);
+    if (conn && zetl_pg_ensure_meta (conn) != 0) {
+        *error = zsys_sprintf ("cannot create zetl's tables (zetl_offsets, zetl_stats, …): %s; "
+                               "check that the user may create tables",
+                               PQerrorMessage (conn));
+        PQfinish (conn);
+        conn = NULL;
+    }
+    return conn;
+}
+
 char *
 zetl_pg_ident (PGconn *conn, const char *name)
 {
@@ -194,21 +208,42 @@ static const char *s_positions_sql =
     " FROM zetl_offsets WHERE pipeline = $1 AND target = ANY ($2::text[])"
     " GROUP BY source, partition HAVING count(DISTINCT target) = $3::int";
 
+//  Append TEXT to ARRAY as one double-quoted element of an array literal,
+//  '"' and '\' escaped: any name is one element, never syntax
+static void
+s_append_quoted (zchunk_t *array, const char *text)
+{
+    zchunk_extend (array, "\"", 1);
+    while (true) {
+        size_t run = strcspn (text, "\"\\");
+        zchunk_extend (array, text, run);
+        if (!text[run])
+            break;
+        zchunk_extend (array, "\\", 1);
+        zchunk_extend (array, text + run, 1);
+        text += run + 1;
+    }
+    zchunk_extend (array, "\"", 1);
+}
+
+zchunk_t *
+zetl_pg_text_array (const char *const *texts, size_t count)
+{
+    zchunk_t *array = zchunk_new (NULL, 64 * count + 3);
+    zchunk_extend (array, "{", 1);
+    for (size_t index = 0; index < count; index++) {
+        if (index)
+            zchunk_extend (array, ",", 1);
+        s_append_quoted (array, texts[index]);
+    }
+    zchunk_extend (array, "}", 2);  //  With the NUL
+    return array;
+}
+
 zhashx_t *
 zetl_pg_read_positions (PGconn *conn, const char *pipeline, const char *const *targets, size_t count)
 {
-    //  The targets as a text[] literal: names are identifiers, quoted anyway
-    zchunk_t *array = zchunk_new ("{", 1);
-    for (size_t index = 0; index < count; index++) {
-        zchunk_extend (array, index ? ",\"" : "\"", index ? 2 : 1);
-        for (const char *at = targets[index]; *at; at++) {
-            if (*at == '"' || *at == '\\')
-                zchunk_extend (array, "\\", 1);
-            zchunk_extend (array, at, 1);
-        }
-        zchunk_extend (array, "\"", 1);
-    }
-    zchunk_extend (array, "}", 2);
+    zchunk_t *array = zetl_pg_text_array (targets, count);
     char count_text[16];
     snprintf (count_text, sizeof count_text, "%zu", count);
     const char *params[3] = {pipeline, (const char *) zchunk_data (array), count_text};

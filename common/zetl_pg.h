@@ -37,6 +37,11 @@ bool zetl_pg_sqlstate_is_data (const char *sqlstate);
 //  processes may call it at once). Returns 0 or -1.
 int zetl_pg_ensure_meta (PGconn *conn);
 
+//  Connect and create zetl's own tables if missing. Returns the connection,
+//  or NULL with *ERROR set (caller owns it): what every process of zetl
+//  does before it reads or writes zetl's tables.
+PGconn *zetl_pg_open (const char *conninfo, char **error);
+
 //  Quote identifier NAME (already validated). Caller owns the result.
 char *zetl_pg_ident (PGconn *conn, const char *name);
 
@@ -52,6 +57,12 @@ typedef struct {
 //  Returns 0 or -1.
 int zetl_pg_read_stats (PGconn *conn, const char *pipeline, const char *target,
                         zetl_pg_stats_t *stats);
+
+//  The text[] literal of COUNT strings at TEXTS ("{\"a\",\"b\"}"), each
+//  double-quoted with '"' and '\' escaped, so that any text is one element,
+//  never syntax: a parameter value, never SQL. Its data is NUL-terminated.
+//  Caller destroys it.
+zchunk_t *zetl_pg_text_array (const char *const *texts, size_t count);
 
 //  What every target of a pipeline has committed of one (source, partition)
 typedef struct {

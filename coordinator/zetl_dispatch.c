@@ -370,11 +370,9 @@ s_connect_pg (zetl_dispatcher_t *self)
     zetl_backoff_init (&backoff, 100, 5000);
     while (!zsys_interrupted && !self->terminated) {
         char *error = NULL;
-        PGconn *conn = zetl_pg_connect (self->args.postgres, &error);
-        if (conn && zetl_pg_ensure_meta (conn) == 0)
-            return conn;
+        PGconn *conn = zetl_pg_open (self->args.postgres, &error);
         if (conn)
-            PQfinish (conn);
+            return conn;
         int64_t delay_ms = zetl_backoff_next (&backoff);
         zetl_log_error ("dispatch", "pg_unavailable",
                         json_pack ("{s:s, s:I}", "error", error ? error : "cannot create zetl tables",

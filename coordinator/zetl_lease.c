@@ -85,17 +85,11 @@ s_raise_epoch (s_lease_t *self)
     const zetl_config_t *config = self->args.config;
     if (zetl_pg_exec (self->conn, "BEGIN", "begin") != 0)
         return 0;
-    zchunk_t *ids = zchunk_new ("{", 1);
-    for (size_t index = 0; index < config->pipeline_count; index++) {
-        zchunk_extend (ids, index ? ",\"" : "\"", index ? 2 : 1);
-        for (const char *at = config->pipelines[index].id; *at; at++) {
-            if (*at == '"' || *at == '\\')
-                zchunk_extend (ids, "\\", 1);
-            zchunk_extend (ids, at, 1);
-        }
-        zchunk_extend (ids, "\"", 1);
-    }
-    zchunk_extend (ids, "}", 2);
+    const char **names = (const char **) zmalloc (config->pipeline_count * sizeof (char *));
+    for (size_t index = 0; index < config->pipeline_count; index++)
+        names[index] = config->pipelines[index].id;
+    zchunk_t *ids = zetl_pg_text_array (names, config->pipeline_count);
+    free (names);
     const char *params[1] = {(const char *) zchunk_data (ids)};
     PGresult *res = PQexecParams (
         self->conn,
@@ -122,17 +116,13 @@ static bool
 s_connect (s_lease_t *self)
 {
     char *error = NULL;
-    self->conn = zetl_pg_connect (self->args.postgres, &error);
-    if (self->conn && zetl_pg_ensure_meta (self->conn) == 0) {
+    self->conn = zetl_pg_open (self->args.postgres, &error);
+    if (self->conn) {
         zetl_backoff_reset (&self->backoff);
         return true;
     }
-    zetl_log_error ("lease", "pg_unavailable",
-                    json_pack ("{s:s}", "error", error ? error : "cannot create zetl tables"));
+    zetl_log_error ("lease", "pg_unavailable", json_pack ("{s:s}", "error", error));
     free (error);
-    if (self->conn)
-        PQfinish (self->conn);
-    self->conn = NULL;
     return false;
 }
 

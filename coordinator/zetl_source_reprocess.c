@@ -48,18 +48,14 @@ s_connected (s_source_t *self)
     if (self->conn)
         PQfinish (self->conn);
     char *error = NULL;
-    self->conn = zetl_pg_connect (self->args.postgres, &error);
-    if (self->conn && zetl_pg_ensure_meta (self->conn) == 0) {
+    self->conn = zetl_pg_open (self->args.postgres, &error);
+    if (self->conn) {
         zetl_backoff_reset (&self->backoff);
         return true;
     }
     zetl_log_error ("reprocess", "pg_unavailable",
-                    json_pack ("{s:s, s:s}", "pipeline", self->feed.pipeline->id, "error",
-                               error ? error : "cannot create zetl tables"));
+                    json_pack ("{s:s, s:s}", "pipeline", self->feed.pipeline->id, "error", error));
     free (error);
-    if (self->conn)
-        PQfinish (self->conn);
-    self->conn = NULL;
     return false;
 }
 

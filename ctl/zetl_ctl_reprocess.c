@@ -116,8 +116,13 @@ s_connect_local (const char *run_dir, zetl_localpg_t **localpg, char **error)
         free (conninfo);
         free (path);
     }
-    if (!conn && (*localpg = zetl_localpg_start (pg_dir, error)))
-        conn = zetl_pg_connect (zetl_localpg_conninfo (*localpg), error);
+    if (conn && zetl_pg_ensure_meta (conn) != 0) {
+        *error = strdup ("cannot create zetl's tables in the local PostgreSQL");
+        PQfinish (conn);
+        conn = NULL;
+    }
+    else if (!conn && (*localpg = zetl_localpg_start (pg_dir, error)))
+        conn = zetl_pg_open (zetl_localpg_conninfo (*localpg), error);
     free (pg_dir);
     return conn;
 }
@@ -161,12 +166,12 @@ zetl_ctl_reprocess (int argc, char **argv)
     }
     zetl_localpg_t *localpg = NULL;
     PGconn *conn = config->postgres && *config->postgres
-                       ? zetl_pg_connect (config->postgres, &error)
+                       ? zetl_pg_open (config->postgres, &error)
                        : s_connect_local (options.run_dir, &localpg, &error);
-    if (conn && zetl_pg_ensure_meta (conn) == 0)
+    if (conn)
         rc = s_run (conn, &options);
     else {
-        fprintf (stderr, "zetlctl reprocess: %s\n", error ? error : "cannot create zetl tables");
+        fprintf (stderr, "zetlctl reprocess: %s\n", error ? error : "no PostgreSQL");
         rc = 1;
     }
     free (error);

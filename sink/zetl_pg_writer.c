@@ -62,8 +62,8 @@ static int
 s_connect (s_writer_t *self)
 {
     char *error = NULL;
-    self->conn = zetl_pg_connect (self->args.conninfo, &error);
-    if (self->conn && zetl_pg_ensure_meta (self->conn) == 0)
+    self->conn = zetl_pg_open (self->args.conninfo, &error);
+    if (self->conn)
         self->sql = zetl_target_sql_new (self->conn, self->pipeline, self->target, &error);
     if (self->sql)
         return 0;

@@ -244,39 +244,6 @@ s_exec_params (zetl_target_sql_t *self, const char *sql, int count, const char *
     return rc;
 }
 
-//  Append TEXT to ARRAY as one double-quoted element of an array literal,
-//  '"' and '\' escaped: any name is one element, never syntax
-static void
-s_append_quoted (zchunk_t *array, const char *text)
-{
-    zchunk_extend (array, "\"", 1);
-    while (true) {
-        size_t run = strcspn (text, "\"\\");
-        zchunk_extend (array, text, run);
-        if (!text[run])
-            break;
-        zchunk_extend (array, "\\", 1);
-        zchunk_extend (array, text + run, 1);
-        text += run + 1;
-    }
-    zchunk_extend (array, "\"", 1);
-}
-
-//  The text[] literal of COUNT strings at TEXTS. Caller destroys it.
-static zchunk_t *
-s_text_array (const char *const *texts, size_t count)
-{
-    zchunk_t *array = zchunk_new (NULL, 64 * count + 3);
-    zchunk_extend (array, "{", 1);
-    for (size_t index = 0; index < count; index++) {
-        if (index)
-            zchunk_extend (array, ",", 1);
-        s_append_quoted (array, texts[index]);
-    }
-    zchunk_extend (array, "}", 2);  //  With the NUL
-    return array;
-}
-
 //  The int[] literal of COUNT partitions. Caller destroys it.
 static zchunk_t *
 s_partition_array (const uint32_t *partitions, size_t count)
@@ -335,7 +302,7 @@ zetl_target_sql_lock_keys (zetl_target_sql_t *self, size_t count, const char *co
 {
     if (count == 0)
         return 0;
-    zchunk_t *source_array = s_text_array (sources, count);
+    zchunk_t *source_array = zetl_pg_text_array (sources, count);
     zchunk_t *partition_array = s_partition_array (partitions, count);
     const char *values[4] = {self->pipeline->id, self->target->name, s_array_text (source_array),
                              s_array_text (partition_array)};
@@ -366,7 +333,7 @@ zetl_target_sql_set_positions (zetl_target_sql_t *self, size_t count, const char
 {
     if (count == 0)
         return 0;
-    zchunk_t *source_array = s_text_array (sources, count);
+    zchunk_t *source_array = zetl_pg_text_array (sources, count);
     zchunk_t *partition_array = s_partition_array (partitions, count);
     zchunk_t *position_array = s_position_array (positions, count);
     const char *values[5] = {self->pipeline->id, self->target->name, s_array_text (source_array),
@@ -393,10 +360,10 @@ zetl_target_sql_set_ranges (zetl_target_sql_t *self, size_t count, const char *c
 {
     if (count == 0)
         return 0;
-    zchunk_t *source_array = s_text_array (sources, count);
+    zchunk_t *source_array = zetl_pg_text_array (sources, count);
     zchunk_t *partition_array = s_partition_array (partitions, count);
     zchunk_t *floor_array = s_position_array (floors, count);
-    zchunk_t *added_array = s_text_array (added, count);
+    zchunk_t *added_array = zetl_pg_text_array (added, count);
     const char *values[6] = {self->pipeline->id,          self->target->name,
                              s_array_text (source_array), s_array_text (partition_array),
                              s_array_text (floor_array),  s_array_text (added_array)};
