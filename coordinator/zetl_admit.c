@@ -1,5 +1,6 @@
 /*  zetl_admit - what happens to each record as the coordinator takes it in  */
 #include "zetl_admit.h"
+#include "zetl_dead.h"
 #include "zetl_dedup.h"
 #include "zetl_extract.h"
 #include "zetl_log.h"
@@ -98,17 +99,17 @@ zetl_admit_tick (zetl_admit_t *self, int64_t now_ms)
 static void
 s_too_late (zetl_admit_t *self, const zetl_chunk_t *chunk, const zetl_chunk_record_t *record)
 {
-    self->json.size = 0;
-    if (msgpack_unpack_next (&self->unpacked, chunk->data.data + record->offset, record->len, NULL)
-        == MSGPACK_UNPACK_SUCCESS)
-        zetl_record_to_json (&self->unpacked.data, &self->json);
     char when[40], error[160];
     zetl_time_format_iso (zetl_watermark_get (self->watermark), when, sizeof when);
     snprintf (error, sizeof error, "older than the watermark %s by more than late_window", when);
     self->dead.size = 0;
-    zetl_extract_pack_dead_letter (&self->dead, "coordinator", "too_late",
-                                   self->pipeline->event_time.field, error,
-                                   self->json.data ? self->json.data : "", self->json.size);
+    const char *field = self->pipeline->event_time.field;
+    if (msgpack_unpack_next (&self->unpacked, chunk->data.data + record->offset, record->len, NULL)
+        == MSGPACK_UNPACK_SUCCESS)
+        zetl_dead_pack_record (&self->dead, &self->json, &self->unpacked.data, "coordinator",
+                               "too_late", field, error);
+    else  //  Never: the source packed it
+        zetl_dead_pack (&self->dead, "coordinator", "too_late", field, error, "", 0);
 }
 
 //  Trace one late or too-late record (debug level only)

@@ -1,5 +1,6 @@
 /*  zetl_extract - partition and event time of a record, at the edge  */
 #include "zetl_extract.h"
+#include "zetl_dead.h"
 #include "zetl_proto.h"
 #include "zetl_time.h"
 
@@ -66,40 +67,12 @@ zetl_extract_record (const zetl_pipeline_t *pipeline, const zetl_field_value_t *
     return 0;
 }
 
-static void
-s_pack_str (msgpack_packer *packer, const char *text, size_t len)
-{
-    if (text)
-        msgpack_pack_str_with_body (packer, text, len);
-    else
-        msgpack_pack_nil (packer);
-}
-
-void
-zetl_extract_pack_dead_letter (msgpack_sbuffer *out, const char *stage, const char *reason,
-                               const char *field, const char *error, const char *raw, size_t raw_len)
-{
-    msgpack_packer packer;
-    msgpack_packer_init (&packer, out, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, 5);
-    s_pack_str (&packer, "stage", 5);
-    s_pack_str (&packer, stage, strlen (stage));
-    s_pack_str (&packer, "reason", 6);
-    s_pack_str (&packer, reason, strlen (reason));
-    s_pack_str (&packer, "field", 5);
-    s_pack_str (&packer, field, field ? strlen (field) : 0);
-    s_pack_str (&packer, "error", 5);
-    s_pack_str (&packer, error, error ? strlen (error) : 0);
-    s_pack_str (&packer, "raw", 3);
-    s_pack_str (&packer, raw, raw_len);
-}
-
 void
 zetl_extract_dead_letter (zetl_chunk_t *chunk, uint32_t partition, uint64_t position,
                           const char *stage, const char *reason, const char *field,
                           const char *error, const char *raw, size_t raw_len)
 {
     size_t offset = chunk->data.size;
-    zetl_extract_pack_dead_letter (&chunk->data, stage, reason, field, error, raw, raw_len);
+    zetl_dead_pack (&chunk->data, stage, reason, field, error, raw, raw_len);
     zetl_chunk_add (chunk, partition, ZETL_ENTRY_DEAD, position, 0, offset);
 }

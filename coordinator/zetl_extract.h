@@ -32,12 +32,6 @@ int zetl_extract_record (const zetl_pipeline_t *pipeline, const zetl_field_value
                          uint32_t *partition, int64_t *event_us, const char **reason,
                          const char **field);
 
-//  Pack a dead letter, a map {stage, reason, field, error, raw}, into OUT
-//  (appended). FIELD and ERROR may be NULL.
-void zetl_extract_pack_dead_letter (msgpack_sbuffer *out, const char *stage, const char *reason,
-                                    const char *field, const char *error, const char *raw,
-                                    size_t raw_len);
-
 //  Append a dead letter to CHUNK: a map {stage, reason, field, error, raw}.
 void zetl_extract_dead_letter (zetl_chunk_t *chunk, uint32_t partition, uint64_t position,
                                const char *stage, const char *reason, const char *field,

@@ -1,8 +1,7 @@
 /*  zetl_split - a batch that failed for its data, taken apart until the bad record stands alone  */
 #include "zetl_split.h"
-#include "zetl_extract.h"
+#include "zetl_dead.h"
 #include "zetl_proto.h"
-#include "zetl_record.h"
 
 //  Copy ENTRY (read by READER) into WRITER
 static void
@@ -55,9 +54,7 @@ zetl_split_dead_letter (zframe_t *body, const char *stage, const char *error)
             msgpack_sbuffer json, dead;
             msgpack_sbuffer_init (&json);
             msgpack_sbuffer_init (&dead);
-            zetl_record_to_json (&entry.payload, &json);
-            zetl_extract_pack_dead_letter (&dead, stage, "rejected", NULL, error,
-                                           json.data ? json.data : "", json.size);
+            zetl_dead_pack_record (&dead, &json, &entry.payload, stage, "rejected", NULL, error);
             uint32_t source = zetl_body_writer_source (
                 writer, zetl_body_reader_source_name (reader, entry.source));
             zetl_body_writer_append (writer, source, entry.position, entry.event_us,

@@ -1,5 +1,6 @@
 /*  zetl_process - one BATCH into one RESULT  */
 #include "zetl_process.h"
+#include "zetl_dead.h"
 #include "zetl_cast.h"
 #include "zetl_proto_walk.h"
 #include "zetl_record.h"
@@ -53,35 +54,13 @@ zetl_process_destroy (zetl_process_t **self_p)
     }
 }
 
-static void
-s_pack_str (msgpack_packer *packer, const char *text)
-{
-    if (text)
-        msgpack_pack_str_with_body (packer, text, strlen (text));
-    else
-        msgpack_pack_nil (packer);
-}
-
 //  Pack the dead letter of RECORD rejected for ERROR into self->dead
 static void
 s_pack_dead (zetl_process_t *self, const msgpack_object *record, const zetl_cast_error_t *error)
 {
-    self->json.size = 0;
-    zetl_record_to_json (record, &self->json);
     self->dead.size = 0;
-    msgpack_packer packer;
-    msgpack_packer_init (&packer, &self->dead, msgpack_sbuffer_write);
-    msgpack_pack_map (&packer, 5);
-    s_pack_str (&packer, "stage");
-    s_pack_str (&packer, "worker");
-    s_pack_str (&packer, "reason");
-    s_pack_str (&packer, error->reason);
-    s_pack_str (&packer, "field");
-    s_pack_str (&packer, error->field);
-    s_pack_str (&packer, "error");
-    s_pack_str (&packer, error->error);
-    s_pack_str (&packer, "raw");
-    msgpack_pack_str_with_body (&packer, self->json.data, self->json.size);
+    zetl_dead_pack_record (&self->dead, &self->json, record, "worker", error->reason, error->field,
+                           error->error);
 }
 
 static void
