@@ -6,98 +6,10 @@
 #include "zetl_lease.h"
 #include "zetl_pg.h"
 #include "zetl_session.h"
-#include "zetl_source_file.h"
-#include "zetl_source_reprocess.h"
 
 #include <inttypes.h>
 
 #define S_TICK_MS 10              //  timers: linger, deadlines, liveness
-
-
-//  ---------------------------------------------------------------------
-//  Batches and partitions
-
-void
-zetl_dispatch_append (zetl_dispatch_pipeline_t *pipeline, uint32_t partition, const char *source,
-                      uint64_t position, int64_t event_us, uint32_t flags, const void *payload,
-                      size_t len, void *tag)
-{
-    zetl_dispatch_track_t *track = &pipeline->tracks[partition];
-    if (tag) {
-        if (!track->tags) {
-            track->tags = zlistx_new ();
-            zlistx_set_destructor (track->tags, (zlistx_destructor_fn *) zstr_free);
-        }
-        zetl_dispatch_tag_t *entry = (zetl_dispatch_tag_t *) zmalloc (sizeof *entry);
-        entry->index = track->appended;
-        entry->batch = tag;
-        zlistx_add_end (track->tags, entry);
-    }
-    track->appended++;
-    zetl_batches_append (pipeline->batches, &pipeline->partitions[partition], source, position,
-                         event_us, flags, payload, len, pipeline->now_ms);
-}
-
-//  What zetl_admit_chunk's callback needs
-typedef struct {
-    zetl_dispatch_pipeline_t *pipeline;
-    void *tag;
-} s_take_t;
-
-//  Each admitted record into its partition's batch, or the reorder buffer
-static void
-s_take_admitted (void *arg, const zetl_chunk_t *chunk, const zetl_chunk_record_t *record,
-                 uint32_t flags, const void *payload, size_t len)
-{
-    s_take_t *take = (s_take_t *) arg;
-    if (take->pipeline->ordered)
-        zetl_ordered_take (take->pipeline->ordered, chunk->source, record->partition,
-                           record->position, record->event_us, flags, payload, len, take->tag);
-    else
-        zetl_dispatch_append (take->pipeline, record->partition, chunk->source, record->position,
-                              record->event_us, flags, payload, len, take->tag);
-}
-
-//  Take the records of CHUNK into their partitions' batches. Records of
-//  KIND ZETL_DISPATCH_REPROCESS were counted in when they first came.
-void
-zetl_dispatch_take_chunk (zetl_dispatcher_t *self, zetl_chunk_t *chunk,
-                          zetl_dispatch_source_kind_t kind, void *tag)
-{
-    zetl_dispatch_pipeline_t *pipeline = &self->pipelines[chunk->pipeline];
-    uint32_t source_id =
-        kind == ZETL_DISPATCH_PRODUCERS ? pipeline->producer_source : pipeline->source_id;
-    s_take_t take = {pipeline, tag};
-    pipeline->now_ms = zclock_mono ();
-    zetl_admit_chunk (pipeline->admit, source_id, chunk, pipeline->now_ms, s_take_admitted, &take);
-    if (pipeline->ordered)
-        zetl_ordered_release (pipeline->ordered, zetl_admit_watermark (pipeline->admit), SIZE_MAX);
-    if (kind != ZETL_DISPATCH_REPROCESS)
-        zetl_reconcile_add_in (self->reconcile, chunk->pipeline, chunk->count);
-}
-
-//  Grant sources the chunks backpressure held back. Time a source waits for
-//  credit is not idleness: the watermark is told when reading stops and resumes
-void
-zetl_dispatch_grant_credit (zetl_dispatcher_t *self)
-{
-    for (size_t index = 0; index < self->pipeline_count; index++) {
-        zetl_dispatch_pipeline_t *pipeline = &self->pipelines[index];
-        for (int kind = 0; kind < ZETL_DISPATCH_SOURCES; kind++) {
-            zetl_dispatch_source_t *source = &pipeline->sources[kind];
-            while (!self->draining && source->owed > 0
-                   && zetl_batches_held (self->batches) < self->held_limit) {
-                zstr_send (source->actor, "MORE");
-                source->owed--;
-            }
-        }
-        bool reading = pipeline->sources[ZETL_DISPATCH_FILES].owed == 0;
-        if (pipeline->admit && reading != pipeline->reading) {
-            pipeline->reading = reading;
-            zetl_admit_reading (pipeline->admit, reading, zclock_mono ());
-        }
-    }
-}
 
 //  ---------------------------------------------------------------------
 //  Sending
@@ -258,27 +170,6 @@ s_publish (zetl_dispatcher_t *self, int64_t now)
     }
 }
 
-//  An entry the ordered mode lets go, into its partition's open batch
-static void
-s_ordered_emit (void *arg, uint32_t partition, const char *source, uint64_t position,
-                int64_t event_us, uint32_t flags, const void *payload, size_t len, void *tag)
-{
-    zetl_dispatch_append ((zetl_dispatch_pipeline_t *) arg, partition, source, position, event_us,
-                          flags, payload, len, tag);
-}
-
-//  Ordered mode: release what the watermark lets go; once every file is
-//  read nothing older can come, so the rest leaves in order
-static void
-s_ordered_release (zetl_dispatch_pipeline_t *pipeline)
-{
-    if (!pipeline->ordered)
-        return;
-    bool read = pipeline->sources[ZETL_DISPATCH_FILES].drained;
-    zetl_ordered_release (pipeline->ordered,
-                          read ? INT64_MAX : zetl_admit_watermark (pipeline->admit), SIZE_MAX);
-}
-
 //  WORKER (may be NULL) holds a batch past its deadline while its heartbeats
 //  say it is alive: hung or overloaded. It gets nothing new until it shows
 //  progress; its batch goes elsewhere.
@@ -303,7 +194,7 @@ s_tick (zetl_dispatcher_t *self)
         zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
         zetl_admit_tick (pipeline->admit, now);
         pipeline->now_ms = now;
-        s_ordered_release (pipeline);
+        zetl_dispatch_ordered_release (pipeline);
         for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
             zetl_partition_t *partition = &pipeline->partitions[number];
             if (partition->building
@@ -384,63 +275,6 @@ s_connect_pg (zetl_dispatcher_t *self)
     return NULL;
 }
 
-//  Read what every target has committed and the counters, start the sources
-static int
-s_start_pipelines (zetl_dispatcher_t *self, PGconn *conn)
-{
-    const zetl_config_t *config = self->args.config;
-    self->pipeline_count = config->pipeline_count;
-    self->pipelines = (zetl_dispatch_pipeline_t *) zmalloc (config->pipeline_count * sizeof (zetl_dispatch_pipeline_t) + 1);
-    for (size_t p = 0; p < config->pipeline_count; p++) {
-        zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
-        pipeline->pipeline = &config->pipelines[p];
-        pipeline->partitions =
-            zetl_batches_add_pipeline (self->batches, p, pipeline->pipeline->partitions,
-                                       (uint32_t) pipeline->pipeline->batch_size);
-        pipeline->admit = zetl_admit_new (pipeline->pipeline);
-        pipeline->batches = self->batches;
-        pipeline->tracks = (zetl_dispatch_track_t *) zmalloc (
-            pipeline->pipeline->partitions * sizeof (zetl_dispatch_track_t));
-        if (pipeline->pipeline->ordered)
-            pipeline->ordered = zetl_ordered_new (pipeline->pipeline, s_ordered_emit, pipeline);
-        pipeline->source_id = zetl_admit_add_source (pipeline->admit);
-        pipeline->reading = true;
-        pipeline->published_watermark = INT64_MIN;
-        zetl_admit_reading (pipeline->admit, true, zclock_mono ());
-        const char *targets[64];
-        size_t target_count = 0;
-        for (size_t index = 0; index < pipeline->pipeline->target_count && index < 64; index++)
-            targets[target_count++] = pipeline->pipeline->targets[index].name;
-        zhashx_t *committed = zetl_pg_read_positions (conn, pipeline->pipeline->id, targets,
-                                                      target_count);
-        pipeline->committed_at_start = zetl_pg_read_positions (conn, pipeline->pipeline->id,
-                                                                targets, target_count);
-        if (!committed || !pipeline->committed_at_start) {
-            zhashx_destroy (&committed);
-            return -1;
-        }
-        zetl_dispatch_source_t *files = &pipeline->sources[ZETL_DISPATCH_FILES];
-        if (pipeline->pipeline->source.type != ZETL_SOURCE_FILE) {
-            zetl_log_error ("dispatch", "source_unsupported",
-                            json_pack ("{s:s, s:s}", "pipeline", pipeline->pipeline->id, "hint",
-                                       "this version of zetl reads file sources only"));
-            zhashx_destroy (&committed);
-            files->drained = true;
-        }
-        else {
-            zetl_source_file_args_t file_args = {config, p, committed};
-            files->actor = zactor_new (zetl_source_file_actor, &file_args);
-            zpoller_add (self->poller, files->actor);
-        }
-        zetl_source_reprocess_args_t reprocess_args = {config, p, self->args.postgres,
-                                                       self->args.once};
-        zetl_dispatch_source_t *reprocess = &pipeline->sources[ZETL_DISPATCH_REPROCESS];
-        reprocess->actor = zactor_new (zetl_source_reprocess_actor, &reprocess_args);
-        zpoller_add (self->poller, reprocess->actor);
-    }
-    return zetl_reconcile_start (self->reconcile, conn);
-}
-
 static bool
 s_all_done (zetl_dispatcher_t *self)
 {
@@ -477,67 +311,6 @@ s_reconcile (zetl_dispatcher_t *self)
     int rc = zetl_reconcile_report (self->reconcile, conn, stdout);
     PQfinish (conn);
     return rc;
-}
-
-//  The pipeline and kind of source ACTOR; false if it is none of ours
-static bool
-s_find_source (zetl_dispatcher_t *self, zactor_t *actor, size_t *pipeline, int *kind)
-{
-    for (size_t p = 0; p < self->pipeline_count; p++)
-        for (int k = 0; k < ZETL_DISPATCH_SOURCES; k++)
-            if (self->pipelines[p].sources[k].actor == actor) {
-                *pipeline = p;
-                *kind = k;
-                return true;
-            }
-    return false;
-}
-
-static void
-s_handle_source (zetl_dispatcher_t *self, zactor_t *actor)
-{
-    size_t p = 0;
-    int kind = 0;
-    zmsg_t *msg = zmsg_recv (actor);
-    if (!msg || !s_find_source (self, actor, &p, &kind)) {
-        zmsg_destroy (&msg);
-        return;
-    }
-    zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
-    zetl_dispatch_source_t *source = &pipeline->sources[kind];
-    char *command = zmsg_popstr (msg);
-    if (command && streq (command, "CHUNK")) {
-        void *pointer = NULL;
-        zframe_t *frame = zmsg_pop (msg);
-        if (frame && zframe_size (frame) == sizeof (void *))
-            memcpy (&pointer, zframe_data (frame), sizeof (void *));
-        zframe_destroy (&frame);
-        zetl_chunk_t *chunk = (zetl_chunk_t *) pointer;
-        //  While draining, records read are let go: they were not counted, and
-        //  are read again on the next start since nothing committed them
-        if (chunk && !self->draining)
-            zetl_dispatch_take_chunk (self, chunk, (zetl_dispatch_source_kind_t) kind, NULL);
-        zetl_chunk_destroy (&chunk);
-        source->owed++;
-        zetl_dispatch_grant_credit (self);
-    }
-    else if (command && streq (command, "STOPPED")) {
-        zpoller_remove (self->poller, actor);
-        zactor_destroy (&source->actor);
-    }
-    else if (command && streq (command, "EOF") && !self->draining) {
-        source->drained = true;
-        if (kind == ZETL_DISPATCH_FILES) {
-            zetl_admit_caught_up (pipeline->admit, pipeline->source_id);
-            s_ordered_release (pipeline);
-            zetl_log_info ("dispatch", "source_drained",
-                           json_pack ("{s:s, s:I}", "pipeline", pipeline->pipeline->id,
-                                      "records_in",
-                                      (json_int_t) zetl_reconcile_records_in (self->reconcile, p)));
-        }
-    }
-    free (command);
-    zmsg_destroy (&msg);
 }
 
 static zsock_t *
@@ -740,7 +513,7 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
     //  reconciliation would count its records twice or not at all
     if (!conn
         || zetl_pg_exec (conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin") != 0
-        || s_start_pipelines (self, conn) != 0 || zetl_pg_exec (conn, "COMMIT", "commit") != 0) {
+        || zetl_dispatch_start_pipelines (self, conn) != 0 || zetl_pg_exec (conn, "COMMIT", "commit") != 0) {
         if (conn)
             PQfinish (conn);
         zsock_send (pipe, "ss", "DONE", "1");
@@ -782,7 +555,7 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
                 zetl_dispatch_handle_message (self, (zsock_t *) which);
         }
         else if (which)
-            s_handle_source (self, (zactor_t *) which);
+            zetl_dispatch_handle_source (self, (zactor_t *) which);
         if (zclock_mono () >= next_tick) {
             s_tick (self);
             next_tick = zclock_mono () + S_TICK_MS;

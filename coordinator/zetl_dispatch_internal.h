@@ -18,6 +18,8 @@
 #include "zetl_proto.h"
 #include "zetl_reconcile.h"
 
+#include <libpq-fe.h>
+
 #define ZETL_DISPATCH_MAX_SINKS 256  //  sinks a coordinator tells workers about
 
 //  The source actors of a pipeline: its files, and its reprocess requests
@@ -111,6 +113,15 @@ void zetl_dispatch_append (zetl_dispatch_pipeline_t *pipeline, uint32_t partitio
 //  Take the records of CHUNK from a source of KIND, each with TAG.
 void zetl_dispatch_take_chunk (zetl_dispatcher_t *self, zetl_chunk_t *chunk,
                                zetl_dispatch_source_kind_t kind, void *tag);
+
+//  Sources (zetl_dispatch_sources.c)
+//  Set up every pipeline and start its source actors from what CONN says is
+//  committed (and the counters' starting point). Returns 0 or -1.
+int zetl_dispatch_start_pipelines (zetl_dispatcher_t *self, PGconn *conn);
+//  Take one message from source ACTOR: a chunk, EOF or STOPPED.
+void zetl_dispatch_handle_source (zetl_dispatcher_t *self, zactor_t *actor);
+//  Ordered mode: release what W lets go (everything once the files are read).
+void zetl_dispatch_ordered_release (zetl_dispatch_pipeline_t *pipeline);
 
 //  Producers (zetl_dispatch_producers.c)
 //  Bind the producers socket. Returns 0 or -1.
