@@ -78,6 +78,42 @@ typedef struct {
     char *compression;        //  compression (files): none|gzip|zstd
 } zetl_target_t;
 
+//  The kinds of transform step, in the order a step's key is looked for
+typedef enum {
+    ZETL_STEP_TRIM = 0,  //  trim: [fields]: strip Unicode white space at both ends
+    ZETL_STEP_LOWER,     //  lower: [fields]
+    ZETL_STEP_UPPER,     //  upper: [fields]
+    ZETL_STEP_DEFAULT,   //  default: {field: value}: set where missing, null or empty
+    ZETL_STEP_RENAME,    //  rename: {from: to}
+    ZETL_STEP_DROP,      //  drop: [fields]
+    ZETL_STEP_CAST,      //  cast: {field: type}
+    ZETL_STEP_UTC,       //  utc: [fields]: ISO 8601 timestamps with offsets to UTC
+    ZETL_STEP_COMPUTE,   //  compute: {field: expression} (common/zetl_expr)
+    ZETL_STEP_UTM,       //  utm: {campaign|source|medium|term|content: field}
+    ZETL_STEP_KINDS
+} zetl_step_kind_t;
+
+//  One transform step: exactly one of its keys is given. Lists (trim,
+//  lower, upper, drop, utc) are names; mappings are name, value pairs.
+typedef struct {
+    char **lists[ZETL_STEP_KINDS];   //  per kind: what the key gave, or NULL
+    size_t counts[ZETL_STEP_KINDS];  //  entries (pairs for mappings)
+    zetl_step_kind_t kind;           //  the key given
+    char **args;                     //  lists[kind]: borrowed
+    size_t count;                    //  counts[kind]
+} zetl_step_t;
+
+typedef enum { ZETL_ON_MISS_DEAD_LETTER = 0, ZETL_ON_MISS_NULL, ZETL_ON_MISS_KEEP } zetl_on_miss_t;
+
+//  One enrichment from a lookup table in Redis
+typedef struct {
+    char *table;            //  table: the lookup table's name (zetlctl lut load --table)
+    char *key;              //  key: the record field whose text is the lookup key
+    char **fields;          //  fields: output field, table column, output field, column…
+    size_t field_count;     //  pairs in fields
+    zetl_on_miss_t on_miss; //  on_miss: dead_letter (default), null, keep
+} zetl_enrichment_t;
+
 typedef struct {
     char *id;                    //  id: [a-z0-9_-]+, unique
     zetl_source_t source;        //  source
@@ -99,8 +135,12 @@ typedef struct {
     int64_t batch_timeout_ms;    //  batch_timeout: re-dispatch a batch not committed by then, default 30s
     int64_t max_retries;         //  max_retries, default 3
     int64_t retry_delay_ms;      //  retry_delay, default 5s
-    zetl_field_t *fields;        //  schema, in file order
+    zetl_field_t *fields;        //  schema, in file order, then enrich outputs it lacks (string)
     size_t field_count;          //  entries in fields
+    zetl_step_t *steps;          //  transform, in order, or NULL
+    size_t step_count;           //  entries in steps
+    zetl_enrichment_t *enrich;   //  enrich, in order, or NULL
+    size_t enrich_count;         //  entries in enrich
     zetl_target_t *targets;      //  sinks
     size_t target_count;         //  entries in targets
 } zetl_pipeline_t;
@@ -114,6 +154,16 @@ typedef struct {
     char *http;       //  cluster.http, default 127.0.0.1:8080
 } zetl_cluster_t;
 
+//  The workers' cache of lookup-table entries
+typedef struct {
+    int64_t cache_entries;       //  cache_entries: most entries a worker caches
+    int64_t cache_memory_bytes;  //  cache_memory: most bytes they hold
+    int64_t ttl_ms;              //  ttl: an entry is used without asking Redis for this long
+    int64_t negative_ttl_ms;     //  negative_ttl: the same for a key Redis lacks
+    int64_t max_stale_ms;        //  max_stale: while Redis is unreachable, entries serve this long
+    int64_t timeout_ms;          //  timeout: Redis connect and command timeout
+} zetl_lookup_t;
+
 typedef struct {
     char *path;                  //  the file's name, for messages
     char *text;                  //  the file's text, as read (sent to workers and sinks)
@@ -122,6 +172,7 @@ typedef struct {
     zetl_cluster_t cluster;      //  cluster
     char *postgres;              //  postgres conninfo (or ZETL_POSTGRES), or NULL
     char *redis;                 //  redis URL (or ZETL_REDIS), or NULL
+    zetl_lookup_t lookup;        //  lookup
     zetl_pipeline_t *pipelines;  //  pipelines
     size_t pipeline_count;       //  entries in pipelines
 } zetl_config_t;

@@ -81,6 +81,8 @@ static const s_type_t s_types[] = {
         "strftime pattern such as \"%Y-%m-%d %H:%M:%S\"", false, true},
     [ZETL_OPT_STRINGS] = {"list of strings", "a list of strings", ZETL_CONFIG_LIST},
     [ZETL_OPT_COLUMNS] = {"list of columns", "a list of column names", ZETL_CONFIG_LIST},
+    [ZETL_OPT_PAIRS] = {"mapping of names to values", "a mapping of names to values",
+        ZETL_CONFIG_MAPPING},
     [ZETL_OPT_SECTION] = {"mapping", "a mapping", ZETL_CONFIG_MAPPING},
     [ZETL_OPT_LIST] = {"list of mappings", "a list of mappings", ZETL_CONFIG_LIST},
     [ZETL_OPT_MAP] = {"mapping of columns", "a mapping of column names", ZETL_CONFIG_MAPPING},
@@ -374,10 +376,13 @@ zetl_config_option_free (const zetl_config_option_t *opt, void *base)
         s_set_string (base, opt->offset, NULL);
     else if (opt->type == ZETL_OPT_TIME_FORMAT)
         s_set_string (base, opt->aux, NULL);
-    else if (opt->type == ZETL_OPT_STRINGS || opt->type == ZETL_OPT_COLUMNS) {
+    else if (opt->type == ZETL_OPT_STRINGS || opt->type == ZETL_OPT_COLUMNS
+             || opt->type == ZETL_OPT_PAIRS) {
         char ***slot = (char ***) zetl_config_at (base, opt->offset);
         size_t count;
         memcpy (&count, zetl_config_at (base, opt->aux), sizeof count);
+        if (opt->type == ZETL_OPT_PAIRS)
+            count *= 2;
         for (size_t index = 0; *slot && index < count; index++)
             free ((*slot)[index]);
         free (*slot);

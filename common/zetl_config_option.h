@@ -39,6 +39,8 @@ typedef enum {
     ZETL_OPT_TIME_FORMAT,  //  iso8601, unix_ms or a strftime pattern; the pattern goes to AUX
     ZETL_OPT_STRINGS,      //  a non-empty list of distinct strings (char **), count at AUX
     ZETL_OPT_COLUMNS,      //  a non-empty list of distinct schema columns (char **), count at AUX
+    ZETL_OPT_PAIRS,        //  a non-empty mapping of distinct names to scalars (char **: name,
+                           //  value, name, value…), pair count at AUX
     ZETL_OPT_SECTION,      //  a mapping read with table SUB into the struct at OFFSET
     ZETL_OPT_LIST,         //  a non-empty list of SUB mappings: array at OFFSET, count at AUX
     ZETL_OPT_MAP,          //  a non-empty mapping column -> SUB mapping; the column in the

@@ -8,7 +8,12 @@
 #include "zetl_config.h"
 #include "zetl_config_text.h"
 #include "zetl_config_walk.h"
+#include "zetl_expr.h"
 
+#include <assert.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +31,7 @@
 static zetl_config_check_fn s_check_pipeline;
 static zetl_config_check_fn s_check_field;
 static zetl_config_check_fn s_check_target;
+static zetl_config_check_fn s_check_step;
 
 //  Each zetl_field_t of a schema is keyed by its column name, stored first
 _Static_assert(offsetof (zetl_field_t, name) == 0, "a MAP element starts with its name");
@@ -51,6 +57,64 @@ static const zetl_config_option_t s_field_options[] = {
      .doc = "the only allowed values (string columns)"},
     {"regex",     ZETL_OPT_STRING,     NULL,    0,   0,             S_FIELD (zetl_field_t, regex),
      .doc = "a PCRE2 pattern the value must match (string columns)"},
+    {NULL}};
+
+#define S_STEP(kind) S_FIELD (zetl_step_t, lists[kind]), .aux = offsetof (zetl_step_t, counts[kind])
+
+static const zetl_config_option_t s_step_options[] = {
+    //  key        type              default  min  max  field
+    {"trim",     ZETL_OPT_STRINGS, NULL,    0,   0,   S_STEP (ZETL_STEP_TRIM),
+     .doc = "fields whose text loses the white space at both ends (Unicode spaces included)"},
+    {"lower",    ZETL_OPT_STRINGS, NULL,    0,   0,   S_STEP (ZETL_STEP_LOWER),
+     .doc = "fields whose text becomes lowercase (Unicode letters included)"},
+    {"upper",    ZETL_OPT_STRINGS, NULL,    0,   0,   S_STEP (ZETL_STEP_UPPER),
+     .doc = "fields whose text becomes uppercase (Unicode letters included)"},
+    {"default",  ZETL_OPT_PAIRS,   NULL,    0,   0,   S_STEP (ZETL_STEP_DEFAULT),
+     .doc = "for each field: value, the value set where the field is missing, null or an empty string"},
+    {"rename",   ZETL_OPT_PAIRS,   NULL,    0,   0,   S_STEP (ZETL_STEP_RENAME),
+     .doc = "for each from: to, the field's new name; a field that already had it is replaced"},
+    {"drop",     ZETL_OPT_STRINGS, NULL,    0,   0,   S_STEP (ZETL_STEP_DROP),
+     .doc = "fields removed from the record"},
+    {"cast",     ZETL_OPT_PAIRS,   NULL,    0,   0,   S_STEP (ZETL_STEP_CAST),
+     .doc = "for each field: type (string, int, number, bool, timestamp, date), the value converted; one that does not convert is dead-lettered"},
+    {"utc",      ZETL_OPT_STRINGS, NULL,    0,   0,   S_STEP (ZETL_STEP_UTC),
+     .doc = "ISO 8601 timestamps with any offset rewritten in UTC (2026-01-01T00:00:00Z)"},
+    {"compute",  ZETL_OPT_PAIRS,   NULL,    0,   0,   S_STEP (ZETL_STEP_COMPUTE),
+     .doc = "for each field: expression (docs/TRANSFORM.md), the value computed; the field must be a schema column"},
+    {"utm",      ZETL_OPT_PAIRS,   NULL,    0,   0,   S_STEP (ZETL_STEP_UTM),
+     .doc = "for each parameter: field (campaign, source, medium, term, content), the value trimmed and lowercased, unknown_<parameter> when missing or empty"},
+    {NULL}};
+
+static const zetl_config_option_t s_enrich_options[] = {
+    //  key        type              default        min  max  field
+    {"table",    ZETL_OPT_NAME,    NULL,          0,   0,   S_FIELD (zetl_enrichment_t, table),
+     .flags = S_REQUIRED,
+     .doc = "the lookup table, as loaded by zetlctl lut load --table"},
+    {"key",      ZETL_OPT_STRING,  NULL,          0,   0,   S_FIELD (zetl_enrichment_t, key),
+     .flags = S_REQUIRED,
+     .doc = "the record field whose value (as text, after the transform) is looked up"},
+    {"fields",   ZETL_OPT_PAIRS,   NULL,          0,   0,   S_FIELD (zetl_enrichment_t, fields),
+     .flags = S_REQUIRED, .aux = offsetof (zetl_enrichment_t, field_count),
+     .doc = "for each output field: table column, the row's value; an output field the schema lacks becomes a string column"},
+    {"on_miss",  ZETL_OPT_ENUM,    "dead_letter", 0,   0,   S_FIELD (zetl_enrichment_t, on_miss),
+     .values = "dead_letter|null|keep",
+     .doc = "a key the table lacks: dead-letter the record, set the output fields to null, or keep what the record has"},
+    {NULL}};
+
+static const zetl_config_option_t s_lookup_options[] = {
+    //  key            type               default   min         max             field
+    {"cache_entries", ZETL_OPT_INT,      "100000", 0,          100000000,      S_FIELD (zetl_lookup_t, cache_entries),
+     .doc = "most lookup entries a worker caches (0: no cache, every key is asked for)"},
+    {"cache_memory",  ZETL_OPT_SIZE,     "64MiB",  0,          1LL << 40,      S_FIELD (zetl_lookup_t, cache_memory_bytes),
+     .doc = "most bytes of lookup entries a worker caches"},
+    {"ttl",           ZETL_OPT_DURATION, "60s",    0,          S_DAY,          S_FIELD (zetl_lookup_t, ttl_ms),
+     .doc = "a cached entry is used without asking Redis for this long"},
+    {"negative_ttl",  ZETL_OPT_DURATION, "10s",    0,          S_DAY,          S_FIELD (zetl_lookup_t, negative_ttl_ms),
+     .doc = "a key Redis lacks is remembered as missing for this long"},
+    {"max_stale",     ZETL_OPT_DURATION, "10m",    0,          7 * S_DAY,      S_FIELD (zetl_lookup_t, max_stale_ms),
+     .doc = "while Redis is unreachable, cached entries keep serving up to this age; misses wait"},
+    {"timeout",       ZETL_OPT_DURATION, "2s",     10,         60 * S_SECOND,  S_FIELD (zetl_lookup_t, timeout_ms),
+     .doc = "Redis connect and command timeout"},
     {NULL}};
 
 static const zetl_config_option_t s_source_options[] = {
@@ -170,8 +234,14 @@ static const zetl_config_option_t s_pipeline_options[] = {
      .flags = S_REQUIRED, .sub = s_field_options, .elem_size = sizeof (zetl_field_t),
      .aux = offsetof (zetl_pipeline_t, field_count), .check = s_check_field,
      .doc = "the record's columns, in order: column name -> its type and rules (a PostgreSQL table has at most 1600)"},
-    {"transform",       ZETL_OPT_UNSUPPORTED, NULL,    S_NONE, .doc = "transform steps"},
-    {"enrich",          ZETL_OPT_UNSUPPORTED, NULL,    S_NONE, .doc = "enrichment steps"},
+    {"transform",       ZETL_OPT_LIST,        NULL,    0,        1000,          S_FIELD (zetl_pipeline_t, steps),
+     .sub = s_step_options, .elem_size = sizeof (zetl_step_t),
+     .aux = offsetof (zetl_pipeline_t, step_count), .check = s_check_step,
+     .doc = "steps applied to each record in order, before the schema's checks (docs/TRANSFORM.md)"},
+    {"enrich",          ZETL_OPT_LIST,        NULL,    0,        16,            S_FIELD (zetl_pipeline_t, enrich),
+     .sub = s_enrich_options, .elem_size = sizeof (zetl_enrichment_t),
+     .aux = offsetof (zetl_pipeline_t, enrich_count),
+     .doc = "lookups in Redis tables, after the transform and before the schema's checks"},
     {"sinks",           ZETL_OPT_LIST,        NULL,    0,        0,             S_FIELD (zetl_pipeline_t, targets),
      .flags = S_REQUIRED, .sub = s_target_options, .elem_size = sizeof (zetl_target_t),
      .aux = offsetof (zetl_pipeline_t, target_count), .check = s_check_target,
@@ -202,7 +272,10 @@ const zetl_config_option_t zetl_config_top_options[] = {
     {"postgres",  ZETL_OPT_STRING,   NULL,    0,   0,   S_FIELD (zetl_config_t, postgres),
      .doc = "PostgreSQL connection string (conninfo or URI); ZETL_POSTGRES replaces it"},
     {"redis",     ZETL_OPT_STRING,   NULL,    0,   0,   S_FIELD (zetl_config_t, redis),
-     .doc = "Redis URL; ZETL_REDIS replaces it"},
+     .doc = "Redis URL (unix:///path/redis.sock, redis://host:port/db); ZETL_REDIS replaces it"},
+    {"lookup",    ZETL_OPT_SECTION,  NULL,    0,   0,   S_FIELD (zetl_config_t, lookup),
+     .sub = s_lookup_options,
+     .doc = "the workers' cache of lookup-table entries"},
     {"pipelines", ZETL_OPT_LIST,     NULL,    0,   0,   S_FIELD (zetl_config_t, pipelines),
      .flags = S_REQUIRED, .sub = s_pipeline_options, .elem_size = sizeof (zetl_pipeline_t),
      .aux = offsetof (zetl_config_t, pipeline_count), .check = s_check_pipeline,
@@ -267,6 +340,25 @@ static const struct {
 } s_typed_keys[] = {
     {"max_len", false}, {"enum", false}, {"regex", false}, {"min", true}, {"max", true}};
 
+//  PATTERN, read AT a place, must compile as the workers compile it
+static int
+s_check_regex (zetl_config_walk_t *walk, const s_place_t *at, const char *pattern)
+{
+    int code;
+    PCRE2_SIZE offset;
+    pcre2_code *regex = pcre2_compile ((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF,
+                                       &code, &offset, NULL);
+    if (regex) {
+        pcre2_code_free (regex);
+        return 0;
+    }
+    PCRE2_UCHAR message[256];
+    pcre2_get_error_message (code, message, sizeof message);
+    return zetl_config_walk_error (walk, at->node, at->path,
+                                   "is not a PCRE2 pattern: %s at character %zu; fix the pattern",
+                                   (char *) message, (size_t) offset + 1);
+}
+
 static int
 s_check_field (zetl_config_walk_t *walk, const zetl_config_node_t *node, void *array, size_t index,
                const char *path)
@@ -286,6 +378,8 @@ s_check_field (zetl_config_walk_t *walk, const zetl_config_node_t *node, void *a
                                                    : "applies to string columns only; remove it "
                                                      "or use type: string");
     }
+    if (field->regex && s_check_regex (walk, s_place (&at, node, path, "regex"), field->regex))
+        return -1;
     if (field->has_min && field->has_max && field->min > field->max) {
         s_place (&at, node, path, "max");
         return zetl_config_walk_error (walk, at.node, at.path,
@@ -293,6 +387,84 @@ s_check_field (zetl_config_walk_t *walk, const zetl_config_node_t *node, void *a
                                        field->min);
     }
     return 0;
+}
+
+//  The names a step's mapping values (cast) or keys (utm) may take
+static const char *s_cast_types = "string|int|number|bool|timestamp|date";
+static const char *s_utm_roles = "campaign|source|medium|term|content";
+
+//  A step's key and value at item INDEX of its mapping, for messages
+static const s_place_t *
+s_place_pair (s_place_t *self, const zetl_config_node_t *step, const char *path,
+              const char *key, size_t index)
+{
+    s_place_t mapping;
+    s_place (&mapping, step, path, key);
+    self->node = zetl_config_node_value (mapping.node, index);
+    zetl_config_path_key (self->path, mapping.path,
+                          zetl_config_node_key (mapping.node, index)->text);
+    return self;
+}
+
+//  The pairs of a cast or utm step name known types or roles; a compute
+//  step's expressions parse
+static int
+s_check_step_pairs (zetl_config_walk_t *walk, const zetl_config_node_t *node,
+                    const zetl_step_t *step, const char *path, const char *key)
+{
+    if (step->kind != ZETL_STEP_CAST && step->kind != ZETL_STEP_UTM
+        && step->kind != ZETL_STEP_COMPUTE)
+        return 0;
+    char shown[ZETL_CONFIG_SHOW_MAX];
+    s_place_t at;
+    for (size_t pair = 0; pair < step->count; pair++) {
+        const char *name = step->args[2 * pair], *value = step->args[2 * pair + 1];
+        s_place_pair (&at, node, path, key, pair);
+        if (step->kind == ZETL_STEP_CAST && zetl_config_values_index (s_cast_types, value) < 0)
+            return zetl_config_walk_error (walk, at.node, at.path,
+                                           "%s is not a type; use one of: string, int, number, "
+                                           "bool, timestamp, date",
+                                           zetl_config_show (value, shown, sizeof shown));
+        if (step->kind == ZETL_STEP_UTM && zetl_config_values_index (s_utm_roles, name) < 0)
+            return zetl_config_walk_error (walk, at.node, at.path,
+                                           "%s is not a UTM parameter; use campaign, source, "
+                                           "medium, term or content",
+                                           zetl_config_show (name, shown, sizeof shown));
+        if (step->kind == ZETL_STEP_COMPUTE) {
+            char *error = NULL;
+            zetl_expr_t *expr = zetl_expr_parse (value, &error);
+            if (!expr) {
+                zetl_config_walk_error (walk, at.node, at.path, "%s in %s", error,
+                                        zetl_config_show (value, shown, sizeof shown));
+                free (error);
+                return -1;
+            }
+            zetl_expr_destroy (&expr);
+        }
+    }
+    return 0;
+}
+
+//  A step gives exactly one of its keys
+static int
+s_check_step (zetl_config_walk_t *walk, const zetl_config_node_t *node, void *array, size_t index,
+              const char *path)
+{
+    zetl_step_t *step = &((zetl_step_t *) array)[index];
+    size_t given = 0;
+    for (int kind = 0; kind < ZETL_STEP_KINDS; kind++)
+        if (step->lists[kind]) {
+            given++;
+            step->kind = (zetl_step_kind_t) kind;
+        }
+    if (given != 1)
+        return zetl_config_walk_error (walk, node, path,
+                                       "has %zu steps; give exactly one of trim, lower, upper, "
+                                       "default, rename, drop, cast, utc, compute, utm per item",
+                                       given);
+    step->args = step->lists[step->kind];
+    step->count = step->counts[step->kind];
+    return s_check_step_pairs (walk, node, step, path, s_step_options[step->kind].key);
 }
 
 //  A target is known by its type and where it writes
@@ -345,6 +517,64 @@ s_check_target_columns (zetl_config_walk_t *walk, const zetl_pipeline_t *pipelin
     return 0;
 }
 
+//  A computed field must be a schema column: its type comes from there
+static int
+s_check_computed (zetl_config_walk_t *walk, const zetl_pipeline_t *pipeline,
+                  const s_place_t *transform)
+{
+    char shown[ZETL_CONFIG_SHOW_MAX];
+    for (size_t index = 0; index < pipeline->step_count; index++) {
+        const zetl_step_t *step = &pipeline->steps[index];
+        for (size_t pair = 0; step->kind == ZETL_STEP_COMPUTE && pair < step->count; pair++) {
+            const char *name = step->args[2 * pair];
+            if (zetl_pipeline_field_index (pipeline, name) >= 0)
+                continue;
+            s_place_t item, at;
+            s_place_item (&item, transform->node, transform->path, index);
+            s_place_pair (&at, item.node, item.path, "compute", pair);
+            return zetl_config_walk_error (walk, at.node, at.path,
+                                           "%s is not a column of the schema; declare it there "
+                                           "with its type, such as %s: { type: number }",
+                                           zetl_config_show (name, shown, sizeof shown), name);
+        }
+    }
+    return 0;
+}
+
+//  Output fields of the enrichments that the schema lacks become string
+//  columns at its end, in the order the enrichments give them
+static int
+s_add_enriched (zetl_config_walk_t *walk, zetl_pipeline_t *pipeline, const s_place_t *enrich)
+{
+    char shown[ZETL_CONFIG_SHOW_MAX];
+    for (size_t index = 0; index < pipeline->enrich_count; index++) {
+        const zetl_enrichment_t *lookup = &pipeline->enrich[index];
+        for (size_t pair = 0; pair < lookup->field_count; pair++) {
+            const char *name = lookup->fields[2 * pair];
+            if (zetl_pipeline_field_index (pipeline, name) >= 0)
+                continue;
+            if (!zetl_identifier_valid (name)) {
+                s_place_t item, at;
+                s_place_item (&item, enrich->node, enrich->path, index);
+                s_place_pair (&at, item.node, item.path, "fields", pair);
+                return zetl_config_walk_error (walk, at.node, at.path,
+                                               "%s is not a valid column name; "
+                                               ZETL_CONFIG_IDENTIFIER_ADVICE,
+                                               zetl_config_show (name, shown, sizeof shown));
+            }
+            size_t count = pipeline->field_count;
+            pipeline->fields =
+                (zetl_field_t *) realloc (pipeline->fields, (count + 1) * sizeof (zetl_field_t));
+            assert (pipeline->fields);
+            memset (&pipeline->fields[count], 0, sizeof (zetl_field_t));
+            pipeline->fields[count].name = zetl_config_strdup (name);
+            pipeline->fields[count].type = ZETL_TYPE_STRING;
+            pipeline->field_count = count + 1;
+        }
+    }
+    return 0;
+}
+
 static int
 s_check_pipeline (zetl_config_walk_t *walk, const zetl_config_node_t *node, void *array,
                   size_t index, const char *path)
@@ -380,6 +610,11 @@ s_check_pipeline (zetl_config_walk_t *walk, const zetl_config_node_t *node, void
             zetl_config_values_name (s_field_options[0].values, (int) time_column->type, type_name,
                                      sizeof type_name));
     }
+    s_place_t transform, enrich;
+    if (s_check_computed (walk, pipeline, s_place (&transform, node, path, "transform"))
+        || s_add_enriched (walk, &((zetl_pipeline_t *) array)[index],
+                           s_place (&enrich, node, path, "enrich")))
+        return -1;
     s_place_t sinks;
     s_place (&sinks, node, path, "sinks");
     for (size_t target = 0; target < pipeline->target_count; target++)

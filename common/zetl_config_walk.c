@@ -169,6 +169,41 @@ s_read_strings (zetl_config_walk_t *self, const zetl_config_option_t *opt,
                                    zetl_config_show (array[repeat], shown, sizeof shown), earlier);
 }
 
+//  A mapping of distinct names to scalar values (PAIRS): stored as name,
+//  value, name, value… An empty value is a value: a default may be ""
+static int
+s_read_pairs (zetl_config_walk_t *self, const zetl_config_option_t *opt,
+              const zetl_config_node_t *node, void *base, const char *path)
+{
+    if (s_check_kind (self, opt, node, path))
+        return -1;
+    if (node->count == 0)
+        return zetl_config_walk_error (self, node, path, "is empty; give at least one name: value");
+    if (opt->max && node->count > (size_t) opt->max)
+        return zetl_config_walk_error (self, node, path, "has %zu entries; use at most %lld",
+                                       node->count, (long long) opt->max);
+    size_t earlier = 0, repeat = zetl_config_node_repeat (node, &earlier);
+    if (repeat < node->count)
+        return s_duplicate_key (self, node, repeat, earlier, path);
+    char **array = (char **) zetl_config_alloc (2 * node->count, sizeof (char *));
+    *(char ***) zetl_config_at (base, opt->offset) = array;
+    memcpy (zetl_config_at (base, opt->aux), &node->count, sizeof node->count);
+    zetl_config_option_t value_opt = {.type = ZETL_OPT_STRING};
+    char child[ZETL_CONFIG_PATH_MAX];
+    for (size_t index = 0; index < node->count; index++) {
+        const zetl_config_node_t *key = zetl_config_node_key (node, index);
+        const zetl_config_node_t *value = zetl_config_node_value (node, index);
+        zetl_config_path_key (child, path, key->text);
+        if (s_count_value (self, value, child) || s_check_kind (self, &value_opt, value, child))
+            return -1;
+        if (!*key->text)
+            return zetl_config_walk_error (self, key, child, "has an empty name; give a name");
+        array[2 * index] = zetl_config_strdup (key->text);
+        array[2 * index + 1] = zetl_config_strdup (value->text);
+    }
+    return 0;
+}
+
 //  The keys of MAP NODE must be distinct names: "duplicate key" wherever a
 //  column repeats, before any column is read
 static int
@@ -245,11 +280,25 @@ s_read_value (zetl_config_walk_t *self, const zetl_config_option_t *opt,
     case ZETL_OPT_STRINGS:
     case ZETL_OPT_COLUMNS:
         return s_read_strings (self, opt, node, base, path);
+    case ZETL_OPT_PAIRS:
+        return s_read_pairs (self, opt, node, base, path);
     case ZETL_OPT_UNSUPPORTED:
         return zetl_config_walk_error (
             self, node, path, "%s are not supported by this version of zetl; remove the key",
             opt->doc);
     default:
+        //  YAML reads a bare null as no value: an enum that has a value
+        //  called null takes it as that
+        if (opt->type == ZETL_OPT_ENUM && node->kind == ZETL_CONFIG_SCALAR && node->is_null
+            && opt->values && zetl_config_values_index (opt->values, "null") >= 0) {
+            char *message = zetl_config_option_read (opt, "null", base);
+            if (message) {
+                zetl_config_walk_error (self, node, path, "%s", message);
+                free (message);
+                return -1;
+            }
+            return 0;
+        }
         if (s_check_kind (self, opt, node, path))
             return -1;
         return s_read_scalar (self, opt, node, base, path);

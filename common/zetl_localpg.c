@@ -10,6 +10,7 @@
 #include "zetl_localpg.h"
 #include "zetl_log.h"
 
+#include <czmq.h>
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
@@ -42,20 +43,6 @@ struct zetl_localpg {
     int port;        //  port in the socket's name
 };
 
-static char *
-s_printf (const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    int len = vsnprintf (NULL, 0, format, args);
-    va_end (args);
-    char *text = (char *) malloc ((size_t) len + 1);
-    assert (text);
-    va_start (args, format);
-    vsnprintf (text, (size_t) len + 1, format, args);
-    va_end (args);
-    return text;
-}
 
 static bool
 s_is_executable (const char *dir, const char *name)
@@ -87,7 +74,7 @@ zetl_localpg_bindir (void)
         if (end == entry->d_name || (major < best_major) ||
             (major == best_major && minor <= best_minor))
             continue;
-        char *bindir = s_printf ("/usr/lib/postgresql/%s/bin", entry->d_name);
+        char *bindir = zsys_sprintf ("/usr/lib/postgresql/%s/bin", entry->d_name);
         if (s_has_server_programs (bindir)) {
             free (best);
             best = bindir;
@@ -154,7 +141,7 @@ s_tail (const char *path, long from)
         }
     char *tail = strdup (count ? "" : "(no output)");
     for (int index = count < 4 ? 4 - count : 0; index < 4; index++) {
-        char *joined = s_printf ("%s%s%s", tail, *tail ? " | " : "", lines[index]);
+        char *joined = zsys_sprintf ("%s%s%s", tail, *tail ? " | " : "", lines[index]);
         free (tail);
         tail = joined;
     }
@@ -181,11 +168,11 @@ s_run (zetl_localpg_t *self, const char *const *args, char **detail)
 
     //  Everything the child needs is prepared before fork: after it, only
     //  async-signal-safe calls until exec
-    char *log_path = s_printf ("%s/localpg.log", self->dir);
+    char *log_path = zsys_sprintf ("%s/localpg.log", self->dir);
     int log_fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     int null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
     if (log_fd < 0 || null_fd < 0) {
-        *detail = s_printf ("cannot open %s: %s", log_path, strerror (errno));
+        *detail = zsys_sprintf ("cannot open %s: %s", log_path, strerror (errno));
         free (log_path);
         if (log_fd >= 0)
             close (log_fd);
@@ -221,19 +208,19 @@ s_run (zetl_localpg_t *self, const char *const *args, char **detail)
     close (log_fd);
     close (null_fd);
     if (pid < 0) {
-        *detail = s_printf ("cannot fork: %s", strerror (saved_errno));
+        *detail = zsys_sprintf ("cannot fork: %s", strerror (saved_errno));
         return -1;
     }
     int status;
     while (waitpid (pid, &status, 0) < 0) {
         if (errno != EINTR) {
-            *detail = s_printf ("cannot wait for %s: %s", args[0], strerror (errno));
+            *detail = zsys_sprintf ("cannot wait for %s: %s", args[0], strerror (errno));
             return -1;
         }
     }
     if (WIFEXITED (status))
         return WEXITSTATUS (status);
-    *detail = s_printf ("%s was killed by signal %d", argv[0], WTERMSIG (status));
+    *detail = zsys_sprintf ("%s was killed by signal %d", argv[0], WTERMSIG (status));
     return -1;
 }
 
@@ -241,7 +228,7 @@ s_run (zetl_localpg_t *self, const char *const *args, char **detail)
 static int
 s_run_step (zetl_localpg_t *self, const char *what, const char *const *args, char **error)
 {
-    char *log_path = s_printf ("%s/localpg.log", self->dir);
+    char *log_path = zsys_sprintf ("%s/localpg.log", self->dir);
     struct stat st;
     long from = stat (log_path, &st) == 0 ? (long) st.st_size : 0;  //  Quote this step only
     char *detail = NULL;
@@ -252,12 +239,12 @@ s_run_step (zetl_localpg_t *self, const char *what, const char *const *args, cha
     }
     char *tail = s_tail (log_path, from);
     if (status == 127)
-        *error = s_printf ("%s: cannot run %s%s (exit 127); check that it is installed", what,
+        *error = zsys_sprintf ("%s: cannot run %s%s (exit 127); check that it is installed", what,
                            self->runuser ? "runuser, or " : "", args[0]);
     else if (status > 0)
-        *error = s_printf ("%s failed (exit %d); %s says: %s", what, status, log_path, tail);
+        *error = zsys_sprintf ("%s failed (exit %d); %s says: %s", what, status, log_path, tail);
     else
-        *error = s_printf ("%s failed: %s", what, detail);
+        *error = zsys_sprintf ("%s failed: %s", what, detail);
     free (detail);
     free (tail);
     free (log_path);
@@ -302,7 +289,7 @@ s_untraversable_parent (const char *dir, const struct passwd *pw)
                 in_group = in_group || st.st_gid == groups[index];
             mode_t bit = st.st_uid == pw->pw_uid ? S_IXUSR : in_group ? S_IXGRP : S_IXOTH;
             if (!(st.st_mode & bit))
-                blocker = s_printf ("%s (mode %04o)", parent, (unsigned) (st.st_mode & 07777));
+                blocker = zsys_sprintf ("%s (mode %04o)", parent, (unsigned) (st.st_mode & 07777));
         }
         *slash = '/';
     }
@@ -334,8 +321,8 @@ s_write_settings (zetl_localpg_t *self, const zetl_localpg_options_t *options,
                   const struct passwd *server_pw, char **error)
 {
     int rc = -1;
-    char *conf_path = s_printf ("%s/zetl.conf", self->data);
-    char *main_path = s_printf ("%s/postgresql.conf", self->data);
+    char *conf_path = zsys_sprintf ("%s/zetl.conf", self->data);
+    char *main_path = zsys_sprintf ("%s/postgresql.conf", self->data);
     char *quoted_dir = (char *) malloc (2 * strlen (self->dir) + 1), *q = quoted_dir;
     for (const char *c = self->dir; *c; c++) {
         if (*c == '\'')
@@ -346,7 +333,7 @@ s_write_settings (zetl_localpg_t *self, const zetl_localpg_options_t *options,
 
     FILE *file = fopen (conf_path, "w");
     if (!file) {
-        *error = s_printf ("cannot write %s: %s; check the permissions of %s", conf_path,
+        *error = zsys_sprintf ("cannot write %s: %s; check the permissions of %s", conf_path,
                            strerror (errno), self->data);
         goto cleanup;
     }
@@ -360,19 +347,19 @@ s_write_settings (zetl_localpg_t *self, const zetl_localpg_options_t *options,
              "synchronous_commit = %s\n",
              quoted_dir, self->port, options->fast ? "off" : "on");
     if (fclose (file) != 0) {
-        *error = s_printf ("cannot write %s: %s", conf_path, strerror (errno));
+        *error = zsys_sprintf ("cannot write %s: %s", conf_path, strerror (errno));
         goto cleanup;
     }
     if (server_pw && chown (conf_path, server_pw->pw_uid, server_pw->pw_gid) != 0) {
         *error =
-            s_printf ("cannot give %s to user %s: %s", conf_path, S_SERVER_USER, strerror (errno));
+            zsys_sprintf ("cannot give %s to user %s: %s", conf_path, S_SERVER_USER, strerror (errno));
         goto cleanup;
     }
 
     //  Add the include once: a cluster made by an earlier start already has it
     file = fopen (main_path, "r+");
     if (!file) {
-        *error = s_printf ("cannot open %s: %s; is %s a PostgreSQL data directory?", main_path,
+        *error = zsys_sprintf ("cannot open %s: %s; is %s a PostgreSQL data directory?", main_path,
                            strerror (errno), self->data);
         goto cleanup;
     }
@@ -385,7 +372,7 @@ s_write_settings (zetl_localpg_t *self, const zetl_localpg_options_t *options,
         fputs ("\n# zetl: settings of this private server\ninclude_if_exists 'zetl.conf'\n", file);
     }
     if (fclose (file) != 0) {
-        *error = s_printf ("cannot write %s: %s", main_path, strerror (errno));
+        *error = zsys_sprintf ("cannot write %s: %s", main_path, strerror (errno));
         goto cleanup;
     }
     rc = 0;
@@ -408,7 +395,7 @@ s_create_database (zetl_localpg_t *self, char **error)
     int rc = -1;
     if (PQstatus (conn) != CONNECTION_OK) {
         *error =
-            s_printf ("cannot connect to the new PostgreSQL in %s as %s: %s; see %s/postgres.log",
+            zsys_sprintf ("cannot connect to the new PostgreSQL in %s as %s: %s; see %s/postgres.log",
                       self->dir, self->user, PQerrorMessage (conn), self->dir);
         goto cleanup;
     }
@@ -418,7 +405,7 @@ s_create_database (zetl_localpg_t *self, char **error)
     if (!exists) {
         result = PQexec (conn, "CREATE DATABASE zetl");
         if (PQresultStatus (result) != PGRES_COMMAND_OK) {
-            *error = s_printf ("cannot create database zetl in %s: %s (SQL state %s)", self->dir,
+            *error = zsys_sprintf ("cannot create database zetl in %s: %s (SQL state %s)", self->dir,
                                PQresultErrorMessage (result),
                                PQresultErrorField (result, PG_DIAG_SQLSTATE));
             PQclear (result);
@@ -460,7 +447,7 @@ zetl_localpg_start_with (const char *dir, const zetl_localpg_options_t *options,
     if (!options)
         options = &defaults;
     if (options->port < 0 || options->port > 65535) {
-        *error = s_printf ("PostgreSQL port %d is out of range; use 1..65535, or 0 for 5432",
+        *error = zsys_sprintf ("PostgreSQL port %d is out of range; use 1..65535, or 0 for 5432",
                            options->port);
         return NULL;
     }
@@ -471,28 +458,28 @@ zetl_localpg_start_with (const char *dir, const zetl_localpg_options_t *options,
     char *tail = NULL;
 
     if (s_mkdir_parents (dir) != 0) {
-        *error = s_printf ("cannot create directory %s for PostgreSQL: %s; choose a writable "
+        *error = zsys_sprintf ("cannot create directory %s for PostgreSQL: %s; choose a writable "
                            "directory",
                            dir, strerror (errno));
         goto failed;
     }
     self->dir = realpath (dir, NULL);
     if (!self->dir) {
-        *error = s_printf ("cannot resolve directory %s: %s", dir, strerror (errno));
+        *error = zsys_sprintf ("cannot resolve directory %s: %s", dir, strerror (errno));
         goto failed;
     }
     //  The socket path must fit in sockaddr_un
     if (strlen (self->dir) + strlen ("/.s.PGSQL.65535") >=
         sizeof (((struct sockaddr_un *) 0)->sun_path)) {
-        *error = s_printf ("directory %s is too long for a unix socket (at most %zu bytes); "
+        *error = zsys_sprintf ("directory %s is too long for a unix socket (at most %zu bytes); "
                            "use a shorter path",
                            self->dir, sizeof (((struct sockaddr_un *) 0)->sun_path) - 16);
         goto failed;
     }
-    self->data = s_printf ("%s/data", self->dir);
+    self->data = zsys_sprintf ("%s/data", self->dir);
     self->bindir = zetl_localpg_bindir ();
     if (!self->bindir) {
-        *error = s_printf ("no PostgreSQL server programs (initdb, pg_ctl, postgres) in "
+        *error = zsys_sprintf ("no PostgreSQL server programs (initdb, pg_ctl, postgres) in "
                            "/usr/lib/postgresql/*/bin or on PATH; install them (apt-get install "
                            "postgresql) or set ZETL_POSTGRES to a running server");
         goto failed;
@@ -504,7 +491,7 @@ zetl_localpg_start_with (const char *dir, const zetl_localpg_options_t *options,
         server_pw = getpwnam (S_SERVER_USER);
         const char *runuser = s_find_runuser ();
         if (!server_pw || !runuser) {
-            *error = s_printf ("running as root, PostgreSQL in %s must run as user %s, but %s; "
+            *error = zsys_sprintf ("running as root, PostgreSQL in %s must run as user %s, but %s; "
                                "install postgresql (it creates the user) and util-linux, or run "
                                "zetl as an unprivileged user",
                                self->dir, S_SERVER_USER,
@@ -513,7 +500,7 @@ zetl_localpg_start_with (const char *dir, const zetl_localpg_options_t *options,
         }
         char *blocker = s_untraversable_parent (self->dir, server_pw);
         if (blocker) {
-            *error = s_printf ("running as root, PostgreSQL runs as user %s, which cannot reach "
+            *error = zsys_sprintf ("running as root, PostgreSQL runs as user %s, which cannot reach "
                                "%s: %s is not searchable by it; use a directory under /tmp, or "
                                "allow it (chmod o+x on that directory)",
                                S_SERVER_USER, self->dir, blocker);
@@ -522,7 +509,7 @@ zetl_localpg_start_with (const char *dir, const zetl_localpg_options_t *options,
         }
         if (chown (self->dir, server_pw->pw_uid, server_pw->pw_gid) != 0 ||
             chmod (self->dir, 0700) != 0) {
-            *error = s_printf ("cannot give %s to user %s: %s", self->dir, S_SERVER_USER,
+            *error = zsys_sprintf ("cannot give %s to user %s: %s", self->dir, S_SERVER_USER,
                                strerror (errno));
             goto failed;
         }
@@ -531,7 +518,7 @@ zetl_localpg_start_with (const char *dir, const zetl_localpg_options_t *options,
     }
     else {
         struct passwd *pw = getpwuid (geteuid ());
-        self->user = pw ? strdup (pw->pw_name) : s_printf ("%u", (unsigned) geteuid ());
+        self->user = pw ? strdup (pw->pw_name) : zsys_sprintf ("%u", (unsigned) geteuid ());
     }
 
     char initdb[PATH_MAX], pg_ctl[PATH_MAX], log_arg[PATH_MAX];
@@ -567,7 +554,7 @@ zetl_localpg_start_with (const char *dir, const zetl_localpg_options_t *options,
     if (s_run_step (self, "pg_ctl start", start_args, error) != 0) {
         tail = s_tail (log_arg, log_from);
         char *longer =
-            s_printf ("%s; server log %s: %s (if a server is still running on %s, "
+            zsys_sprintf ("%s; server log %s: %s (if a server is still running on %s, "
                       "stop it: %s%s -D %s stop)",
                       *error, log_arg, tail, self->data,
                       self->runuser ? "runuser -u " S_SERVER_USER " -- " : "", pg_ctl, self->data);
@@ -584,7 +571,7 @@ zetl_localpg_start_with (const char *dir, const zetl_localpg_options_t *options,
         goto failed;
     }
     char *host = s_conninfo_value (self->dir), *user = s_conninfo_value (self->user);
-    self->conninfo = s_printf ("host=%s port=%d dbname=zetl user=%s", host, self->port, user);
+    self->conninfo = zsys_sprintf ("host=%s port=%d dbname=zetl user=%s", host, self->port, user);
     free (host);
     free (user);
     zetl_log_info ("localpg", "postgres_started",

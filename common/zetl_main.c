@@ -3,6 +3,7 @@
 #include "zetl_log.h"
 
 #include <malloc.h>
+#include <signal.h>
 
 void
 zetl_main_init (const char *proc)
@@ -14,6 +15,9 @@ zetl_main_init (const char *proc)
     mallopt (M_MMAP_THRESHOLD, 64 * 1024 * 1024);
     mallopt (M_TRIM_THRESHOLD, 256 * 1024 * 1024);
     zsys_init ();
+    //  A peer that goes away mid-write (Redis, an HTTP client) is an error to
+    //  handle where it happens, not a signal that ends the process
+    signal (SIGPIPE, SIG_IGN);
 }
 
 int

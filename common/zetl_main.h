@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 //  Start logging as PROC (borrowed: a string literal) and czmq, whose signal
-//  handler turns SIGINT/SIGTERM into zsys_interrupted.
+//  handler turns SIGINT/SIGTERM into zsys_interrupted; ignore SIGPIPE.
 void zetl_main_init (const char *proc);
 
 //  Handle getopt_long's OPTION if it is a standard one: 'h' (--help: USAGE

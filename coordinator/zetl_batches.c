@@ -202,10 +202,24 @@ zetl_batches_split (zetl_batches_t *self, zetl_batch_t *batch, zframe_t **left,
     for (int index = 0; index < 2; index++) {
         halves[index]->attempt = batch->attempt;
         halves[index]->not_before_ms = batch->not_before_ms;
+        halves[index]->lut_count = batch->lut_count;
+        memcpy (halves[index]->luts, batch->luts, sizeof batch->luts);
     }
     zlistx_add_start (partition->queue, halves[1]);
     zlistx_add_start (partition->queue, halves[0]);
     zhashx_delete (self->batches, batch->key);  //  Frees it
+}
+
+zetl_batch_t *
+zetl_batches_first (zetl_batches_t *self)
+{
+    return (zetl_batch_t *) zhashx_first (self->batches);
+}
+
+zetl_batch_t *
+zetl_batches_next (zetl_batches_t *self)
+{
+    return (zetl_batch_t *) zhashx_next (self->batches);
 }
 
 void

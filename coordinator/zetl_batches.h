@@ -31,6 +31,8 @@ typedef struct {
     zetl_peer_t *sink;            //  while dispatched or processed: the sink (borrowed)
     int64_t deadline_ms;          //  dispatch again if not committed by then
     int64_t not_before_ms;        //  do not dispatch before (after a retryable failure)
+    uint32_t lut_count;           //  lookup-table versions it is pinned to (0: not pinned)
+    uint64_t luts[ZETL_PROTO_MAX_LUTS];  //  per enrichment of its pipeline
 } zetl_batch_t;
 
 struct zetl_partition {
@@ -63,6 +65,10 @@ void zetl_batches_append (zetl_batches_t *self, zetl_partition_t *partition, con
 void zetl_batches_seal (zetl_batches_t *self, zetl_partition_t *partition);
 //  The batch with ID, or NULL.
 zetl_batch_t *zetl_batches_lookup (zetl_batches_t *self, uint64_t id);
+//  Every batch held, in no order: the first, then the next, NULL at the end.
+//  Borrowed; do not add or remove batches while walking.
+zetl_batch_t *zetl_batches_first (zetl_batches_t *self);
+zetl_batch_t *zetl_batches_next (zetl_batches_t *self);
 //  Take the next runnable partition off the runnable list, or NULL.
 zetl_partition_t *zetl_batches_next_runnable (zetl_batches_t *self);
 //  Put PARTITION on the runnable list if it has a waiting batch and none in flight.
@@ -76,7 +82,7 @@ void zetl_batches_requeue (zetl_batches_t *self, zetl_batch_t *batch, int64_t no
 //  Replace BATCH, queued at the head of its queue, by two batches with new ids, LEFT
 //  (LEFT_COUNT entries) first, then RIGHT (RIGHT_COUNT): the halves of its
 //  body (zetl_split). Takes the frames; BATCH is freed. Each half keeps the
-//  batch's attempts; its data failures start again from none.
+//  batch's attempts and lookup-table pins; its data failures start again from none.
 void zetl_batches_split (zetl_batches_t *self, zetl_batch_t *batch, zframe_t **left,
                          uint32_t left_count, zframe_t **right, uint32_t right_count);
 //  BATCH is committed: forget it.

@@ -62,6 +62,8 @@ s_send_batch (zetl_dispatcher_t *self, zetl_batch_t *batch, zetl_peer_t *worker,
     msg->count = batch->count;
     msg->attempt = batch->attempt + 1;
     msg->watermark_us = zetl_admit_watermark (pipeline->admit);
+    msg->lut_count = batch->lut_count;
+    memcpy (msg->luts, batch->luts, sizeof msg->luts);
     zetl_msg_set_str (&msg->sink, sink->name);
     msg->body = batch->body;  //  Lent for the send only: the batch keeps it
     int rc = zetl_dispatch_send (self->workers, worker, msg);
@@ -98,7 +100,7 @@ s_dispatch (zetl_dispatcher_t *self)
             continue;  //  Draining: only batches that were in flight go out again
         zetl_peer_t *sink = s_sink_for (self, partition);
         if (!sink || sink->assigned >= (sink->credit ? sink->credit : ZETL_SINK_CREDIT)
-            || batch->not_before_ms > now) {
+            || batch->not_before_ms > now || !zetl_dispatch_luts_pin (self, batch)) {
             zetl_batches_make_runnable (self->batches, partition);  //  Later: back of the line
             continue;
         }
@@ -224,6 +226,7 @@ s_tick (zetl_dispatcher_t *self)
         zetl_dispatch_peer_gone (self, peer, "heartbeats stopped");
     zlistx_destroy (&gone);
     s_publish (self, now);
+    zetl_dispatch_luts_tick (self, now);
     if (now >= self->next_beat_ms) {
         zetl_msg_t *beat = zetl_dispatch_msg (self, ZETL_MSG_HEARTBEAT);
         for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
@@ -337,6 +340,7 @@ static void
 s_destroy (zetl_dispatcher_t *self)
 {
     zetl_dispatch_producers_stop (self);
+    zetl_dispatch_luts_stop (self);
     for (size_t p = 0; p < self->pipeline_count; p++) {
         zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
         for (int kind = 0; kind < ZETL_DISPATCH_SOURCES; kind++)
@@ -492,6 +496,7 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
     self->poller = zpoller_new (pipe, self->workers, self->sinks, self->lease, NULL);
     if (zetl_dispatch_producers_start (self) == 0)
         zpoller_add (self->poller, self->producers);
+    zetl_dispatch_luts_start (self);
     zsock_t *monitored[3] = {self->workers, self->sinks, self->producers};
     const char *roles[3] = {"workers", "sinks", "producers"};
     for (int index = 0; index < 3; index++)
@@ -543,6 +548,8 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
                 s_lost_lease (self);
             free (command);
         }
+        else if (which && which == self->luts)
+            zetl_dispatch_handle_luts (self);
         else if (which && s_monitor_of (self, which))
             zetl_monitor_handle (s_monitor_of (self, which));
         else if (which && which == self->producers) {

@@ -89,6 +89,13 @@ typedef struct {
     bool draining;                //  taking no new records, committing those in flight
     int64_t drain_deadline_ms;    //  stop draining then, committed or not
     uint64_t redispatched;        //  batches dispatched again
+    zactor_t *luts;               //  lookup-table versions (zetl_luts), NULL when nothing enriches
+    zlist_t *lut_tables;          //  the tables pipelines enrich from
+    uint64_t *lut_versions;       //  per table, in lut_tables' order: current version, 0 unknown
+    bool lut_pins_due;            //  a version came into use: tell zetl_luts now
+    int64_t next_pins_ms;         //  when the pins are renewed next
+    zetl_log_limit_t lut_waiting; //  "waiting for a lookup table" logs
+    zetl_log_limit_t peer_errors; //  ERRORs that are not the data's fault
     zetl_log_limit_t bad_frames;
     zetl_log_limit_t unknown_peers;
     bool terminated;
@@ -122,6 +129,20 @@ int zetl_dispatch_start_pipelines (zetl_dispatcher_t *self, PGconn *conn);
 void zetl_dispatch_handle_source (zetl_dispatcher_t *self, zactor_t *actor);
 //  Ordered mode: release what W lets go (everything once the files are read).
 void zetl_dispatch_ordered_release (zetl_dispatch_pipeline_t *pipeline);
+
+//  Lookup tables (zetl_dispatch_luts.c)
+//  Start the zetl_luts actor when a pipeline enriches, and add it to the poller.
+void zetl_dispatch_luts_start (zetl_dispatcher_t *self);
+//  Stop it.
+void zetl_dispatch_luts_stop (zetl_dispatcher_t *self);
+//  Take one VERSION from it.
+void zetl_dispatch_handle_luts (zetl_dispatcher_t *self);
+//  Pin BATCH to the current versions of its pipeline's tables, unless it is
+//  pinned already or enriches nothing. Returns false when a table's version
+//  is not known yet: the batch must wait.
+bool zetl_dispatch_luts_pin (zetl_dispatcher_t *self, zetl_batch_t *batch);
+//  Renew the pins of the versions uncommitted batches use, when due.
+void zetl_dispatch_luts_tick (zetl_dispatcher_t *self, int64_t now);
 
 //  Producers (zetl_dispatch_producers.c)
 //  Bind the producers socket. Returns 0 or -1.

@@ -7,7 +7,8 @@
 #include "zetl_split.h"
 #include "zetl_proto_sinks.h"
 
-#define S_RETRY_AFTER_MS 200  //  a batch handed back by a worker waits this long
+#define S_RETRY_AFTER_MS 200  //  a batch handed back by a worker waits this long at first
+#define S_RETRY_MAX_MS 5000   //  and at most this long
 
 static void
 s_send_sinks (zetl_dispatcher_t *self, zetl_peer_t *only)
@@ -137,16 +138,28 @@ static void
 s_handle_error (zetl_dispatcher_t *self, zetl_peer_t *peer, zetl_msg_t *msg)
 {
     zetl_batch_t *batch = msg->batch_id ? zetl_batches_lookup (self->batches, msg->batch_id) : NULL;
-    zetl_log_warn ("dispatch", "peer_error",
-                   json_pack ("{s:s, s:i, s:I, s:s}", "peer", peer->name, "code", (int) msg->code,
-                              "batch", (json_int_t) msg->batch_id, "text",
-                              msg->text ? msg->text : ""));
+    //  Data errors are each worth a line; an outage repeats for every batch
+    if (msg->code == ZETL_ERR_DATA || zetl_log_every (&self->peer_errors, 5000))
+        zetl_log_warn ("dispatch", "peer_error",
+                       json_pack ("{s:s, s:i, s:I, s:s}", "peer", peer->name, "code",
+                                  (int) msg->code, "batch", (json_int_t) msg->batch_id, "text",
+                                  msg->text ? msg->text : ""));
     if (!batch || batch->state == ZETL_BATCH_QUEUED)
         return;
     if (msg->code == ZETL_ERR_DATA)
         s_data_failure (self, peer, batch, msg->text ? msg->text : "refused for its data");
-    else
+    else if (msg->code == ZETL_ERR_LUT_GONE) {
+        //  Never committed, so pinning it afresh is as if it went out now
+        batch->lut_count = 0;
         zetl_dispatch_requeue (self, batch, S_RETRY_AFTER_MS);
+    }
+    else {
+        //  Not the data's fault (an outage the peer waits out): retried
+        //  forever, each wait twice the last up to S_RETRY_MAX_MS
+        uint32_t doublings = batch->attempt > 6 ? 5 : batch->attempt ? batch->attempt - 1 : 0;
+        int64_t delay = (int64_t) S_RETRY_AFTER_MS << doublings;
+        zetl_dispatch_requeue (self, batch, delay < S_RETRY_MAX_MS ? delay : S_RETRY_MAX_MS);
+    }
 }
 
 void

@@ -5,6 +5,8 @@
     ctl/zetl_ctl_<command>.c and prints its own --help.
 */
 #include "zetl_ctl.h"
+
+#include <signal.h>
 #include "zetl_log.h"
 
 #include <stdio.h>
@@ -23,6 +25,7 @@ static const s_command_t s_commands[] = {
     {"reprocess", zetl_ctl_reprocess, "send a pipeline's dead letters (e.g. too_late) back through it"},
     {"status", zetl_ctl_status, "show each pipeline's watermark, arrival classes and load (from the event socket)"},
     {"produce", zetl_ctl_produce, "send JSON lines to a pipeline as a producer and wait until they are ACKed"},
+    {"lut", zetl_ctl_lut, "load a lookup table into Redis from CSV (lut load), list the tables (lut list)"},
     {NULL, NULL, NULL}};
 // clang-format on
 
@@ -43,6 +46,7 @@ int
 main (int argc, char **argv)
 {
     zetl_log_init ("zetlctl");
+    signal (SIGPIPE, SIG_IGN);  //  A server gone mid-write is an error to report, not a signal
     if (argc < 2) {
         s_usage (stderr);
         return 2;

@@ -24,5 +24,8 @@ int zetl_ctl_reprocess (int argc, char **argv);
 //  zetlctl produce FILE…: send JSON lines to a pipeline as a producer, wait
 //  until the coordinator has ACKed them all, print a one-line JSON summary.
 int zetl_ctl_produce (int argc, char **argv);
+//  zetlctl lut load FILE.csv --table T --key COL | lut list: lookup tables in
+//  Redis, loaded as new versions and switched atomically.
+int zetl_ctl_lut (int argc, char **argv);
 
 #endif

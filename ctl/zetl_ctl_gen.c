@@ -22,6 +22,7 @@
 #include "zetl_ctl.h"
 #include "zetl_ctl_gen_bookings.h"
 #include "zetl_ctl_gen_heap.h"
+#include "zetl_ctl_gen_hotels.h"
 #include "zetl_rng.h"
 #include "zetl_time.h"
 
@@ -461,6 +462,8 @@ s_finish_output (s_gen_t *self, const char *path, bool to_stdout)
 int
 zetl_ctl_gen (int argc, char **argv)
 {
+    if (argc > 1 && strcmp (argv[1], "hotels") == 0)
+        return zetl_ctl_gen_hotels (argc - 1, argv + 1);  //  The hotels lookup table
     s_gen_t gen = {0}, *self = &gen;
     int rc = s_parse_options (argc, argv, &self->opt);
     if (rc != 0)

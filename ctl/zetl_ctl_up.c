@@ -13,6 +13,9 @@
 #include "zetl_config.h"
 #include "zetl_ctl.h"
 #include "zetl_localpg.h"
+#include "zetl_localredis.h"
+#include "zetl_lut.h"
+#include "zetl_redis.h"
 #include "zetl_log.h"
 #include "zetl_pg.h"
 
@@ -24,6 +27,7 @@
 #include <sys/wait.h>
 
 #define S_MAX_CHILDREN 256
+#define S_MAX_LUTS 16  //  --lut options
 #define S_RESTART_MIN_MS 500
 #define S_RESTART_MAX_MS 30000
 #define S_STOP_GRACE_MS 10000  //  for workers and sinks
@@ -49,6 +53,8 @@ typedef struct {
     char *log_dir;
     s_child_t children[S_MAX_CHILDREN];
     int child_count;
+    const char *luts[S_MAX_LUTS];  //  --lut TABLE=FILE:KEY, loaded before the cluster starts
+    int lut_count;
 } s_up_t;
 
 static void
@@ -56,10 +62,14 @@ s_usage (FILE *out)
 {
     fprintf (out,
              "Usage: zetlctl up --config FILE [--workers N] [--sinks M] [--once] [--run-dir DIR]\n"
+             "                  [--lut TABLE=FILE.csv:KEY]...\n"
              "Runs a whole zetl cluster on this host: the coordinator, N workers (default 2)\n"
              "and M sinks (default 1), restarted if they die. Without postgres: in FILE and\n"
              "without ZETL_POSTGRES it starts a throwaway PostgreSQL under DIR/pg (default\n"
-             "./run). Logs go to DIR/logs/. --once drains every source, prints the\n"
+             "./run). When a pipeline enriches and neither redis: nor ZETL_REDIS is set, it\n"
+             "starts a throwaway Redis under DIR/redis. --lut loads a CSV as lookup table\n"
+             "TABLE keyed by column KEY (as zetlctl lut load) before the cluster starts.\n"
+             "Logs go to DIR/logs/. --once drains every source, prints the\n"
              "reconciliation and a few rows, and exits (0 unless zetl or a target failed).\n");
 }
 
@@ -231,6 +241,7 @@ s_parse (s_up_t *self, int argc, char **argv)
         {"config", required_argument, NULL, 'c'}, {"workers", required_argument, NULL, 'w'},
         {"sinks", required_argument, NULL, 's'},  {"once", no_argument, NULL, 'o'},
         {"run-dir", required_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'},
+        {"lut", required_argument, NULL, 'l'},
         {NULL, 0, NULL, 0}};
     self->workers = 2;
     self->sinks = 1;
@@ -244,6 +255,13 @@ s_parse (s_up_t *self, int argc, char **argv)
         case 's': self->sinks = atoi (optarg); break;
         case 'o': self->once = true; break;
         case 'r': self->run_dir = optarg; break;
+        case 'l':
+            if (self->lut_count == S_MAX_LUTS) {
+                fprintf (stderr, "zetlctl up: at most %d --lut options\n", S_MAX_LUTS);
+                return 2;
+            }
+            self->luts[self->lut_count++] = optarg;
+            break;
         case 'h': s_usage (stdout); return 0;
         default: s_usage (stderr); return 2;
         }
@@ -282,6 +300,73 @@ s_plan_children (s_up_t *self, const zetl_config_t *config)
     free (sink);
     free (workers_ep);
     free (sinks_ep);
+}
+
+//  Load --lut SPEC, TABLE=FILE:KEY, into Redis at URL. Returns 0, or -1 after a message
+static int
+s_load_lut (const char *spec, const char *url)
+{
+    const char *equals = strchr (spec, '=');
+    const char *colon = strrchr (spec, ':');
+    if (!equals || !colon || colon < equals || equals == spec || colon == equals + 1
+        || !colon[1]) {
+        fprintf (stderr, "zetlctl up: --lut %s: expected TABLE=FILE.csv:KEY\n", spec);
+        return -1;
+    }
+    char *table = strndup (spec, (size_t) (equals - spec));
+    char *file = strndup (equals + 1, (size_t) (colon - equals - 1));
+    char *error = NULL;
+    redisContext *redis = zetl_redis_connect (url, 5000, &error);
+    zetl_lut_loaded_t loaded;
+    int rc = redis ? zetl_lut_load (redis, table, file, colon + 1, ',', &loaded, &error) : -1;
+    if (rc == 0)
+        printf ("{\"table\":\"%s\",\"version\":%" PRIu64 ",\"rows\":%" PRIu64 "}\n", table,
+                loaded.version, (uint64_t) loaded.rows);
+    else
+        fprintf (stderr, "zetlctl up: --lut %s: %s\n", spec, error ? error : "failed");
+    free (error);
+    if (redis)
+        redisFree (redis);
+    free (table);
+    free (file);
+    return rc;
+}
+
+//  Whether a pipeline of CONFIG enriches from Redis
+static bool
+s_enriches (const zetl_config_t *config)
+{
+    for (size_t index = 0; index < config->pipeline_count; index++)
+        if (config->pipelines[index].enrich_count)
+            return true;
+    return false;
+}
+
+//  Start a throwaway Redis under RUN_DIR/redis when the configuration needs
+//  one and names none; export ZETL_REDIS; load the --lut tables. Returns 0,
+//  or -1 after a message
+static int
+s_prepare_redis (s_up_t *self, const zetl_config_t *config, zetl_localredis_t **local)
+{
+    const char *url = config->redis;
+    if ((!url || !*url) && (s_enriches (config) || self->lut_count)) {
+        char *dir = zsys_sprintf ("%s/redis", self->run_dir);
+        char *error = NULL;
+        *local = zetl_localredis_start (dir, &error);
+        free (dir);
+        if (!*local) {
+            fprintf (stderr, "zetlctl up: %s\n", error);
+            free (error);
+            return -1;
+        }
+        url = zetl_localredis_url (*local);
+    }
+    if (url && *url)
+        setenv ("ZETL_REDIS", url, 1);
+    for (int index = 0; index < self->lut_count; index++)
+        if (s_load_lut (self->luts[index], url) != 0)
+            return -1;
+    return 0;
 }
 
 //  Supervise until the coordinator finishes (--once) or a signal. Returns the exit code.
@@ -357,10 +442,15 @@ zetl_ctl_up (int argc, char **argv)
         conninfo = zetl_localpg_conninfo (localpg);
     }
     setenv ("ZETL_POSTGRES", conninfo, 1);
+    zetl_localredis_t *localredis = NULL;
     PGconn *probe = zetl_pg_connect (conninfo, &error);
     if (!probe) {
         fprintf (stderr, "zetlctl up: %s\n", error);
         free (error);
+        rc = 1;
+    }
+    else if (s_prepare_redis (self, config, &localredis) != 0) {
+        PQfinish (probe);
         rc = 1;
     }
     else {
@@ -373,6 +463,7 @@ zetl_ctl_up (int argc, char **argv)
         if (self->once && rc == 0)
             s_show_rows (config, conninfo);
     }
+    zetl_localredis_stop (&localredis);
     zetl_localpg_stop (&localpg);
     for (int index = 0; index < self->child_count; index++) {
         for (char **arg = self->children[index].argv; *arg; arg++)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define HEADER_FIELDS 16  //  fields a version 1 header has at least
+#define HEADER_LUTS 16    //  the index of luts, the first field appended since
 
 static const char *s_type_names[] = {"UNKNOWN", "HELLO",  "WELCOME", "READY",     "BATCH",
                                      "RESULT",  "COMMIT", "ACK",     "HEARTBEAT", "WATERMARK",
@@ -126,7 +127,7 @@ s_encode_header (const zetl_msg_t *self, uint8_t *data)
     header_buffer_t out = {data, 0};
     msgpack_packer pk;
     msgpack_packer_init (&pk, &out, s_header_write);
-    msgpack_pack_array (&pk, HEADER_FIELDS);
+    msgpack_pack_array (&pk, HEADER_FIELDS + (self->lut_count ? 1 : 0));
     msgpack_pack_uint8 (&pk, self->version);
     msgpack_pack_uint8 (&pk, self->type);
     msgpack_pack_uint64 (&pk, self->config_hash);
@@ -171,8 +172,33 @@ s_encode_header (const zetl_msg_t *self, uint8_t *data)
     }
     else
         msgpack_pack_nil (&pk);
+    if (self->lut_count) {
+        assert (self->lut_count <= ZETL_PROTO_MAX_LUTS);
+        msgpack_pack_array (&pk, self->lut_count);
+        for (uint32_t index = 0; index < self->lut_count; index++)
+            msgpack_pack_uint64 (&pk, self->luts[index]);
+    }
     assert (out.size <= ZETL_PROTO_MAX_HEADER && out.size > HEADER_FIELDS);
     return out.size;
+}
+
+//  Header field luts at CUR: an array of at most ZETL_PROTO_MAX_LUTS uint64
+static const char *
+s_decode_luts (zetl_msg_t *self, zetl_walk_cursor_t *cur)
+{
+    zetl_walk_item_t item;
+    if (zetl_walk_item (cur, &item) || item.type != MSGPACK_OBJECT_ARRAY)
+        return "header luts is not an array";
+    if (item.u64 > ZETL_PROTO_MAX_LUTS)
+        return "header luts has more than 16 versions";
+    self->lut_count = (uint32_t) item.u64;
+    for (uint32_t index = 0; index < self->lut_count; index++) {
+        const char *reason =
+            zetl_walk_uint (cur, UINT64_MAX, &self->luts[index], "header luts holds a non-uint64");
+        if (reason)
+            return reason;
+    }
+    return NULL;
 }
 
 //  Decode header DATA (SIZE bytes) into SELF. Returns NULL, or a reason.
@@ -247,8 +273,10 @@ s_decode_header (zetl_msg_t *self, const uint8_t *data, size_t size)
         if (text)
             *strings[i] = s_strndup (text, length);
     }
+    if (fields > HEADER_LUTS && (reason = s_decode_luts (self, &cur)))
+        return reason;
     //  Fields a later revision of this version added: skipped, still checked
-    for (uint64_t i = HEADER_FIELDS; i < fields; i++) {
+    for (uint64_t i = HEADER_LUTS + 1; i < fields; i++) {
         size_t budget = ZETL_WALK_MAX_OBJECTS;
         if ((reason = zetl_walk_object (&cur, NULL, NULL, 1, &budget)))
             return reason;

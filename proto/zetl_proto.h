@@ -27,6 +27,7 @@
 #define ZETL_PROTO_MAX_HEADER 4096              //  bytes in a header frame
 #define ZETL_PROTO_MAX_BODY (256 * 1024 * 1024) //  bytes in a body frame
 #define ZETL_PROTO_MAX_STRING 1024              //  bytes in a header string
+#define ZETL_PROTO_MAX_LUTS 16                  //  lookup-table versions a header carries
 
 typedef enum {
     ZETL_MSG_HELLO = 1,   //  worker/sink -> coordinator: role (code), name, endpoint (sinks), hash held
@@ -55,7 +56,9 @@ typedef enum {
     ZETL_ERR_DATA = 3,      //  the batch failed for its data (counts toward max_retries)
     ZETL_ERR_RETRY = 4,     //  transient: try the batch again later (never counts)
     ZETL_ERR_UNKNOWN_PEER = 5, //  say HELLO first
-    ZETL_ERR_CONFIG = 6     //  configuration hash not held: say HELLO again
+    ZETL_ERR_CONFIG = 6,    //  configuration hash not held: say HELLO again
+    ZETL_ERR_LUT_GONE = 7   //  a lookup-table version the batch is pinned to is gone from
+                            //  Redis: pin the batch again and retry it (never counts)
 } zetl_err_t;
 
 //  Per-entry flags
@@ -86,6 +89,8 @@ typedef struct {
     char *name;               //  HELLO: peer name; owned, or NULL
     char *endpoint;           //  HELLO from a sink: its advertised data endpoint; owned, or NULL
     char *text;               //  ERROR: what happened; owned, or NULL
+    uint32_t lut_count;       //  BATCH, RESULT: entries in luts (the pipeline's enrichments)
+    uint64_t luts[ZETL_PROTO_MAX_LUTS];  //  the lookup-table version each enrichment uses
     zframe_t *body;           //  body frame; owned, or NULL
 } zetl_msg_t;
 

@@ -225,14 +225,26 @@ s_value (const zetl_field_t *field, const msgpack_object *value, char *p)
     return NULL;
 }
 
-//  Write what ends every line at P (room for 38 bytes): zetl_lut_gen (no
-//  enrichment yet: generation 0), zetl_hash as bytea hex and the newline.
-//  Returns the end of what was written
+#define S_END_ROOM (20 + 4 + 32 + 1)  //  zetl_lut_gen, tab, \\x, hash, newline
+
+//  Write what ends every line at P (room for S_END_ROOM bytes):
+//  zetl_lut_gen, zetl_hash as bytea hex and the newline. Returns the end of
+//  what was written
 static char *
-s_put_end (const zetl_entry_t *entry, char *p)
+s_put_end (const zetl_entry_t *entry, uint64_t lut_gen, char *p)
 {
-    memcpy (p, "0\t\\\\x", 5);
-    p += 5;
+    if (lut_gen == 0)
+        *p++ = '0';
+    else {
+        char digits[20];
+        int count = 0;
+        for (; lut_gen; lut_gen /= 10)
+            digits[count++] = (char) ('0' + lut_gen % 10);
+        while (count)
+            *p++ = digits[--count];
+    }
+    memcpy (p, "\t\\\\x", 4);
+    p += 4;
     for (int byte = 0; byte < 16; byte++) {
         memcpy (p, s_hex_pairs + 2 * entry->hash[byte], 2);
         p += 2;
@@ -242,8 +254,8 @@ s_put_end (const zetl_entry_t *entry, char *p)
 }
 
 int
-zetl_copy_row (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry, msgpack_sbuffer *out,
-               const char **reason)
+zetl_copy_row (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry, uint64_t lut_gen,
+               msgpack_sbuffer *out, const char **reason)
 {
     const msgpack_object *row = &entry->payload;
     if (row->type != MSGPACK_OBJECT_ARRAY || row->via.array.size != pipeline->field_count) {
@@ -256,7 +268,7 @@ zetl_copy_row (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry, msgpa
     }
     //  Room for the whole line first, then write it with no more checks:
     //  a tab after each column, then zetl_lut_gen, zetl_hash and the newline
-    size_t room = 2 + 3 + 32 + 1;
+    size_t room = S_END_ROOM;
     for (size_t column = 0; column < pipeline->field_count; column++) {
         size_t value_room =
             s_value_room (pipeline->fields[column].type, &row->via.array.ptr[column]);
@@ -276,7 +288,7 @@ zetl_copy_row (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry, msgpa
         }
         *p++ = '\t';
     }
-    out->size += (size_t) (s_put_end (entry, p) - start);
+    out->size += (size_t) (s_put_end (entry, lut_gen, p) - start);
     return 0;
 }
 
@@ -364,7 +376,7 @@ s_value_packed (const zetl_field_t *field, zetl_walk_cursor_t *cur, char *p)
 
 int
 zetl_copy_row_packed (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry,
-                      msgpack_sbuffer *out, const char **reason)
+                      uint64_t lut_gen, msgpack_sbuffer *out, const char **reason)
 {
     zetl_walk_cursor_t cur = {entry->packed, entry->packed + entry->packed_size};
     zetl_walk_item_t row;
@@ -379,10 +391,10 @@ zetl_copy_row_packed (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry
     }
     //  Room for the whole line first, from the payload's size, so that the
     //  values are read once: no value's text takes more than twice its packed
-    //  bytes, or 64 bytes (NULL, t/f, integers, dates and timestamps). The 38
+    //  bytes, or 64 bytes (NULL, t/f, integers, dates and timestamps). The
     //  bytes of the line's end come after every value: a value may write 8
     //  bytes past its own text
-    char *start = s_reserve (out, 2 * entry->packed_size + 65 * pipeline->field_count + 38);
+    char *start = s_reserve (out, 2 * entry->packed_size + 65 * pipeline->field_count + S_END_ROOM);
     char *p = start;
     for (size_t column = 0; column < pipeline->field_count; column++) {
         p = s_value_packed (&pipeline->fields[column], &cur, p);
@@ -392,6 +404,6 @@ zetl_copy_row_packed (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry
         }
         *p++ = '\t';
     }
-    out->size += (size_t) (s_put_end (entry, p) - start);
+    out->size += (size_t) (s_put_end (entry, lut_gen, p) - start);
     return 0;
 }

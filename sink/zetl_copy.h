@@ -12,9 +12,11 @@
 #include "zetl_config.h"
 #include "zetl_proto.h"
 
-//  Append the COPY line of ENTRY (with its newline) to OUT. Returns 0, or -1
-//  with *REASON set when the row does not match the schema (OUT unchanged).
-int zetl_copy_row (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry,
+//  Append the COPY line of ENTRY (with its newline) to OUT, with LUT_GEN as
+//  its zetl_lut_gen (the largest lookup-table version its batch used, 0
+//  for none). Returns 0, or -1 with *REASON set when the row does not
+//  match the schema (OUT unchanged).
+int zetl_copy_row (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry, uint64_t lut_gen,
                    msgpack_sbuffer *out, const char **reason);
 
 //  Append the COPY line of ENTRY as zetl_copy_row does, byte for byte and
@@ -23,7 +25,7 @@ int zetl_copy_row (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry,
 //  read): for an entry read by zetl_body_reader_next_packed, whose payload
 //  is one well-formed msgpack object.
 int zetl_copy_row_packed (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry,
-                          msgpack_sbuffer *out, const char **reason);
+                          uint64_t lut_gen, msgpack_sbuffer *out, const char **reason);
 
 //  Append TEXT (LEN bytes) escaped for COPY text format to OUT.
 void zetl_copy_escape (msgpack_sbuffer *out, const char *text, size_t len);

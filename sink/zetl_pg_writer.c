@@ -367,6 +367,10 @@ s_stage (s_writer_t *self, zlistx_t *batches, s_keys_t *keys, s_counts_t *counts
         s_key_t **by_source = keys->by_batch[batch];
         assert (reader && by_source);
         zetl_entry_t entry;
+        //  The row's zetl_lut_gen: the newest lookup-table version its batch used
+        uint64_t lut_gen = 0;
+        for (uint32_t step = 0; step < msg->lut_count; step++)
+            lut_gen = msg->luts[step] > lut_gen ? msg->luts[step] : lut_gen;
         const char *reason = NULL;
         bool stopped = false;  //  something failed before the end of this body
         int rc;
@@ -391,7 +395,8 @@ s_stage (s_writer_t *self, zlistx_t *batches, s_keys_t *keys, s_counts_t *counts
                 }
                 counts->dead++;
             }
-            else if (zetl_copy_row_packed (self->pipeline, &entry, &self->copy, data_error) == 0)
+            else if (zetl_copy_row_packed (self->pipeline, &entry, lut_gen, &self->copy,
+                                           data_error) == 0)
                 counts->staged++;
             else {
                 stopped = true;

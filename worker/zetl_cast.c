@@ -22,6 +22,7 @@ struct zetl_cast {
     msgpack_object *slots;           //  per column: the value read from packed bytes
     uint8_t hint[S_HINTS];           //  per key position: the column found there last + 1
     int event_time_column;           //  index of the event time column
+    zetl_validate_t *validate;       //  the schema's rules
 };
 
 zetl_cast_t *
@@ -45,6 +46,13 @@ zetl_cast_new (const zetl_pipeline_t *pipeline)
                 self->required[column] = true;
         }
     self->event_time_column = zetl_pipeline_field_index (pipeline, pipeline->event_time.field);
+    char *error = NULL;
+    self->validate = zetl_validate_new (pipeline, &error);
+    if (!self->validate) {
+        //  The configuration's check compiled the same patterns
+        zsys_error ("zetl_cast: %s", error);
+        assert (false);
+    }
     if (self->event_time_column >= 0)
         self->required[self->event_time_column] = true;
     return self;
@@ -59,29 +67,24 @@ zetl_cast_destroy (zetl_cast_t **self_p)
         free ((*self_p)->name_len);
         free ((*self_p)->values);
         free ((*self_p)->slots);
+        zetl_validate_destroy (&(*self_p)->validate);
         free (*self_p);
         *self_p = NULL;
     }
 }
 
+//  Reject the value of FIELD: WHAT is wrong with TEXT (LEN bytes), or with it when NULL
 static zetl_status_t
-s_reject (zetl_cast_error_t *error, const char *reason, const zetl_field_t *field, const char *what,
+s_reject (zetl_reject_t *error, const char *reason, const zetl_field_t *field, const char *what,
           const char *text, size_t len)
 {
-    error->reason = reason;
-    error->field = field->name;
-    if (text)
-        snprintf (error->error, sizeof error->error, "%s: \"%.*s\" %s", field->name,
-                  (int) (len > 120 ? 120 : len), text, what);
-    else
-        snprintf (error->error, sizeof error->error, "%s: %s", field->name, what);
-    return ZETL_REJECT;
+    return zetl_reject (error, reason, field->name, what, text, len);
 }
 
 //  Strict decimal integer: optional sign, digits, nothing else, fitting
 //  int64 (what strtoll accepts of such text, without its copy and locale)
-static int
-s_parse_int (const char *text, size_t len, int64_t *value)
+int
+zetl_cast_parse_int (const char *text, size_t len, int64_t *value)
 {
     if (len == 0 || len >= 32)
         return -1;
@@ -104,8 +107,8 @@ s_parse_int (const char *text, size_t len, int64_t *value)
 }
 
 //  A decimal PostgreSQL's numeric takes: -?digits[.digits][e[+-]digits]
-static bool
-s_is_decimal (const char *text, size_t len)
+bool
+zetl_cast_is_decimal (const char *text, size_t len)
 {
     size_t at = 0, digits = 0;
     if (at < len && (text[at] == '-' || text[at] == '+'))
@@ -150,7 +153,7 @@ s_cast_timestamp (zetl_cast_t *self, int column, const msgpack_object *value, co
 
 static zetl_status_t
 s_cast_value (zetl_cast_t *self, int column, const msgpack_object *value, msgpack_packer *packer,
-              zetl_cast_error_t *error)
+              zetl_reject_t *error)
 {
     const zetl_field_t *field = &self->pipeline->fields[column];
     char scratch[64];
@@ -162,6 +165,9 @@ s_cast_value (zetl_cast_t *self, int column, const msgpack_object *value, msgpac
     case ZETL_TYPE_STRING:
         if (memchr (text, 0, len))
             return s_reject (error, "cast", field, "contains a NUL byte", NULL, 0);
+        if (zetl_validate_has_rules (self->validate, (size_t) column)
+            && zetl_validate_string (self->validate, (size_t) column, text, len, error) != ZETL_OK)
+            return ZETL_REJECT;
         msgpack_pack_str_with_body (packer, text, len);
         return ZETL_OK;
     case ZETL_TYPE_INT: {
@@ -169,19 +175,23 @@ s_cast_value (zetl_cast_t *self, int column, const msgpack_object *value, msgpac
         if (value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER
             || (value->type == MSGPACK_OBJECT_POSITIVE_INTEGER && value->via.u64 <= INT64_MAX)) {
             //  Already an integer that fits: its text would parse back to it
-            msgpack_pack_int64 (packer, value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER
-                                            ? value->via.i64
-                                            : (int64_t) value->via.u64);
-            return ZETL_OK;
+            number = value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? value->via.i64
+                                                                    : (int64_t) value->via.u64;
         }
-        if (s_parse_int (text, len, &number) != 0)
+        else if (zetl_cast_parse_int (text, len, &number) != 0)
             return s_reject (error, "cast", field, "is not an integer", text, len);
+        if (zetl_validate_has_rules (self->validate, (size_t) column)
+            && zetl_validate_int (self->validate, (size_t) column, number, error) != ZETL_OK)
+            return ZETL_REJECT;
         msgpack_pack_int64 (packer, number);
         return ZETL_OK;
     }
     case ZETL_TYPE_NUMBER:
-        if (value->type == MSGPACK_OBJECT_BOOLEAN || !s_is_decimal (text, len))
+        if (value->type == MSGPACK_OBJECT_BOOLEAN || !zetl_cast_is_decimal (text, len))
             return s_reject (error, "cast", field, "is not a number", text, len);
+        if (zetl_validate_has_rules (self->validate, (size_t) column)
+            && zetl_validate_number (self->validate, (size_t) column, text, len, error) != ZETL_OK)
+            return ZETL_REJECT;
         msgpack_pack_ext_with_body (packer, text, len, ZETL_EXT_DECIMAL);
         return ZETL_OK;
     case ZETL_TYPE_BOOL:
@@ -301,7 +311,7 @@ s_find_columns_packed (zetl_cast_t *self, zetl_walk_cursor_t *cur, const zetl_wa
 }
 
 static zetl_status_t
-s_reject_malformed (zetl_cast_error_t *error, const char *what)
+s_reject_malformed (zetl_reject_t *error, const char *what)
 {
     error->reason = "malformed";
     error->field = NULL;
@@ -311,7 +321,7 @@ s_reject_malformed (zetl_cast_error_t *error, const char *what)
 
 //  Pack the row of the values s_find_columns found
 static zetl_status_t
-s_pack_row (zetl_cast_t *self, msgpack_packer *packer, zetl_cast_error_t *error)
+s_pack_row (zetl_cast_t *self, msgpack_packer *packer, zetl_reject_t *error)
 {
     const zetl_pipeline_t *pipeline = self->pipeline;
     msgpack_pack_array (packer, pipeline->field_count);
@@ -332,7 +342,7 @@ s_pack_row (zetl_cast_t *self, msgpack_packer *packer, zetl_cast_error_t *error)
 
 zetl_status_t
 zetl_cast_record (zetl_cast_t *self, const msgpack_object *record, msgpack_packer *packer,
-                  zetl_cast_error_t *error)
+                  zetl_reject_t *error)
 {
     if (record->type != MSGPACK_OBJECT_MAP)
         return s_reject_malformed (error, "the record is not a map");
@@ -342,7 +352,7 @@ zetl_cast_record (zetl_cast_t *self, const msgpack_object *record, msgpack_packe
 
 zetl_status_t
 zetl_cast_packed (zetl_cast_t *self, const uint8_t *data, size_t size, msgpack_packer *packer,
-                  zetl_cast_error_t *error)
+                  zetl_reject_t *error)
 {
     zetl_walk_cursor_t cur = {data, data + size};
     zetl_walk_item_t map;

@@ -14,16 +14,10 @@
 
 #include "zetl_config.h"
 #include "zetl_status.h"
+#include "zetl_validate.h"
 #include <msgpack.h>
 
 typedef struct zetl_cast zetl_cast_t;
-
-//  Why a record was rejected (valid until the next call)
-typedef struct {
-    const char *reason;  //  "required" or "cast"
-    const char *field;   //  the column
-    char error[256];     //  what was wrong, for the dead letter
-} zetl_cast_error_t;
 
 //  Create a caster for PIPELINE (borrowed: must outlive the caster).
 zetl_cast_t *zetl_cast_new (const zetl_pipeline_t *pipeline);
@@ -33,13 +27,21 @@ void zetl_cast_destroy (zetl_cast_t **self_p);
 //  with *ERROR filled; on reject the packer's buffer must be rolled back by
 //  the caller.
 zetl_status_t zetl_cast_record (zetl_cast_t *self, const msgpack_object *record,
-                                msgpack_packer *packer, zetl_cast_error_t *error);
+                                msgpack_packer *packer, zetl_reject_t *error);
 
 //  Like zetl_cast_record, for a record given as SIZE bytes of packed msgpack
 //  at DATA (borrowed): reads its values in place, builds no object tree, and
 //  answers exactly as zetl_cast_record would for the same record. Bytes
 //  that are not one well-formed msgpack object are rejected as "malformed".
 zetl_status_t zetl_cast_packed (zetl_cast_t *self, const uint8_t *data, size_t size,
-                                msgpack_packer *packer, zetl_cast_error_t *error);
+                                msgpack_packer *packer, zetl_reject_t *error);
+
+//  Parse strict decimal integer TEXT (LEN bytes: optional sign, digits,
+//  nothing else) that fits an int64. Returns 0, or -1.
+int zetl_cast_parse_int (const char *text, size_t len, int64_t *value);
+
+//  Whether TEXT (LEN bytes) is a decimal PostgreSQL's numeric takes:
+//  -?digits[.digits][e[+-]digits], under 1000 bytes.
+bool zetl_cast_is_decimal (const char *text, size_t len);
 
 #endif

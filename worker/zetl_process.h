@@ -1,6 +1,7 @@
 /*  zetl_process - one BATCH into one RESULT
 
-    Reads a batch body, casts each record to its pipeline's output row
+    Reads a batch body, transforms (zetl_transform) and enriches
+    (zetl_enrich) the records of pipelines that have those steps, casts each record to its pipeline's output row
     (zetl_cast), hashes the row (xxh3-128 of its packed bytes: the zetl_hash
     the sink's last-write-wins uses as last tie-break) and writes the result
     body. Dead letters from the coordinator pass through; records that do
@@ -13,6 +14,8 @@
 #include "zetl_config.h"
 #include "zetl_proto.h"
 
+#include <jansson.h>
+
 typedef struct zetl_process zetl_process_t;
 
 //  Create a processor for CONFIG (borrowed: must outlive it).
@@ -20,9 +23,16 @@ zetl_process_t *zetl_process_new (const zetl_config_t *config);
 void zetl_process_destroy (zetl_process_t **self_p);
 
 //  Turn BATCH into a RESULT message with the same header fields. Returns the
-//  RESULT (caller owns it), or NULL with *REASON set if the body is
-//  malformed.
-zetl_msg_t *zetl_process_batch (zetl_process_t *self, const zetl_msg_t *batch, const char **reason);
+//  RESULT (caller owns it), or NULL with *REASON set and *CODE the ERROR
+//  code to answer: ZETL_ERR_DATA (the body is malformed), ZETL_ERR_RETRY
+//  (Redis is unreachable for a lookup the cache cannot answer: later) or
+//  ZETL_ERR_LUT_GONE (a version the batch is pinned to is gone).
+zetl_msg_t *zetl_process_batch (zetl_process_t *self, const zetl_msg_t *batch, const char **reason,
+                                uint32_t *code);
+
+//  The lookup counters (zetl_enrich_stats) as a new JSON object, or NULL
+//  when no pipeline enriches. Caller owns the result.
+json_t *zetl_process_lookup_stats (const zetl_process_t *self);
 
 //  Records rejected since the processor was made.
 uint64_t zetl_process_rejected (const zetl_process_t *self);

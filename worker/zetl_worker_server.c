@@ -8,6 +8,7 @@
 
 #define S_RESULT_PATIENCE_MS 5000  //  how long a result waits for its sink
 #define S_RESULT_RETRY_MS 20       //  between tries
+#define S_STATS_MS 10000           //  lookup counters are logged this often while they move
 
 //  A result waiting for its sink to take it
 typedef struct {
@@ -27,6 +28,8 @@ typedef struct {
     zhashx_t *endpoints;          //  sink name -> endpoint
     zlistx_t *pending;            //  s_pending_t
     uint64_t processed;           //  batches processed
+    int64_t next_stats_ms;        //  when the lookup counters are logged next
+    uint64_t lookups_logged;      //  lookups when they were logged last
     zetl_log_limit_t bad_frames;
     bool terminated;
 } s_server_t;
@@ -129,9 +132,10 @@ s_handle_batch (s_server_t *self, zetl_msg_t *batch)
         return;
     }
     const char *reason = NULL;
-    zetl_msg_t *result = zetl_process_batch (self->process, batch, &reason);
+    uint32_t code = ZETL_ERR_DATA;
+    zetl_msg_t *result = zetl_process_batch (self->process, batch, &reason, &code);
     if (!result) {
-        s_send_error (self, ZETL_ERR_DATA, batch->batch_id, reason);
+        s_send_error (self, code, batch->batch_id, reason);
         s_send_ready (self, 1, 0);
         return;
     }
@@ -209,6 +213,29 @@ s_handle_session (s_server_t *self)
     zetl_msg_destroy (&msg);
 }
 
+//  The lookup counters, when a pipeline enriches: every S_STATS_MS while
+//  they move, and at the end (FORCE)
+static void
+s_log_lookups (s_server_t *self, bool force)
+{
+    int64_t now = zclock_mono ();
+    if (!self->process || (!force && now < self->next_stats_ms))
+        return;
+    self->next_stats_ms = now + S_STATS_MS;
+    json_t *stats = zetl_process_lookup_stats (self->process);
+    if (!stats)
+        return;
+    json_t *lookups = json_object_get (stats, "lookups");
+    uint64_t count = lookups ? (uint64_t) json_integer_value (lookups) : 0;
+    if (count == self->lookups_logged && !force) {
+        json_decref (stats);
+        return;
+    }
+    self->lookups_logged = count;
+    json_object_set_new (stats, "name", json_string (self->args.name));
+    zetl_log_info ("worker", "lookup_stats", stats);
+}
+
 void
 zetl_worker_server_actor (zsock_t *pipe, void *args)
 {
@@ -245,7 +272,9 @@ zetl_worker_server_actor (zsock_t *pipe, void *args)
             break;
         if (zlistx_size (self->pending))
             s_retry_pending (self);
+        s_log_lookups (self, false);
     }
+    s_log_lookups (self, true);
     zetl_log_info ("worker", "stopped",
                    json_pack ("{s:s, s:I}", "name", self->args.name, "batches",
                               (json_int_t) self->processed));

@@ -154,7 +154,7 @@ s_in_place (void)
         while ((rc = zetl_body_reader_next_packed (reader, &entry, &reason)) == 1) {
             if (entry.flags & ZETL_ENTRY_DUPLICATE)
                 continue;
-            if (zetl_copy_row_packed (s_pipeline, &entry, &s_out, &reason) != 0)
+            if (zetl_copy_row_packed (s_pipeline, &entry, 0, &s_out, &reason) != 0)
                 abort ();
             s_rows++;
         }
@@ -180,7 +180,7 @@ s_check_then_trees (void)
         while ((rc = zetl_body_reader_next (reader, &entry, &reason)) == 1) {
             if (entry.flags & ZETL_ENTRY_DUPLICATE)
                 continue;
-            if (zetl_copy_row (s_pipeline, &entry, &s_out, &reason) != 0)
+            if (zetl_copy_row (s_pipeline, &entry, 0, &s_out, &reason) != 0)
                 abort ();
             s_rows++;
         }
@@ -221,8 +221,8 @@ s_write_body (const zetl_msg_t *msg, bool in_place, msgpack_sbuffer *out)
            == 1) {
         if (entry.flags & ZETL_ENTRY_DUPLICATE)
             continue;
-        if ((in_place ? zetl_copy_row_packed (s_pipeline, &entry, out, &reason)
-                      : zetl_copy_row (s_pipeline, &entry, out, &reason))
+        if ((in_place ? zetl_copy_row_packed (s_pipeline, &entry, 0, out, &reason)
+                      : zetl_copy_row (s_pipeline, &entry, 0, out, &reason))
             != 0)
             abort ();
         rows++;

@@ -46,22 +46,33 @@ $extra
 YAML
 }
 
-#  bookings_reference_md5 FILE [DATABASE]: md5 of what bookings must hold for input FILE.
-bookings_reference_md5 () {
+#  bookings_load_raw FILE [DATABASE]: the raw lines of FILE, untouched, in table zetl_test_raw
+#  (CSV mode with quote and delimiter bytes JSON never holds)
+bookings_load_raw () {
     local file=$1 db=${2:-zetl}
-    #  Load the raw lines untouched: CSV mode with quote and delimiter bytes JSON never holds
     testenv_psql_in "$db" "DROP TABLE IF EXISTS zetl_test_raw; CREATE TABLE zetl_test_raw (line jsonb)" >/dev/null
     psql -X -q -v ON_ERROR_STOP=1 -d "$db" \
         -c "\\copy zetl_test_raw FROM '$file' WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')" >/dev/null
-    testenv_psql_in "$db" "COPY (
-        SELECT DISTINCT ON (booking_id) $BOOKINGS_COLUMNS FROM (
+}
+
+#  bookings_latest_sql: a query over zetl_test_raw giving the latest version (by updated_at) of
+#  each booking_id, with the bookings columns, in no order
+bookings_latest_sql () {
+    echo "SELECT DISTINCT ON (booking_id) $BOOKINGS_COLUMNS FROM (
           SELECT line->>'booking_id' AS booking_id, (line->>'hotel_id')::bigint AS hotel_id,
                  line->>'guest_email' AS guest_email, (line->>'amount')::numeric AS amount,
                  line->>'currency' AS currency, line->>'status' AS status,
                  (line->>'check_in')::date AS check_in, (line->>'nights')::bigint AS nights,
                  line->>'channel' AS channel, (line->>'updated_at')::timestamptz AS updated_at
           FROM zetl_test_raw) r
-        ORDER BY booking_id, updated_at DESC) TO STDOUT" | md5sum | cut -d' ' -f1
+        ORDER BY booking_id, updated_at DESC"
+}
+
+#  bookings_reference_md5 FILE [DATABASE]: md5 of what bookings must hold for input FILE.
+bookings_reference_md5 () {
+    local file=$1 db=${2:-zetl}
+    bookings_load_raw "$file" "$db"
+    testenv_psql_in "$db" "COPY ($(bookings_latest_sql)) TO STDOUT" | md5sum | cut -d' ' -f1
 }
 
 #  bookings_table_md5 [DATABASE]: md5 of the loaded table, same columns and order.

@@ -29,13 +29,35 @@ static const char *s_yaml =
     "    sinks:\n"
     "      - { type: postgres, table: t1, primary_key: [k] }\n";
 
+//  The schema with rules, for test_rules
+static const char *s_rules_yaml =
+    "pipelines:\n"
+    "  - id: p\n"
+    "    source: { type: file, path: x.jsonl }\n"
+    "    partition_key: k\n"
+    "    event_time: { field: t }\n"
+    "    schema:\n"
+    "      k: { type: string, max_len: 3 }\n"
+    "      n: { type: int, min: -2, max: 10 }\n"
+    "      a: { type: number, min: 0.1, max: 99.99 }\n"
+    "      s: { type: string, enum: [new, confirmed, cancelled] }\n"
+    "      e: { type: string, regex: \"^[a-z]+@[a-z]+\\\\.[a-z]{2,}$\" }\n"
+    "      t: { type: timestamp }\n"
+    "    sinks:\n"
+    "      - { type: postgres, table: t1, primary_key: [k] }\n";
+
+//  The configuration s_cast uses
+static const char *s_current;
+
 //  Cast the JSON object LINE; returns the row as JSON text, or "reject:<reason>:<field>"
 static char *
 s_cast (const char *line)
 {
     char *error = NULL;
-    zetl_config_t *config = zetl_config_parse (s_yaml, strlen (s_yaml), "cast.yaml", &error);
-    assert_non_null (config);
+    const char *yaml = s_current ? s_current : s_yaml;
+    zetl_config_t *config = zetl_config_parse (yaml, strlen (yaml), "cast.yaml", &error);
+    if (!config)
+        fail_msg ("%s", error);
     zetl_cast_t *cast = zetl_cast_new (&config->pipelines[0]);
     zetl_jsonl_t *jsonl = zetl_jsonl_new (NULL, 0);
     msgpack_sbuffer record, row, json;
@@ -49,7 +71,7 @@ s_cast (const char *line)
     msgpack_unpack_next (&unpacked, record.data, record.size, NULL);
     msgpack_packer packer;
     msgpack_packer_init (&packer, &row, msgpack_sbuffer_write);
-    zetl_cast_error_t failure;
+    zetl_reject_t failure;
     char *result;
     zetl_status_t status = zetl_cast_record (cast, &unpacked.data, &packer, &failure);
     //  The same record, read in place from its packed bytes, casts the same,
@@ -59,7 +81,7 @@ s_cast (const char *line)
         msgpack_sbuffer_init (&packed_row);
         msgpack_packer packed_packer;
         msgpack_packer_init (&packed_packer, &packed_row, msgpack_sbuffer_write);
-        zetl_cast_error_t packed_failure;
+        zetl_reject_t packed_failure;
         assert_int_equal (zetl_cast_packed (cast, (const uint8_t *) record.data, record.size,
                                             &packed_packer, &packed_failure),
                           status);
@@ -144,6 +166,83 @@ test_rejections (void **state)
     s_expect ("{\"r\":\"x\",\"k\":\"K\",\"t\":\"yesterday\"}", "reject:cast:t");
 }
 
+//  Each rule of the schema on good and bad values, at its edges
+static void
+test_rules (void **state)
+{
+    (void) state;
+    s_current = s_rules_yaml;
+    struct {
+        const char *fields, *expected;
+    } cases[] = {
+        //  max_len counts characters, not bytes: three 2-byte letters pass
+        {"\"k\":\"\u00e9\u00e9\u00e9\"", NULL},
+        {"\"k\":\"abcd\"", "reject:max_len:k"},
+        {"\"k\":\"\"", NULL},
+        //  min and max exactly pass; one past fails
+        {"\"k\":\"K\",\"n\":-2", NULL},
+        {"\"k\":\"K\",\"n\":10", NULL},
+        {"\"k\":\"K\",\"n\":\"11\"", "reject:max:n"},
+        {"\"k\":\"K\",\"n\":-3", "reject:min:n"},
+        {"\"k\":\"K\",\"a\":0.1", NULL},
+        {"\"k\":\"K\",\"a\":\"99.99\"", NULL},
+        {"\"k\":\"K\",\"a\":\"99.990000001\"", "reject:max:a"},
+        {"\"k\":\"K\",\"a\":0.09999", "reject:min:a"},
+        {"\"k\":\"K\",\"a\":\"0\"", "reject:min:a"},
+        //  enum: exact bytes; an empty string is not a missing value
+        {"\"k\":\"K\",\"s\":\"new\"", NULL},
+        {"\"k\":\"K\",\"s\":\"\"", "reject:enum:s"},
+        {"\"k\":\"K\",\"s\":\"New\"", "reject:enum:s"},
+        {"\"k\":\"K\",\"s\":\"new \"", "reject:enum:s"},
+        //  regex (PCRE2)
+        {"\"k\":\"K\",\"e\":\"ana@example.com\"", NULL},
+        {"\"k\":\"K\",\"e\":\"ana@example\"", "reject:regex:e"},
+        {"\"k\":\"K\",\"e\":\"\"", "reject:regex:e"},
+        //  A rule is not checked on a missing value, and a cast comes first
+        {"\"k\":\"K\",\"n\":null", NULL},
+        {"\"k\":\"K\",\"n\":\"ten\"", "reject:cast:n"},
+    };
+    for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
+        char *line = zsys_sprintf ("{%s,\"t\":\"2024-02-29T23:30:00-01:00\"}", cases[index].fields);
+        char *got = s_cast (line);
+        if (cases[index].expected)
+            assert_string_equal (got, cases[index].expected);
+        else if (strncmp (got, "reject:", 7) == 0)
+            fail_msg ("%s: %s", line, got);
+        free (got);
+        free (line);
+    }
+    //  A timestamp with an offset on a leap day is the next day in UTC
+    char *got = s_cast ("{\"k\":\"K\",\"t\":\"2024-02-29T23:30:00-01:00\"}");
+    assert_non_null (strstr (got, "1709253000000000"));
+    free (got);
+    s_current = NULL;
+}
+
+//  A pattern that does not compile is refused when the file is read, with its line
+static void
+test_bad_regex (void **state)
+{
+    (void) state;
+    const char *yaml = "pipelines:\n"
+                       "  - id: p\n"
+                       "    source: { type: file, path: x.jsonl }\n"
+                       "    partition_key: k\n"
+                       "    event_time: { field: t }\n"
+                       "    schema:\n"
+                       "      k: { type: string, regex: \"a(b\" }\n"
+                       "      t: { type: timestamp }\n"
+                       "    sinks:\n"
+                       "      - { type: postgres, table: t1, primary_key: [k] }\n";
+    char *error = NULL;
+    zetl_config_t *config = zetl_config_parse (yaml, strlen (yaml), "bad.yaml", &error);
+    assert_null (config);
+    assert_non_null (strstr (error, "bad.yaml:7:"));
+    assert_non_null (strstr (error, "regex"));
+    assert_non_null (strstr (error, "PCRE2"));
+    free (error);
+}
+
 static void
 test_integers_and_keys (void **state)
 {
@@ -206,7 +305,8 @@ test_packed_malformed (void **state)
                        "    sinks:\n"
                        "      - { type: postgres, table: t1, primary_key: [k] }\n";
     zetl_config_t *config = zetl_config_parse (yaml, strlen (yaml), "cast.yaml", &error);
-    assert_non_null (config);
+    if (!config)
+        fail_msg ("%s", error);
     zetl_cast_t *cast = zetl_cast_new (&config->pipelines[0]);
     msgpack_sbuffer row;
     msgpack_sbuffer_init (&row);
@@ -227,7 +327,7 @@ test_packed_malformed (void **state)
     };
     // clang-format on
     for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
-        zetl_cast_error_t failure;
+        zetl_reject_t failure;
         row.size = 0;
         assert_int_equal (zetl_cast_packed (cast, (const uint8_t *) cases[index].data,
                                             cases[index].size, &packer, &failure),
@@ -247,6 +347,8 @@ main (void)
         cmocka_unit_test (test_types),
         cmocka_unit_test (test_rejections),
         cmocka_unit_test (test_integers_and_keys),
+        cmocka_unit_test (test_rules),
+        cmocka_unit_test (test_bad_regex),
         cmocka_unit_test (test_packed_malformed),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

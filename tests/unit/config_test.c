@@ -556,7 +556,7 @@ test_unknown_key_at_each_level (void **state)
     (void) state;
     s_expect_error ("clustre:\n  name: x\npipelines: []\n",
                     S_NAME ":1: clustre: unknown key; expected one of: cluster, postgres, redis, "
-                           "pipelines");
+                           "lookup, pipelines");
     s_slot_error (S_CLUSTER, "  nmae: eu",
                   S_NAME ":3: cluster.nmae: unknown key; expected one of: name, producers, "
                          "workers, sinks, events, http");
@@ -564,7 +564,7 @@ test_unknown_key_at_each_level (void **state)
                   S_NAME ":9: pipelines[0].sourse: unknown key; expected one of: id, source, "
                          "id_field, partition_key, partitions, event_time, watermark_delay, "
                          "late_window, dedup_window, dedup_memory, too_late, idle_timeout, ordered, reorder_records, reorder_memory, batch_size, "
-                         "batch_linger, batch_timeout, max_retries, retry_delay, schema, sinks");
+                         "batch_linger, batch_timeout, max_retries, retry_delay, schema, transform, enrich, sinks");
     s_slot_error (S_COLUMN, "      amount: { type: number, minimum: 0 }",
                   S_NAME ":15: pipelines[0].schema.amount.minimum: unknown key; expected one of: "
                          "type, required, min, max, max_len, enum, regex");
@@ -608,16 +608,80 @@ test_key_of_another_type (void **state)
                          "remove it (it applies to type files)");
 }
 
+//  Transform steps and enrichments: read in order, each step one key; the
+//  enrichments' output fields the schema lacks become string columns
 static void
-test_transform_and_enrich_are_refused (void **state)
+test_transform_and_enrich (void **state)
 {
     (void) state;
-    s_slot_error (S_PIPELINE, "    transform: [{ trim: [status] }]",
-                  S_NAME ":9: pipelines[0].transform: transform steps are not supported by this "
-                         "version of zetl; remove the key");
-    s_slot_error (S_PIPELINE, "    enrich: []",
-                  S_NAME ":9: pipelines[0].enrich: enrichment steps are not supported by this "
-                         "version of zetl; remove the key");
+    char *text = s_yaml (S_PIPELINE,
+                         "    transform:\n"
+                         "      - trim: [status, guest_email]\n"
+                         "      - default: { currency: EUR, note: \"\" }\n"
+                         "      - rename: { amt: amount }\n"
+                         "      - cast: { nights: int }\n"
+                         "      - compute: { hotel_id: \"coalesce(hotel, 0) + 1\" }\n"
+                         "      - utm: { campaign: utm_campaign, source: utm_source }\n"
+                         "    enrich:\n"
+                         "      - { table: hotels, key: hotel_id, fields: { region: region, "
+                         "check_in: opened } }\n"
+                         "      - { table: chains, key: chain, fields: { chain_name: name }, "
+                         "on_miss: keep }");
+    zetl_config_t *config = s_expect_ok (text);
+    const zetl_pipeline_t *pipeline = &config->pipelines[0];
+    assert_int_equal (pipeline->step_count, 6);
+    assert_int_equal (pipeline->steps[0].kind, ZETL_STEP_TRIM);
+    assert_int_equal (pipeline->steps[0].count, 2);
+    assert_string_equal (pipeline->steps[0].args[1], "guest_email");
+    assert_int_equal (pipeline->steps[1].kind, ZETL_STEP_DEFAULT);
+    assert_string_equal (pipeline->steps[1].args[2], "note");
+    assert_string_equal (pipeline->steps[1].args[3], "");
+    assert_int_equal (pipeline->steps[4].kind, ZETL_STEP_COMPUTE);
+    assert_int_equal (pipeline->steps[5].kind, ZETL_STEP_UTM);
+    assert_int_equal (pipeline->enrich_count, 2);
+    assert_int_equal (pipeline->enrich[0].on_miss, ZETL_ON_MISS_DEAD_LETTER);
+    assert_int_equal (pipeline->enrich[1].on_miss, ZETL_ON_MISS_KEEP);
+    //  region and chain_name join the schema as strings; check_in keeps its type
+    assert_int_equal (pipeline->field_count, 6);
+    assert_string_equal (pipeline->fields[4].name, "region");
+    assert_string_equal (pipeline->fields[5].name, "chain_name");
+    assert_int_equal (pipeline->fields[5].type, ZETL_TYPE_STRING);
+    assert_int_equal (config->lookup.cache_entries, 100000);
+    assert_int_equal (config->lookup.max_stale_ms, 600000);
+    zetl_config_destroy (&config);
+    free (text);
+}
+
+static void
+test_transform_and_enrich_errors (void **state)
+{
+    (void) state;
+    s_slot_error (S_PIPELINE, "    transform: [{ trim: [a], lower: [b] }]",
+                  S_NAME ":9: pipelines[0].transform[0]: has 2 steps; give exactly one of trim, "
+                         "lower, upper, default, rename, drop, cast, utc, compute, utm per item");
+    s_slot_error (S_PIPELINE, "    transform: [{ cast: { a: integer } }]",
+                  S_NAME ":9: pipelines[0].transform[0].cast.a: \"integer\" is not a type; use "
+                         "one of: string, int, number, bool, timestamp, date");
+    s_slot_error (S_PIPELINE, "    transform: [{ utm: { campain: c } }]",
+                  S_NAME ":9: pipelines[0].transform[0].utm.campain: \"campain\" is not a UTM "
+                         "parameter; use campaign, source, medium, term or content");
+    s_slot_error (S_PIPELINE, "    transform: [{ compute: { hotel_id: \"a * \" } }]",
+                  S_NAME ":9: pipelines[0].transform[0].compute.hotel_id: column 5: expected an "
+                         "operand after '*' in \"a * \"");
+    s_slot_error (S_PIPELINE, "    transform: [{ compute: { total: \"1\" } }]",
+                  S_NAME ":9: pipelines[0].transform[0].compute.total: \"total\" is not a column "
+                         "of the schema; declare it there with its type, such as total: { type: "
+                         "number }");
+    s_slot_error (S_PIPELINE, "    transform: [{ default: {} }]",
+                  S_NAME ":9: pipelines[0].transform[0].default: is empty; give at least one "
+                         "name: value");
+    s_slot_error (S_PIPELINE, "    enrich: [{ table: hotels, key: k, fields: { Region: r } }]",
+                  S_NAME ":9: pipelines[0].enrich[0].fields.Region: \"Region\" is not a valid "
+                         "column name; " "use lowercase letters, digits and _, starting with a letter or _, at most 63 bytes, not starting with zetl_");
+    s_slot_error (S_PIPELINE, "    enrich: [{ table: hotels, key: k, fields: { r: r }, on_miss: "
+                              "drop }]",
+                  S_NAME ":9: pipelines[0].enrich[0].on_miss: \"drop\" is not allowed; use one "
+                         "of: dead_letter, null, keep (default dead_letter)");
 }
 
 static void
@@ -1328,7 +1392,9 @@ test_config_md_is_current (void **state)
     for (size_t index = 0; index < sizeof keys / sizeof keys[0]; index++)
         if (!strstr (expected, keys[index]))
             fail_msg ("%s is missing from the reference", keys[index]);
-    assert_null (strstr (expected, "`transform`"));
+    assert_non_null (strstr (expected, "`pipelines[].transform[]`"));
+    assert_non_null (strstr (expected, "`compute`"));
+    assert_non_null (strstr (expected, "`max_stale`"));
     free (expected);
 }
 
@@ -1346,7 +1412,8 @@ main (void)
         cmocka_unit_test (test_negative_duration_is_not_a_duration),
         cmocka_unit_test (test_unknown_key_at_each_level),
         cmocka_unit_test (test_key_of_another_type),
-        cmocka_unit_test (test_transform_and_enrich_are_refused),
+        cmocka_unit_test (test_transform_and_enrich),
+        cmocka_unit_test (test_transform_and_enrich_errors),
         cmocka_unit_test (test_duplicate_keys),
         cmocka_unit_test (test_missing_required_keys),
         cmocka_unit_test (test_bad_types),

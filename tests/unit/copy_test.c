@@ -82,7 +82,7 @@ s_copy (s_fixture_t *fixture, bool with_hash)
     fixture->out.size = 0;
     msgpack_sbuffer_write (&fixture->out, "x\n", 2);
     const char *reason = NULL;
-    int rc = zetl_copy_row (pipeline, &entry, &fixture->out, &reason);
+    int rc = zetl_copy_row (pipeline, &entry, 0, &fixture->out, &reason);
     msgpack_unpacked_destroy (&unpacked);
 
     zetl_entry_t packed = entry;
@@ -90,7 +90,7 @@ s_copy (s_fixture_t *fixture, bool with_hash)
     packed.packed = (const uint8_t *) fixture->row.data;
     packed.packed_size = fixture->row.size;
     const char *packed_reason = NULL;
-    int packed_rc = zetl_copy_row_packed (pipeline, &packed, &packed_out, &packed_reason);
+    int packed_rc = zetl_copy_row_packed (pipeline, &packed, 0, &packed_out, &packed_reason);
     assert_int_equal (packed_rc, rc);
     assert_int_equal (packed_out.size, fixture->out.size);
     assert_memory_equal (packed_out.data, fixture->out.data, fixture->out.size);

@@ -77,6 +77,8 @@ s_header_with (size_t fields, size_t replace, const void *raw, size_t raw_len)
             msgpack_sbuffer_write (&packed.buffer, (const char *) raw, raw_len);
         else if (i < 16)
             s_pack_default_field (&packed.pk, i, 0);
+        else if (i == 16)
+            msgpack_pack_array (&packed.pk, 0);  //  luts, the first field appended
         else
             msgpack_pack_uint64 (&packed.pk, i);
     }
@@ -237,14 +239,17 @@ s_raw_entry_head (packed_t *packed)
 }
 
 //  Start a header of FIELDS (16 or more) fields: the array head and the 16
-//  default fields; the caller packs the rest
+//  default fields, then, past 16, an empty luts; the caller packs the rest
 static void
 s_header_start (packed_t *packed, size_t fields)
 {
     s_packed_init (packed);
-    msgpack_pack_array (&packed->pk, fields);
+    //  Past the 16 fields, luts (empty) comes first: FIELDS counts the ones after it
+    msgpack_pack_array (&packed->pk, fields > 16 ? fields + 1 : fields);
     for (size_t i = 0; i < 16; i++)
         s_pack_default_field (&packed->pk, i, 0);
+    if (fields > 16)
+        msgpack_pack_array (&packed->pk, 0);
 }
 
 //  Read every entry of BODY. Returns the reader's last answer (0 or -1) and
@@ -503,6 +508,55 @@ test_extra_header_fields_are_ignored (void **state)
     msgpack_pack_nil (&packed.pk);
     msgpack_pack_double (&packed.pk, 1.0);
     assert_null (s_decode_header_only (s_packed_frame (&packed)));
+}
+
+//  luts, header field 16: a BATCH's pinned lookup-table versions go and come
+//  back; absent when there are none; anything but an array of at most 16
+//  uint64 is refused
+static void
+test_luts (void **state)
+{
+    (void) state;
+    zetl_msg_t *msg = zetl_msg_new (ZETL_MSG_BATCH);
+    msg->lut_count = 3;
+    msg->luts[0] = 7, msg->luts[1] = UINT64_MAX, msg->luts[2] = 1;
+    zmsg_t *zmsg = zetl_msg_encode (msg);
+    const char *reason = NULL;
+    zetl_msg_t *copy = zetl_msg_decode (&zmsg, &reason);
+    assert_non_null (copy);
+    assert_int_equal (copy->lut_count, 3);
+    assert_true (copy->luts[0] == 7 && copy->luts[1] == UINT64_MAX && copy->luts[2] == 1);
+    zetl_msg_destroy (&copy);
+    msg->lut_count = 0;
+    zmsg = zetl_msg_encode (msg);
+    assert_int_equal (zframe_size (zmsg_first (zmsg)) > 0, 1);
+    copy = zetl_msg_decode (&zmsg, &reason);
+    assert_int_equal (copy->lut_count, 0);
+    zetl_msg_destroy (&copy);
+    zetl_msg_destroy (&msg);
+
+    packed_t packed;
+    s_packed_init (&packed);
+    msgpack_pack_array (&packed.pk, 17);
+    for (size_t i = 0; i < 16; i++)
+        s_pack_default_field (&packed.pk, i, 0);
+    msgpack_pack_uint8 (&packed.pk, 3);
+    s_assert_reason (s_decode_header_only (s_packed_frame (&packed)), "luts is not an array");
+    s_packed_init (&packed);
+    msgpack_pack_array (&packed.pk, 17);
+    for (size_t i = 0; i < 16; i++)
+        s_pack_default_field (&packed.pk, i, 0);
+    msgpack_pack_array (&packed.pk, 17);
+    for (int i = 0; i < 17; i++)
+        msgpack_pack_uint8 (&packed.pk, 1);
+    s_assert_reason (s_decode_header_only (s_packed_frame (&packed)), "more than 16");
+    s_packed_init (&packed);
+    msgpack_pack_array (&packed.pk, 17);
+    for (size_t i = 0; i < 16; i++)
+        s_pack_default_field (&packed.pk, i, 0);
+    msgpack_pack_array (&packed.pk, 1);
+    msgpack_pack_int8 (&packed.pk, -1);
+    s_assert_reason (s_decode_header_only (s_packed_frame (&packed)), "non-uint64");
 }
 
 static void
@@ -1706,6 +1760,7 @@ main (void)
         cmocka_unit_test (test_short_frame),
         cmocka_unit_test (test_too_many_frames),
         cmocka_unit_test (test_oversized_header),
+        cmocka_unit_test (test_luts),
         cmocka_unit_test (test_oversized_body),
         cmocka_unit_test (test_bad_msgpack),
         cmocka_unit_test (test_bad_header_fields),
