@@ -1,6 +1,6 @@
 /*  zetl_pg_writer - one PostgreSQL connection of a sink, as an actor  */
 #include "zetl_pg_writer.h"
-#include "zetl_backoff.h"
+#include "zetl_breaker.h"
 #include "zetl_copy.h"
 #include "zetl_log.h"
 #include "zetl_pg.h"
@@ -35,9 +35,8 @@ typedef struct {
     zlistx_t *pending;            //  zetl_msg_t RESULTs waiting for a transaction
     size_t pending_rows;          //  records in pending
     int64_t first_pending_ms;     //  when the oldest pending batch arrived
-    zetl_backoff_t backoff;       //  retry schedule after failures
-    bool failing;                 //  the last try failed: wait until retry_at_ms
-    int64_t retry_at_ms;          //  when to try again after a failure
+    zetl_breaker_t breaker;       //  in front of PostgreSQL: open after a failure, for a
+                                  //  period doubling with each failed retry
     msgpack_sbuffer copy;         //  COPY data of the transaction being built
     bool terminated;
 } s_writer_t;
@@ -70,17 +69,39 @@ s_connect (s_writer_t *self)
     zetl_log_error ("pg_writer", "pg_unavailable",
                     json_pack ("{s:s, s:s, s:i}", "writer", self->args.writer, "error",
                                error ? error : "could not prepare the target", "failures",
-                               (int) self->backoff.failures));
+                               (int) self->breaker.failures_total + 1));
     free (error);
     s_disconnect (self);
     return -1;
 }
 
+//  PostgreSQL failed (not the data): the breaker opens, and nothing is tried
+//  until its period ends
 static void
 s_schedule_retry (s_writer_t *self)
 {
-    self->failing = true;
-    self->retry_at_ms = zclock_mono () + zetl_backoff_next (&self->backoff);
+    bool was_closed = zetl_breaker_state (&self->breaker) == ZETL_BREAKER_CLOSED;
+    int64_t now = zclock_mono ();
+    zetl_breaker_failure (&self->breaker, now);
+    if (was_closed)
+        zetl_log_warn ("pg_writer", "breaker_opened",
+                       json_pack ("{s:s, s:I, s:I}", "writer", self->args.writer, "retry_in_ms",
+                                  (json_int_t) zetl_breaker_wait_ms (&self->breaker, now),
+                                  "opened_total", (json_int_t) self->breaker.opened_total));
+}
+
+//  A transaction committed: a breaker that was open closes
+static void
+s_succeeded (s_writer_t *self)
+{
+    if (zetl_breaker_state (&self->breaker) == ZETL_BREAKER_CLOSED)
+        return;
+    int64_t now = zclock_mono ();
+    zetl_breaker_success (&self->breaker, now);
+    zetl_log_info ("pg_writer", "breaker_closed",
+                   json_pack ("{s:s, s:I, s:I}", "writer", self->args.writer, "open_total_ms",
+                              (json_int_t) zetl_breaker_open_total_ms (&self->breaker, now),
+                              "failures_total", (json_int_t) self->breaker.failures_total));
 }
 
 //  The keys of one transaction: each (source, partition) once, sorted so
@@ -489,6 +510,8 @@ s_reply_dropped (s_writer_t *self, zetl_msg_t *msg, const char *reason)
 static void
 s_flush (s_writer_t *self)
 {
+    if (!zetl_breaker_allow (&self->breaker, zclock_mono ()))
+        return;  //  Open: s_wait_ms says when to come back
     if (!self->conn && s_connect (self) != 0) {
         s_schedule_retry (self);
         return;
@@ -502,8 +525,10 @@ s_flush (s_writer_t *self)
         uint32_t count = failure.malformed->count;
         zlistx_delete (self->pending, handle);  //  Destroys it
         self->pending_rows = self->pending_rows > count ? self->pending_rows - count : 0;
-        if (zlistx_size (self->pending) == 0)
+        if (zlistx_size (self->pending) == 0) {
+            s_succeeded (self);  //  PostgreSQL was not at fault
             return;
+        }
     }
     if (rc == 0) {
         for (zetl_msg_t *msg = (zetl_msg_t *) zlistx_first (self->pending); msg;
@@ -511,8 +536,7 @@ s_flush (s_writer_t *self)
             s_reply_done (self, msg);
         zlistx_purge (self->pending);
         self->pending_rows = 0;
-        self->failing = false;
-        zetl_backoff_reset (&self->backoff);
+        s_succeeded (self);
         return;
     }
     if (!failure.data_failure) {
@@ -527,6 +551,7 @@ s_flush (s_writer_t *self)
         return;
     }
     free (failure.error_text);
+    s_succeeded (self);  //  PostgreSQL answered: the data is at fault, not the server
     //  Find the batch the data error is in
     zlistx_t *single = zlistx_new ();
     zetl_msg_t *msg;
@@ -592,8 +617,10 @@ s_wait_ms (s_writer_t *self)
     if (zlistx_size (self->pending) == 0)
         return -1;
     int64_t now = zclock_mono ();
-    if (self->failing)
-        return self->retry_at_ms > now ? (int) (self->retry_at_ms - now) : 0;
+    if (zetl_breaker_state (&self->breaker) != ZETL_BREAKER_CLOSED) {
+        int64_t wait = zetl_breaker_wait_ms (&self->breaker, now);
+        return wait > 0 ? (int) wait : 0;
+    }
     if ((int64_t) self->pending_rows >= self->target->sink_batch_rows)
         return 0;
     int64_t due = self->first_pending_ms + self->target->sink_linger_ms;
@@ -612,7 +639,8 @@ zetl_pg_writer_actor (zsock_t *pipe, void *args)
     self->pending = zlistx_new ();
     zlistx_set_destructor (self->pending, s_msg_free);
     msgpack_sbuffer_init (&self->copy);
-    zetl_backoff_init (&self->backoff, S_BACKOFF_MIN_MS, S_BACKOFF_MAX_MS);
+    zetl_breaker_config_t breaker = {1, S_BACKOFF_MIN_MS, S_BACKOFF_MAX_MS};
+    zetl_breaker_init (&self->breaker, &breaker);
     zsock_signal (pipe, 0);
     if (s_connect (self) != 0)
         s_schedule_retry (self);

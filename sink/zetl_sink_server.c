@@ -20,6 +20,7 @@ typedef struct {
     char *writer_names[S_MAX_WRITERS];
     size_t writer_count;
     zpoller_t *poller;
+    zsock_t *polled;              //  the session's socket the poller holds
     uint32_t busy;                   //  batches handed to writers, not yet committed
     zetl_log_limit_t bad_frames;
     zetl_log_limit_t stale_config;
@@ -181,11 +182,24 @@ s_credit (const zetl_config_t *config)
     return (uint32_t) (credit > 1024 ? 1024 : credit);
 }
 
+//  The session replaces its socket when it reconnects (on a receive, or on
+//  a tick that finds the coordinator silent): poll the new one
+static void
+s_sync_session_socket (s_server_t *self)
+{
+    zsock_t *socket = zetl_session_socket (self->session);
+    if (socket == self->polled)
+        return;
+    zpoller_remove (self->poller, self->polled);
+    zpoller_add (self->poller, socket);
+    self->polled = socket;
+}
+
 static void
 s_handle_session (s_server_t *self)
 {
-    zsock_t *before = zetl_session_socket (self->session);
     zetl_msg_t *msg = zetl_session_recv (self->session);
+    s_sync_session_socket (self);
     zetl_msg_destroy (&msg);  //  Sinks take no other commands yet
     if (zetl_session_config (self->session)
         && zetl_session_generation (self->session) != self->generation)
@@ -197,10 +211,6 @@ s_handle_session (s_server_t *self)
         ready->credit = s_credit (zetl_session_config (self->session));
         zetl_session_send (self->session, ready);
         zetl_msg_destroy (&ready);
-    }
-    if (zetl_session_socket (self->session) != before) {
-        zpoller_remove (self->poller, before);
-        zpoller_add (self->poller, zetl_session_socket (self->session));
     }
 }
 
@@ -238,7 +248,8 @@ zetl_sink_server_actor (zsock_t *pipe, void *args)
     }
     self->session = zetl_session_new (self->args.coordinator, ZETL_ROLE_SINK, self->args.name,
                                       self->endpoint);
-    self->poller = zpoller_new (pipe, self->data, zetl_session_socket (self->session), NULL);
+    self->polled = zetl_session_socket (self->session);
+    self->poller = zpoller_new (pipe, self->data, self->polled, NULL);
     zsock_send (pipe, "ss", "READY", self->endpoint);
     zetl_log_info ("sink", "started",
                    json_pack ("{s:s, s:s, s:s}", "name", self->args.name, "data", self->endpoint,
@@ -246,6 +257,7 @@ zetl_sink_server_actor (zsock_t *pipe, void *args)
 
     while (!self->terminated) {
         int64_t wait_ms = zetl_session_tick (self->session, self->busy);
+        s_sync_session_socket (self);
         void *which = zpoller_wait (self->poller, (int) wait_ms);
         if (which == pipe) {
             char *command = zstr_recv (pipe);

@@ -21,6 +21,7 @@ typedef struct {
     zsock_t *pipe;
     zetl_session_t *session;
     zpoller_t *poller;
+    zsock_t *polled;              //  the session's socket the poller holds
     zetl_process_t *process;      //  for the current configuration
     uint64_t generation;          //  configuration the processor was made for
     uint64_t welcomes;            //  WELCOMEs seen: credit is granted again after each
@@ -179,11 +180,24 @@ s_retry_pending (s_server_t *self)
     }
 }
 
+//  The session replaces its socket when it reconnects (on a receive, or on
+//  a tick that finds the coordinator silent): poll the new one
+static void
+s_sync_session_socket (s_server_t *self)
+{
+    zsock_t *socket = zetl_session_socket (self->session);
+    if (socket == self->polled)
+        return;
+    zpoller_remove (self->poller, self->polled);
+    zpoller_add (self->poller, socket);
+    self->polled = socket;
+}
+
 static void
 s_handle_session (s_server_t *self)
 {
-    zsock_t *before = zetl_session_socket (self->session);
     zetl_msg_t *msg = zetl_session_recv (self->session);
+    s_sync_session_socket (self);
     if (zetl_session_config (self->session)
         && zetl_session_generation (self->session) != self->generation) {
         zetl_process_destroy (&self->process);
@@ -195,10 +209,6 @@ s_handle_session (s_server_t *self)
         self->welcomes = zetl_session_welcomes (self->session);
         if (self->process)
             s_send_ready (self, ZETL_WORKER_CREDIT, 0);
-    }
-    if (zetl_session_socket (self->session) != before) {
-        zpoller_remove (self->poller, before);
-        zpoller_add (self->poller, zetl_session_socket (self->session));
     }
     if (!msg)
         return;
@@ -249,7 +259,8 @@ zetl_worker_server_actor (zsock_t *pipe, void *args)
     self->pending = zlistx_new ();
     zlistx_set_destructor (self->pending, s_pending_free);
     self->session = zetl_session_new (self->args.coordinator, ZETL_ROLE_WORKER, self->args.name, NULL);
-    self->poller = zpoller_new (pipe, zetl_session_socket (self->session), NULL);
+    self->polled = zetl_session_socket (self->session);
+    self->poller = zpoller_new (pipe, self->polled, NULL);
     zsock_signal (pipe, 0);
     zsock_send (pipe, "ss", "READY", self->args.name);
     zetl_log_info ("worker", "started",
@@ -258,6 +269,7 @@ zetl_worker_server_actor (zsock_t *pipe, void *args)
     while (!self->terminated) {
         uint32_t busy = (uint32_t) zlistx_size (self->pending);
         int64_t wait_ms = zetl_session_tick (self->session, busy);
+        s_sync_session_socket (self);
         if (zlistx_size (self->pending) && wait_ms > S_RESULT_RETRY_MS)
             wait_ms = S_RESULT_RETRY_MS;
         void *which = zpoller_wait (self->poller, (int) wait_ms);
