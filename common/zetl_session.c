@@ -8,6 +8,7 @@ struct zetl_session {
     char *name;              //  this peer's name
     char *advertise;         //  sinks: data endpoint, else NULL
     zsock_t *dealer;         //  link to the coordinator
+    zpoller_t *poller;       //  where the dealer is polled, or NULL (borrowed)
     zetl_config_t *config;   //  adopted configuration, or NULL
     zetl_config_t *previous; //  the one before, kept until the next change
     uint64_t generation;     //  bumped on each adoption
@@ -41,9 +42,13 @@ s_send_hello (zetl_session_t *self)
 static void
 s_connect (zetl_session_t *self)
 {
+    if (self->poller && self->dealer)
+        zpoller_remove (self->poller, self->dealer);
     zsock_destroy (&self->dealer);
     self->dealer = zsock_new (ZMQ_DEALER);
     assert (self->dealer);
+    if (self->poller)
+        zpoller_add (self->poller, self->dealer);
     zsock_set_linger (self->dealer, 0);
     zsock_set_sndhwm (self->dealer, 10000);
     zsock_set_rcvhwm (self->dealer, 10000);
@@ -79,6 +84,8 @@ zetl_session_destroy (zetl_session_t **self_p)
             zetl_session_send (self, bye);
             zetl_msg_destroy (&bye);
         }
+        if (self->poller)
+            zpoller_remove (self->poller, self->dealer);
         zsock_destroy (&self->dealer);
         zetl_config_destroy (&self->config);
         zetl_config_destroy (&self->previous);
@@ -88,6 +95,14 @@ zetl_session_destroy (zetl_session_t **self_p)
         free (self);
         *self_p = NULL;
     }
+}
+
+void
+zetl_session_poll_with (zetl_session_t *self, zpoller_t *poller)
+{
+    assert (!self->poller);
+    self->poller = poller;
+    zpoller_add (poller, self->dealer);
 }
 
 zsock_t *

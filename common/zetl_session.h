@@ -29,6 +29,10 @@ void zetl_session_destroy (zetl_session_t **self_p);
 //  after every zetl_session_recv and zetl_session_tick.
 zsock_t *zetl_session_socket (zetl_session_t *self);
 
+//  Add the socket to POLLER (borrowed: must outlive the session), and keep
+//  it there: each reconnect swaps the old socket for the new one in it.
+void zetl_session_poll_with (zetl_session_t *self, zpoller_t *poller);
+
 //  Receive one message when the socket is readable. Session messages
 //  (WELCOME, HEARTBEAT, session ERRORs) are handled here and NULL returned;
 //  any other message is returned (caller owns it).

@@ -20,7 +20,6 @@ typedef struct {
     char *writer_names[S_MAX_WRITERS];
     size_t writer_count;
     zpoller_t *poller;
-    zsock_t *polled;              //  the session's socket the poller holds
     uint32_t busy;                   //  batches handed to writers, not yet committed
     zetl_log_limit_t bad_frames;
     zetl_log_limit_t stale_config;
@@ -182,24 +181,10 @@ s_credit (const zetl_config_t *config)
     return (uint32_t) (credit > 1024 ? 1024 : credit);
 }
 
-//  The session replaces its socket when it reconnects (on a receive, or on
-//  a tick that finds the coordinator silent): poll the new one
-static void
-s_sync_session_socket (s_server_t *self)
-{
-    zsock_t *socket = zetl_session_socket (self->session);
-    if (socket == self->polled)
-        return;
-    zpoller_remove (self->poller, self->polled);
-    zpoller_add (self->poller, socket);
-    self->polled = socket;
-}
-
 static void
 s_handle_session (s_server_t *self)
 {
     zetl_msg_t *msg = zetl_session_recv (self->session);
-    s_sync_session_socket (self);
     zetl_msg_destroy (&msg);  //  Sinks take no other commands yet
     if (zetl_session_config (self->session)
         && zetl_session_generation (self->session) != self->generation)
@@ -248,8 +233,8 @@ zetl_sink_server_actor (zsock_t *pipe, void *args)
     }
     self->session = zetl_session_new (self->args.coordinator, ZETL_ROLE_SINK, self->args.name,
                                       self->endpoint);
-    self->polled = zetl_session_socket (self->session);
-    self->poller = zpoller_new (pipe, self->data, self->polled, NULL);
+    self->poller = zpoller_new (pipe, self->data, NULL);
+    zetl_session_poll_with (self->session, self->poller);
     zsock_send (pipe, "ss", "READY", self->endpoint);
     zetl_log_info ("sink", "started",
                    json_pack ("{s:s, s:s, s:s}", "name", self->args.name, "data", self->endpoint,
@@ -257,8 +242,7 @@ zetl_sink_server_actor (zsock_t *pipe, void *args)
 
     while (!self->terminated) {
         int64_t wait_ms = zetl_session_tick (self->session, self->busy);
-        s_sync_session_socket (self);
-        void *which = zpoller_wait (self->poller, (int) wait_ms);
+            void *which = zpoller_wait (self->poller, (int) wait_ms);
         if (which == pipe) {
             char *command = zstr_recv (pipe);
             self->terminated = !command || streq (command, "$TERM");
@@ -274,8 +258,8 @@ zetl_sink_server_actor (zsock_t *pipe, void *args)
             break;
     }
     s_stop_writers (self);
+    zetl_session_destroy (&self->session);  //  Before the poller it is polled with
     zpoller_destroy (&self->poller);
-    zetl_session_destroy (&self->session);
     zsock_destroy (&self->data);
     free (self->endpoint);
     free (self);

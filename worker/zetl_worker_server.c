@@ -21,7 +21,6 @@ typedef struct {
     zsock_t *pipe;
     zetl_session_t *session;
     zpoller_t *poller;
-    zsock_t *polled;              //  the session's socket the poller holds
     zetl_process_t *process;      //  for the current configuration
     uint64_t generation;          //  configuration the processor was made for
     uint64_t welcomes;            //  WELCOMEs seen: credit is granted again after each
@@ -180,24 +179,10 @@ s_retry_pending (s_server_t *self)
     }
 }
 
-//  The session replaces its socket when it reconnects (on a receive, or on
-//  a tick that finds the coordinator silent): poll the new one
-static void
-s_sync_session_socket (s_server_t *self)
-{
-    zsock_t *socket = zetl_session_socket (self->session);
-    if (socket == self->polled)
-        return;
-    zpoller_remove (self->poller, self->polled);
-    zpoller_add (self->poller, socket);
-    self->polled = socket;
-}
-
 static void
 s_handle_session (s_server_t *self)
 {
     zetl_msg_t *msg = zetl_session_recv (self->session);
-    s_sync_session_socket (self);
     if (zetl_session_config (self->session)
         && zetl_session_generation (self->session) != self->generation) {
         zetl_process_destroy (&self->process);
@@ -259,8 +244,8 @@ zetl_worker_server_actor (zsock_t *pipe, void *args)
     self->pending = zlistx_new ();
     zlistx_set_destructor (self->pending, s_pending_free);
     self->session = zetl_session_new (self->args.coordinator, ZETL_ROLE_WORKER, self->args.name, NULL);
-    self->polled = zetl_session_socket (self->session);
-    self->poller = zpoller_new (pipe, self->polled, NULL);
+    self->poller = zpoller_new (pipe, NULL);
+    zetl_session_poll_with (self->session, self->poller);
     zsock_signal (pipe, 0);
     zsock_send (pipe, "ss", "READY", self->args.name);
     zetl_log_info ("worker", "started",
@@ -269,8 +254,7 @@ zetl_worker_server_actor (zsock_t *pipe, void *args)
     while (!self->terminated) {
         uint32_t busy = (uint32_t) zlistx_size (self->pending);
         int64_t wait_ms = zetl_session_tick (self->session, busy);
-        s_sync_session_socket (self);
-        if (zlistx_size (self->pending) && wait_ms > S_RESULT_RETRY_MS)
+            if (zlistx_size (self->pending) && wait_ms > S_RESULT_RETRY_MS)
             wait_ms = S_RESULT_RETRY_MS;
         void *which = zpoller_wait (self->poller, (int) wait_ms);
         if (which == pipe) {
@@ -290,9 +274,9 @@ zetl_worker_server_actor (zsock_t *pipe, void *args)
     zetl_log_info ("worker", "stopped",
                    json_pack ("{s:s, s:I}", "name", self->args.name, "batches",
                               (json_int_t) self->processed));
-    zpoller_destroy (&self->poller);
     zetl_process_destroy (&self->process);  //  Before the session: it borrows its configuration
-    zetl_session_destroy (&self->session);
+    zetl_session_destroy (&self->session);  //  Before the poller it is polled with
+    zpoller_destroy (&self->poller);
     zlistx_destroy (&self->pending);
     zhashx_destroy (&self->sinks);
     zhashx_destroy (&self->endpoints);

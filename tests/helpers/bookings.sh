@@ -131,3 +131,19 @@ bookings_loaded_at_least () {
     n=$(testenv_psql "SELECT coalesce(sum(changed + unchanged), 0) FROM zetl_stats" 2>/dev/null) || return 1
     [ "${n:-0}" -ge "$1" ]
 }
+
+#  bookings_counted N: at least N records are committed (loaded, dead-lettered or deduplicated)
+bookings_counted () {
+    local n
+    n=$(testenv_psql "SELECT coalesce(sum(changed + unchanged + dead_lettered + deduplicated), 0) FROM zetl_stats" 2>/dev/null) || return 1
+    [ "${n:-0}" -ge "$1" ]
+}
+
+#  bookings_idle: nothing more is committed for 2 s
+bookings_idle () {
+    local before after
+    before=$(testenv_psql "SELECT sum(changed + unchanged + dead_lettered + deduplicated) FROM zetl_stats")
+    testenv_psql "SELECT pg_sleep(2)" >/dev/null
+    after=$(testenv_psql "SELECT sum(changed + unchanged + dead_lettered + deduplicated) FROM zetl_stats")
+    [ "$before" = "$after" ]
+}

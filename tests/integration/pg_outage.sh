@@ -18,31 +18,15 @@ bookings_config "$TESTENV_DIR/c.yaml" "$input" c
 sed -i 's/batch_timeout: 10s/batch_timeout: 2s/' "$TESTENV_DIR/c.yaml"
 grep -q 'batch_timeout: 2s' "$TESTENV_DIR/c.yaml" || testenv_fail "could not set batch_timeout"
 
-#  counted N: at least N records are committed (loaded, dead-lettered or deduplicated)
-counted () {
-    local n
-    n=$(testenv_psql "SELECT coalesce(sum(changed + unchanged + dead_lettered + deduplicated), 0) FROM zetl_stats" 2>/dev/null) || return 1
-    [ "${n:-0}" -ge "$1" ]
-}
-
-#  idle: nothing more is committed for 2 s
-idle () {
-    local before after
-    before=$(testenv_psql "SELECT sum(changed + unchanged + dead_lettered + deduplicated) FROM zetl_stats")
-    testenv_psql "SELECT pg_sleep(2)" >/dev/null
-    after=$(testenv_psql "SELECT sum(changed + unchanged + dead_lettered + deduplicated) FROM zetl_stats")
-    [ "$before" = "$after" ]
-}
-
 testenv_start up "$TESTENV_ZETLCTL" up --config "$TESTENV_DIR/c.yaml" --run-dir "$TESTENV_DIR/run"
-testenv_wait_until 120 counted $((lines / 5))
+testenv_wait_until 120 bookings_counted $((lines / 5))
 testenv_pg_stop
 sleep 8   # the outage itself: PostgreSQL stays down this long
 testenv_pg_start
-testenv_wait_until 180 counted $((lines * 3 / 5))
+testenv_wait_until 180 bookings_counted $((lines * 3 / 5))
 testenv_pg_restart
-testenv_wait_until 240 counted "$lines"
-testenv_wait_until 60 idle
+testenv_wait_until 240 bookings_counted "$lines"
+testenv_wait_until 60 bookings_idle
 
 total=$(testenv_psql "SELECT sum(changed + unchanged + dead_lettered + deduplicated) FROM zetl_stats")
 [ "$total" = "$lines" ] || testenv_fail "records counted $total times in all, not once each ($lines)"

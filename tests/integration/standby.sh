@@ -16,12 +16,6 @@ lines=$(wc -l < "$input")
 bookings_config "$TESTENV_DIR/c.yaml" "$input" c
 
 logged () { grep -q "\"event\":\"$2\"" "$TESTENV_DIR/$1.log" 2>/dev/null; }
-counted () {
-    local n
-    n=$(testenv_psql "SELECT coalesce(sum(changed + unchanged + dead_lettered + deduplicated), 0) FROM zetl_stats" 2>/dev/null) || return 1
-    [ "${n:-0}" -ge "$1" ]
-}
-
 testenv_start active "$TESTENV_COORDINATOR" --config "$TESTENV_DIR/c.yaml"
 testenv_wait_until 30 logged active acquired
 testenv_start standby "$TESTENV_COORDINATOR" --config "$TESTENV_DIR/c.yaml"
@@ -29,22 +23,15 @@ testenv_wait_until 30 logged standby standby
 testenv_start worker-1 "$TESTENV_WORKER" --coordinator "ipc://$TESTENV_DIR/c-workers.ipc" --name worker-1
 testenv_start worker-2 "$TESTENV_WORKER" --coordinator "ipc://$TESTENV_DIR/c-workers.ipc" --name worker-2
 testenv_start sink "$TESTENV_SINK" --coordinator "ipc://$TESTENV_DIR/c-sinks.ipc" --name sink-1
-testenv_wait_until 120 counted $((lines / 3))
+testenv_wait_until 120 bookings_counted $((lines / 3))
 logged standby acquired && testenv_fail "the standby took over while the active coordinator ran"
 testenv_stop active KILL
 testenv_wait_until 30 logged standby acquired
 grep '"event":"acquired"' "$TESTENV_DIR/standby.log" | grep -q '"epoch":2' \
     || testenv_fail "the standby did not raise the epoch: $(grep acquired "$TESTENV_DIR/standby.log")"
-testenv_wait_until 180 counted "$lines"
+testenv_wait_until 180 bookings_counted "$lines"
 #  Let anything still in flight land, then check that nothing counted twice
-sleep_until_idle () {
-    local before after
-    before=$(testenv_psql "SELECT sum(changed + unchanged + dead_lettered + deduplicated) FROM zetl_stats")
-    testenv_psql "SELECT pg_sleep(2)" >/dev/null
-    after=$(testenv_psql "SELECT sum(changed + unchanged + dead_lettered + deduplicated) FROM zetl_stats")
-    [ "$before" = "$after" ]
-}
-testenv_wait_until 60 sleep_until_idle
+testenv_wait_until 60 bookings_idle
 total=$(testenv_psql "SELECT sum(changed + unchanged + dead_lettered + deduplicated) FROM zetl_stats")
 [ "$total" = "$lines" ] || testenv_fail "records counted $total times in all, not once each ($lines)"
 [ "$(bookings_reference_md5 "$input")" = "$(bookings_table_md5)" ] \
