@@ -342,6 +342,15 @@ static int
 s_take_version (s_load_t *self)
 {
     char *detail = NULL;
+    //  A Redis that lost its data must not hand out a number it gave before:
+    //  a new counter starts from the clock (milliseconds since the epoch)
+    redisReply *seed = zetl_redis_command (self->redis, &detail, "SET " ZETL_LUT_GENERATION_KEY,
+                                           "SET %s %" PRId64 " NX", ZETL_LUT_GENERATION_KEY,
+                                           zclock_time ());
+    if (seed)
+        freeReplyObject (seed);
+    free (detail);
+    detail = NULL;
     redisReply *reply = zetl_redis_command (self->redis, &detail, "INCR " ZETL_LUT_GENERATION_KEY,
                                             "INCR %s", ZETL_LUT_GENERATION_KEY);
     if (!reply || reply->type != REDIS_REPLY_INTEGER || reply->integer <= 0) {

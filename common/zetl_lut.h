@@ -11,7 +11,9 @@
 
       zetl:lut:generation          INCR counter: each load takes the next number as its
                                    version, so versions are unique and increase across
-                                   all tables
+                                   all tables; a missing counter starts from the clock
+                                   (ms since the epoch), so a Redis that lost its data
+                                   never hands out a version it gave before
       zetl:lut:<table>:v<version>  HASH: field = the key column's text, value = the row
                                    as a packed msgpack map column name -> string (nil for
                                    an empty unquoted CSV field), the bytes zetl_csv makes

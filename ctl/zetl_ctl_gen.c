@@ -272,7 +272,8 @@ s_usage (FILE *out)
 {
     fprintf (
         out,
-        "Usage: zetlctl gen bookings [options]\n\n"
+        "Usage: zetlctl gen bookings [options]\n"
+        "       (zetlctl gen hotels --help: a hotels CSV for a lookup table)\n\n"
         "Write a synthetic HOTELCRM bookings stream, one record per line, in event-time order\n"
         "except for the disorder, lateness and duplicates asked for. The same options give\n"
         "byte-identical output; --disorder, --late and --duplicates only rearrange and repeat\n"
@@ -404,7 +405,8 @@ s_parse_options (int argc, char **argv, s_options_t *opt)
         }
     }
     if (rc == 0 && (optind != argc - 1 || strcmp (argv[optind], "bookings") != 0)) {
-        fprintf (stderr, "zetlctl gen: say what to generate: zetlctl gen bookings [options]\n");
+        fprintf (stderr, "zetlctl gen: say what to generate: zetlctl gen bookings [options], or "
+                         "zetlctl gen hotels [options]\n");
         rc = -1;
     }
     if (rc == 0 && opt->disorder + opt->late > 1) {

@@ -156,6 +156,18 @@ s_cast_value (zetl_cast_t *self, int column, const msgpack_object *value, msgpac
               zetl_reject_t *error)
 {
     const zetl_field_t *field = &self->pipeline->fields[column];
+    if (field->type == ZETL_TYPE_INT
+        && (value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER
+            || (value->type == MSGPACK_OBJECT_POSITIVE_INTEGER && value->via.u64 <= INT64_MAX))) {
+        //  Already an integer that fits: no text needed
+        int64_t number = value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? value->via.i64
+                                                                        : (int64_t) value->via.u64;
+        if (zetl_validate_has_rules (self->validate, (size_t) column)
+            && zetl_validate_int (self->validate, (size_t) column, number, error) != ZETL_OK)
+            return ZETL_REJECT;
+        msgpack_pack_int64 (packer, number);
+        return ZETL_OK;
+    }
     char scratch[64];
     const char *text = NULL;
     size_t len = 0;
@@ -172,13 +184,7 @@ s_cast_value (zetl_cast_t *self, int column, const msgpack_object *value, msgpac
         return ZETL_OK;
     case ZETL_TYPE_INT: {
         int64_t number;
-        if (value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER
-            || (value->type == MSGPACK_OBJECT_POSITIVE_INTEGER && value->via.u64 <= INT64_MAX)) {
-            //  Already an integer that fits: its text would parse back to it
-            number = value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? value->via.i64
-                                                                    : (int64_t) value->via.u64;
-        }
-        else if (zetl_cast_parse_int (text, len, &number) != 0)
+        if (zetl_cast_parse_int (text, len, &number) != 0)
             return s_reject (error, "cast", field, "is not an integer", text, len);
         if (zetl_validate_has_rules (self->validate, (size_t) column)
             && zetl_validate_int (self->validate, (size_t) column, number, error) != ZETL_OK)
