@@ -742,6 +742,15 @@ zetl_producer_flush (zetl_producer_t *self, int64_t timeout_ms)
     self->flushing = true;
     int rc = s_wait_until (self, s_all_acked, deadline, ETIMEDOUT);
     self->flushing = false;
+    if (rc == 0) {
+        //  All sent is committed: this producer has nothing more for now, and
+        //  says so, so that it stops holding the watermark back
+        zetl_msg_t *caught_up = zetl_msg_new (ZETL_MSG_HEARTBEAT);
+        caught_up->code = ZETL_CAUGHT_UP;
+        caught_up->pipeline = self->pipeline;
+        zetl_msg_send (caught_up, self->dealer);
+        zetl_msg_destroy (&caught_up);
+    }
     return rc;
 }
 

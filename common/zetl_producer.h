@@ -19,7 +19,8 @@
     again, in sequence, with the same sequence number and the same records:
     the coordinator takes batches strictly in sequence, ACKs a sequence
     again rather than process it twice, and drops a batch after a gap,
-    which then comes again. There are no heartbeats.
+    which then comes again. There are no heartbeats; a flush that completes
+    tells the coordinator the producer is caught up (HEARTBEAT, code 1).
 
     One thread uses a producer, like a socket: it has no thread of its own,
     so ACKs, resends and the linger are handled inside its calls (send,
@@ -98,7 +99,10 @@ int zetl_producer_send_json (zetl_producer_t *self, const char *text, size_t len
 //  Send the partial batch, then wait until the coordinator has ACKed every
 //  batch, up to TIMEOUT_MS (-1: no limit). Returns 0 when everything sent
 //  so far is ACKed, or -1 with errno ETIMEDOUT or EINTR; nothing is lost
-//  then: the batches are still held and a later flush goes on.
+//  then: the batches are still held and a later flush goes on. A flush that
+//  returns 0 also declares the producer caught up (it has nothing more for
+//  now): until it sends again, it does not hold the pipeline's watermark
+//  back. Call it when a burst of input is done.
 int zetl_producer_flush (zetl_producer_t *self, int64_t timeout_ms);
 
 //  Handle ACKs, errors, resends and the linger, waiting up to TIMEOUT_MS

@@ -6,6 +6,10 @@
     attempt the highest sequence taken in this run or with a record committed
     before it (from zetl_offsets), above which a producer starting afresh
     numbers its batches.
+    A producer's HEARTBEAT with code ZETL_CAUGHT_UP (after a flush), or its
+    BYE, says it has nothing more for now: once every producer with a
+    session on a pipeline has, the producers' source is caught up and stops
+    holding the pipeline's watermark back (zetl_admit_caught_up).
     Its BATCHes are taken strictly in sequence: a resent sequence already
     ACKed is ACKed again, one in progress is ignored, one after a gap is
     dropped unACKed (it comes again). Each record becomes a record of the
@@ -28,6 +32,8 @@ typedef struct {
     uint64_t acked;            //  highest sequence ACKed, all below it ACKed too
     uint64_t next;             //  the sequence expected next; 0: any above acked
     zlistx_t *pending;         //  s_batch_t taken, not yet ACKed, in sequence
+    int64_t pipeline;          //  the pipeline it sends to, -1 before its first batch
+    bool caught_up;            //  it said it has nothing more for now
 } s_producer_t;
 
 typedef struct {
@@ -175,6 +181,7 @@ s_handle_hello (zetl_dispatcher_t *self, zframe_t *routing_id, zetl_msg_t *msg)
         producer->source = zsys_sprintf ("producer-%s", msg->name);
         producer->pending = zlistx_new ();
         zlistx_set_destructor (producer->pending, (zlistx_destructor_fn *) zstr_free);
+        producer->pipeline = -1;
         zhashx_insert (self->producer_states, msg->name, producer);
     }
     zframe_destroy (&producer->routing_id);
@@ -254,6 +261,8 @@ s_handle_batch (zetl_dispatcher_t *self, zframe_t *routing_id, zetl_msg_t *msg)
         pipeline->has_producer_source = true;
     }
     producer->next = sequence + 1;
+    producer->pipeline = msg->pipeline;
+    producer->caught_up = false;  //  Its records make the source active again (zetl_admit)
     s_batch_t *batch = (s_batch_t *) zmalloc (sizeof (s_batch_t));
     batch->producer = producer;
     batch->sequence = sequence;
@@ -262,6 +271,24 @@ s_handle_batch (zetl_dispatcher_t *self, zframe_t *routing_id, zetl_msg_t *msg)
     zetl_dispatch_take_chunk (self, chunk, ZETL_DISPATCH_PRODUCERS, batch);
     zetl_chunk_destroy (&chunk);
     s_ack_done (self, producer);  //  Nothing left to commit if all was committed before
+}
+
+//  PRODUCER (may be NULL) has nothing more for now. When every producer with
+//  a session on its pipeline has said so, the producers' source is caught up
+static void
+s_caught_up (zetl_dispatcher_t *self, s_producer_t *producer)
+{
+    if (!producer || producer->pipeline < 0)
+        return;
+    producer->caught_up = true;
+    zetl_dispatch_pipeline_t *pipeline = &self->pipelines[producer->pipeline];
+    if (!pipeline->has_producer_source)
+        return;
+    for (s_producer_t *other = (s_producer_t *) zhashx_first (self->producer_states); other;
+         other = (s_producer_t *) zhashx_next (self->producer_states))
+        if (other->pipeline == producer->pipeline && other->routing_id && !other->caught_up)
+            return;
+    zetl_admit_caught_up (pipeline->admit, pipeline->producer_source);
 }
 
 void
@@ -282,10 +309,14 @@ zetl_dispatch_handle_producer (zetl_dispatcher_t *self)
         s_handle_hello (self, routing_id, msg);
     else if (msg->type == ZETL_MSG_BATCH)
         s_handle_batch (self, routing_id, msg);
+    else if (msg->type == ZETL_MSG_HEARTBEAT && msg->code == ZETL_CAUGHT_UP)
+        s_caught_up (self, s_by_routing_id (self, routing_id));
     else if (msg->type == ZETL_MSG_BYE) {
         s_producer_t *producer = s_by_routing_id (self, routing_id);
-        if (producer)
+        if (producer) {
             zframe_destroy (&producer->routing_id);
+            s_caught_up (self, producer);  //  A producer gone holds nothing back
+        }
     }
     zetl_msg_destroy (&msg);
     zframe_destroy (&routing_id);

@@ -46,6 +46,9 @@ typedef enum {
     ZETL_MSG_TYPE_MAX = ZETL_MSG_ERROR
 } zetl_msg_type_t;
 
+//  A producer's HEARTBEAT code: it has sent all it has for now
+#define ZETL_CAUGHT_UP 1
+
 //  Peer roles, carried in HELLO's code field
 typedef enum { ZETL_ROLE_WORKER = 1, ZETL_ROLE_SINK = 2, ZETL_ROLE_PRODUCER = 3 } zetl_role_t;
 
