@@ -1,5 +1,6 @@
 /*  zetl_target - the SQL of one PostgreSQL target on one connection  */
 #include "zetl_target.h"
+#include "zetl_evolve.h"
 #include "zetl_log.h"
 #include "zetl_pg.h"
 #include "zetl_reprocess.h"
@@ -180,7 +181,15 @@ s_prepare_tables (zetl_target_sql_t *self)
     if (s_check (self, res, "lock for table creation") == 0) {
         PQclear (res);
         res = PQexec (self->conn, create);
-        if (s_check (self, res, "create table") == 0) {
+        char *evolve_error = NULL;
+        if (s_check (self, res, "create table") == 0
+            && zetl_evolve_table (self->conn, self->pipeline, self->target, NULL, &evolve_error)
+                   != 0) {
+            free (self->error);
+            self->error = evolve_error;
+            snprintf (self->state, sizeof self->state, "%s", "");
+        }
+        else if (PQresultStatus (res) == PGRES_COMMAND_OK) {
             PQclear (res);
             res = PQexec (self->conn, "COMMIT");
             if (s_check (self, res, "commit table creation") == 0) {
