@@ -118,6 +118,7 @@ typedef struct {
     char *id;                    //  id: [a-z0-9_-]+, unique
     zetl_source_t source;        //  source
     char *id_field;              //  id_field, or NULL
+    char *delete_field;          //  delete_field: a record with it true is a delete marker, or NULL
     char *partition_key;         //  partition_key: a schema column
     uint32_t partitions;         //  partitions: 1..4096, default 64
     zetl_event_time_t event_time;//  event_time: its field is a timestamp column of the schema

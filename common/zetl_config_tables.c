@@ -193,6 +193,8 @@ static const zetl_config_option_t s_pipeline_options[] = {
      .doc = "where the pipeline's records come from"},
     {"id_field",        ZETL_OPT_COLUMN,      NULL,    0,        0,             S_FIELD (zetl_pipeline_t, id_field),
      .doc = "schema column identifying a record for deduplication; unset: the record's content alone"},
+    {"delete_field",    ZETL_OPT_STRING,      NULL,    0,        0,             S_FIELD (zetl_pipeline_t, delete_field),
+     .doc = "record field marking a delete (true, \"true\", 1): the row stays, zetl_deleted, hidden by the <table>_live view"},
     {"partition_key",   ZETL_OPT_COLUMN,      NULL,    0,        0,             S_FIELD (zetl_pipeline_t, partition_key),
      .flags = S_REQUIRED,
      .doc = "schema column whose value picks the partition; records of one key keep their order"},

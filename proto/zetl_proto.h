@@ -72,6 +72,7 @@ typedef enum {
 #define ZETL_ENTRY_REPROCESS 0x10  //  bypasses the lateness check
 #define ZETL_ENTRY_CHECKPOINT 0x20 //  position only, ordered mode: every record of this source
                                    //  and partition at or below it is committed everywhere
+#define ZETL_ENTRY_DELETED 0x40    //  RESULT: the row is a delete marker (its zetl_deleted)
 //  Entries that hold no record for a worker to process: they pass through to the sink
 #define ZETL_ENTRY_PASS_THROUGH (ZETL_ENTRY_DEAD | ZETL_ENTRY_DUPLICATE | ZETL_ENTRY_CHECKPOINT)
 

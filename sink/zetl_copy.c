@@ -225,10 +225,10 @@ s_value (const zetl_field_t *field, const msgpack_object *value, char *p)
     return NULL;
 }
 
-#define S_END_ROOM (20 + 4 + 32 + 1)  //  zetl_lut_gen, tab, \\x, hash, newline
+#define S_END_ROOM (20 + 4 + 32 + 2 + 1)  //  zetl_lut_gen, tab, \\x, hash, zetl_deleted, newline
 
 //  Write what ends every line at P (room for S_END_ROOM bytes):
-//  zetl_lut_gen, zetl_hash as bytea hex and the newline. Returns the end of
+//  zetl_lut_gen, zetl_hash as bytea hex, zetl_deleted and the newline. Returns the end of
 //  what was written
 static char *
 s_put_end (const zetl_entry_t *entry, uint64_t lut_gen, char *p)
@@ -249,6 +249,8 @@ s_put_end (const zetl_entry_t *entry, uint64_t lut_gen, char *p)
         memcpy (p, s_hex_pairs + 2 * entry->hash[byte], 2);
         p += 2;
     }
+    *p++ = '\t';
+    *p++ = entry->flags & ZETL_ENTRY_DELETED ? 't' : 'f';
     *p++ = '\n';
     return p;
 }

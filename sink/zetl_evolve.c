@@ -90,6 +90,28 @@ s_check_existing (PGresult *columns, const zetl_pipeline_t *pipeline, const zetl
     return 0;
 }
 
+//  The view <table>_live: the rows that are not delete markers, with every
+//  column (made again, so that it has the columns just added)
+static int
+s_live_view (PGconn *conn, const zetl_target_t *target, const char *table, char **error)
+{
+    char *name = zsys_sprintf ("%s_live", target->table);
+    char *view = zetl_pg_ident (conn, name);
+    char *sql = zsys_sprintf ("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s WHERE NOT zetl_deleted",
+                              view, table);
+    PGresult *res = PQexec (conn, sql);
+    int rc = 0;
+    if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+        *error = zsys_sprintf ("creating view %s: %s", name, PQerrorMessage (conn));
+        rc = -1;
+    }
+    PQclear (res);
+    free (sql);
+    free (view);
+    free (name);
+    return rc;
+}
+
 int
 zetl_evolve_table (PGconn *conn, const zetl_pipeline_t *pipeline, const zetl_target_t *target,
                    int *added, char **error)
@@ -122,6 +144,8 @@ zetl_evolve_table (PGconn *conn, const zetl_pipeline_t *pipeline, const zetl_tar
         free (ident);
     }
     PQclear (columns);
+    if (rc == 0)
+        rc = s_live_view (conn, target, table, error);
     free (table);
     if (added)
         *added = count;

@@ -6,8 +6,10 @@
     with ALTER TABLE … ADD COLUMN; any other difference (a column whose type
     is not the schema's, a column the schema no longer has, another primary
     key) is refused with an error that names the table, the column and what
-    to do, and the table is left as it is. Runs inside the caller's
-    transaction, which holds the lock that serialises table preparation.
+    to do, and the table is left as it is. Then the view <table>_live, the
+    rows that are not delete markers, is made again with every column.
+    Runs inside the caller's transaction, which holds the lock that
+    serialises table preparation.
 */
 #ifndef ZETL_EVOLVE_H_INCLUDED
 #define ZETL_EVOLVE_H_INCLUDED

@@ -121,11 +121,13 @@ s_upsert_sql (zetl_target_sql_t *self, const char *table)
     zchunk_extend (sql, head, strlen (head));
     free (head);
     s_append_columns (self, sql, names, count, "", "");
-    zchunk_extend (sql, ", zetl_lut_gen, zetl_hash) SELECT DISTINCT ON (", 47);
+    const char *middle = ", zetl_lut_gen, zetl_hash, zetl_deleted) SELECT DISTINCT ON (";
+    zchunk_extend (sql, middle, strlen (middle));
     s_append_columns (self, sql, self->target->primary_key, self->target->primary_key_count, "", "");
     zchunk_extend (sql, ") ", 2);
     s_append_columns (self, sql, names, count, "", "");
-    zchunk_extend (sql, ", zetl_lut_gen, zetl_hash FROM pg_temp.zetl_stage ORDER BY ", 59);
+    const char *from = ", zetl_lut_gen, zetl_hash, zetl_deleted FROM pg_temp.zetl_stage ORDER BY ";
+    zchunk_extend (sql, from, strlen (from));
     s_append_columns (self, sql, self->target->primary_key, self->target->primary_key_count, "", "");
     //  Last write wins on (event time, lookup generation, hash): the same set
     //  of rows gives the same winner whatever order they came in
@@ -142,7 +144,8 @@ s_upsert_sql (zetl_target_sql_t *self, const char *table)
         free (set);
         free (ident);
     }
-    char *guard = zsys_sprintf ("zetl_lut_gen = EXCLUDED.zetl_lut_gen, zetl_hash = EXCLUDED.zetl_hash"
+    char *guard = zsys_sprintf ("zetl_lut_gen = EXCLUDED.zetl_lut_gen, zetl_hash = EXCLUDED.zetl_hash, "
+                                "zetl_deleted = EXCLUDED.zetl_deleted"
                                 " WHERE (t.%s, t.zetl_lut_gen, t.zetl_hash) < (EXCLUDED.%s,"
                                 " EXCLUDED.zetl_lut_gen, EXCLUDED.zetl_hash)",
                                 event_time, event_time);
@@ -161,7 +164,7 @@ s_copy_sql (zetl_target_sql_t *self)
     const char *head = "COPY pg_temp.zetl_stage (";
     zchunk_extend (sql, head, strlen (head));
     s_append_columns (self, sql, names, self->pipeline->field_count, "", "");
-    const char *tail = ", zetl_lut_gen, zetl_hash) FROM STDIN";
+    const char *tail = ", zetl_lut_gen, zetl_hash, zetl_deleted) FROM STDIN";
     zchunk_extend (sql, tail, strlen (tail));
     free (names);
     return s_text (sql);

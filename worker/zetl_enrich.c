@@ -158,7 +158,8 @@ s_keep (zetl_enrich_t *self, const void *data, size_t len)
 {
     uint8_t *copy = (uint8_t *) msgpack_zone_malloc (&self->zone, len ? len : 1);
     assert (copy);
-    memcpy (copy, data, len);
+    if (len)
+        memcpy (copy, data, len);
     return copy;
 }
 
@@ -350,6 +351,7 @@ s_fetch (zetl_enrich_t *self)
         //  Redis answers: the batch, not Redis, is at fault
         snprintf (self->reason, sizeof self->reason, "%s", error);
         free (error);
+        zetl_breaker_success (&self->breaker, zclock_mono ());
         return -1;
     }
     if (step != steps) {

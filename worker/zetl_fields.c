@@ -31,7 +31,8 @@ zetl_fields_read (zetl_fields_t *self, msgpack_zone *zone, const void *data, siz
     //  Room for a few more fields, so that most additions do not copy the pairs
     self->room = record.via.map.size + 8;
     self->pairs = (msgpack_object_kv *) s_alloc (zone, self->room * sizeof (msgpack_object_kv));
-    memcpy (self->pairs, record.via.map.ptr, record.via.map.size * sizeof (msgpack_object_kv));
+    if (record.via.map.size)  //  An empty map has no pairs to copy, and may have no pointer
+        memcpy (self->pairs, record.via.map.ptr, record.via.map.size * sizeof (msgpack_object_kv));
     self->count = record.via.map.size;
     return 0;
 }
@@ -110,7 +111,8 @@ msgpack_object
 zetl_fields_string (zetl_fields_t *self, const char *text, size_t len)
 {
     char *copy = (char *) s_alloc (self->zone, len);
-    memcpy (copy, text, len);
+    if (len)
+        memcpy (copy, text, len);
     msgpack_object value;
     value.type = MSGPACK_OBJECT_STR;
     value.via.str.ptr = copy;

@@ -183,6 +183,26 @@ s_process_plain (zetl_process_t *self, zetl_cast_t *caster, zetl_body_reader_t *
     return rc < 0 ? -1 : 0;
 }
 
+//  Whether FIELDS mark a delete: field NAME is true, "true" or "t" (any
+//  case), or 1
+static bool
+s_is_delete (zetl_fields_t *fields, const char *name)
+{
+    const msgpack_object *value = zetl_fields_get (fields, name, strlen (name));
+    if (!value)
+        return false;
+    if (value->type == MSGPACK_OBJECT_BOOLEAN)
+        return value->via.boolean;
+    if (value->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return value->via.u64 == 1;
+    if (value->type != MSGPACK_OBJECT_STR)
+        return false;
+    size_t len = value->via.str.size;
+    const char *text = value->via.str.ptr;
+    return (len == 4 && !strncasecmp (text, "true", 4)) || (len == 1 && (*text == 't' || *text == 'T'))
+           || (len == 1 && *text == '1');
+}
+
 //  The next item of the batch, zeroed
 static s_item_t *
 s_next_item (zetl_process_t *self, size_t count)
@@ -228,7 +248,7 @@ s_first_pass (zetl_process_t *self, size_t pipeline, zetl_body_reader_t *reader,
     return rc < 0 ? -1 : (ssize_t) count;
 }
 
-//  A pipeline that transforms or enriches: every record is read into
+//  A pipeline that transforms, enriches or marks deletes: every record is read into
 //  fields, transformed and its keys noted; the batch's lookups are fetched
 //  at once; then each record is enriched, cast and appended. Returns 0,
 //  or -1 with *REASON and *CODE (zetl_process_batch)
@@ -273,8 +293,11 @@ s_process_edited (zetl_process_t *self, const zetl_msg_t *batch, zetl_body_reade
             status = zetl_cast_record (self->casters[batch->pipeline], &map, &packer, &error);
         if (status != ZETL_OK)
             s_append_dead (self, &item->entry, &error);
-        else
+        else {
+            if (pipeline->delete_field && s_is_delete (&item->fields, pipeline->delete_field))
+                item->entry.flags |= ZETL_ENTRY_DELETED;
             s_append_row (self, &item->entry);
+        }
     }
     if (pipeline->enrich_count)
         zetl_enrich_end (self->enrich);
@@ -300,7 +323,7 @@ zetl_process_batch (zetl_process_t *self, const zetl_msg_t *batch, const char **
     //  Same source names, same order: the indexes carry over unchanged
     for (uint32_t index = 0; index < zetl_body_reader_sources (reader); index++)
         zetl_body_writer_source (self->writer, zetl_body_reader_source_name (reader, index));
-    int rc = pipeline->step_count || pipeline->enrich_count
+    int rc = pipeline->step_count || pipeline->enrich_count || pipeline->delete_field
                  ? s_process_edited (self, batch, reader, reason, code)
                  : s_process_plain (self, self->casters[batch->pipeline], reader, reason);
     zetl_body_reader_destroy (&reader);

@@ -3,9 +3,10 @@
 #   1. bookings enriched with region and hotel_name from a hotels table equal a reference join
 #      computed in SQL from the same CSV (hotels missing from the CSV give nulls: on_miss null);
 #      every row carries the version it used (zetl_lut_gen);
-#   2. Redis is stopped for 10 s mid-run and started again (the table loaded again): the cache is
-#      too small to hold the table, so batches wait; the result still equals the reference and
-#      nothing is dead-lettered;
+#   2. Redis is stopped for 10 s mid-run and started again, empty: the cache is too small to hold
+#      the table, so batches wait; the table is loaded again, as a new version (a fresh Redis never
+#      reuses a number), so batches pinned to the lost one are pinned again (LUT_GONE); the result
+#      still equals the reference and nothing is dead-lettered;
 #   3. a changed table is loaded mid-run and a worker is SIGKILLed right after: every row holds
 #      the values of the version it carries, both versions are in the table, records read after
 #      the switch carry the new one; a malformed CSV loaded meanwhile is refused with its line
@@ -148,6 +149,8 @@ psql -X -q -v ON_ERROR_STOP=1 -d outage -c "CREATE TABLE hotels_v1 (hotel_id big
     || testenv_fail "outage: enriched table differs from the reference join"
 grep -q '"batches_waiting":[1-9]' "$TESTENV_DIR"/outage-worker-*.log \
     || testenv_fail "outage: no worker reports a batch that waited for Redis"
+grep -q '"event":"peer_error".*"code":7' "$TESTENV_DIR/outage-coordinator.log" \
+    || testenv_fail "outage: no batch pinned to the lost version was pinned again (LUT_GONE)"
 
 #  3. A new version mid-run, a worker SIGKILLed just after; a malformed CSV refused
 testenv_psql "CREATE DATABASE switch"

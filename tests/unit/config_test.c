@@ -562,7 +562,7 @@ test_unknown_key_at_each_level (void **state)
                          "workers, sinks, events, http");
     s_slot_error (S_PIPELINE, "    sourse: x",
                   S_NAME ":9: pipelines[0].sourse: unknown key; expected one of: id, source, "
-                         "id_field, partition_key, partitions, event_time, watermark_delay, "
+                         "id_field, delete_field, partition_key, partitions, event_time, watermark_delay, "
                          "late_window, dedup_window, dedup_memory, too_late, idle_timeout, ordered, reorder_records, reorder_memory, batch_size, "
                          "batch_linger, batch_timeout, max_retries, retry_delay, schema, transform, enrich, sinks");
     s_slot_error (S_COLUMN, "      amount: { type: number, minimum: 0 }",

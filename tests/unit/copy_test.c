@@ -29,6 +29,8 @@ typedef struct {
     msgpack_sbuffer row;
     msgpack_packer packer;
     msgpack_sbuffer out;
+    uint32_t flags;    //  the entry's flags (ZETL_ENTRY_DELETED)
+    uint64_t lut_gen;  //  its batch's lookup-table generation
 } s_fixture_t;
 
 static int
@@ -70,6 +72,7 @@ s_copy (s_fixture_t *fixture, bool with_hash)
     zetl_entry_t entry;
     memset (&entry, 0, sizeof entry);
     entry.has_hash = with_hash;
+    entry.flags = fixture->flags;
     for (int byte = 0; byte < 16; byte++)
         entry.hash[byte] = (uint8_t) (byte * 17);
     entry.payload = unpacked.data;
@@ -82,7 +85,7 @@ s_copy (s_fixture_t *fixture, bool with_hash)
     fixture->out.size = 0;
     msgpack_sbuffer_write (&fixture->out, "x\n", 2);
     const char *reason = NULL;
-    int rc = zetl_copy_row (pipeline, &entry, 0, &fixture->out, &reason);
+    int rc = zetl_copy_row (pipeline, &entry, fixture->lut_gen, &fixture->out, &reason);
     msgpack_unpacked_destroy (&unpacked);
 
     zetl_entry_t packed = entry;
@@ -90,7 +93,8 @@ s_copy (s_fixture_t *fixture, bool with_hash)
     packed.packed = (const uint8_t *) fixture->row.data;
     packed.packed_size = fixture->row.size;
     const char *packed_reason = NULL;
-    int packed_rc = zetl_copy_row_packed (pipeline, &packed, 0, &packed_out, &packed_reason);
+    int packed_rc =
+        zetl_copy_row_packed (pipeline, &packed, fixture->lut_gen, &packed_out, &packed_reason);
     assert_int_equal (packed_rc, rc);
     assert_int_equal (packed_out.size, fixture->out.size);
     assert_memory_equal (packed_out.data, fixture->out.data, fixture->out.size);
@@ -135,7 +139,15 @@ test_every_type (void **state)
     s_pack_row (fixture, "BK-1", -42, "349.50", 1, 20454, 1767225600123456);
     assert_string_equal (s_copy (fixture, true),
                          "BK-1\t-42\t349.50\tt\t2026-01-01\t2026-01-01 00:00:00.123456+00\t0\t"
-                         "\\\\x00112233445566778899aabbccddeeff\n");
+                         "\\\\x00112233445566778899aabbccddeeff\tf\n");
+    //  A delete marker of a batch that used lookup-table version 1795420000123
+    fixture->flags = ZETL_ENTRY_DELETED;
+    fixture->lut_gen = UINT64_C (1795420000123);
+    assert_string_equal (s_copy (fixture, true),
+                         "BK-1\t-42\t349.50\tt\t2026-01-01\t2026-01-01 00:00:00.123456+00\t"
+                         "1795420000123\t\\\\x00112233445566778899aabbccddeeff\tt\n");
+    fixture->flags = 0;
+    fixture->lut_gen = 0;
 }
 
 static void
@@ -145,7 +157,7 @@ test_escapes_and_nulls (void **state)
     s_pack_row (fixture, "a\\b\tc\nd\re", INT64_MIN, NULL, -1, -1, -1);
     assert_string_equal (s_copy (fixture, true),
                          "a\\\\b\\tc\\nd\\re\t-9223372036854775808\t\\N\t\\N\t1969-12-31\t"
-                         "1969-12-31 23:59:59.999999+00\t0\t\\\\x00112233445566778899aabbccddeeff\n");
+                         "1969-12-31 23:59:59.999999+00\t0\t\\\\x00112233445566778899aabbccddeeff\tf\n");
 }
 
 static void
