@@ -53,6 +53,7 @@ struct zetl_enrich {
     s_pendings_t pending[ZETL_PROTO_MAX_LUTS];
     msgpack_zone zone;               //  keys and rows of the batch
     int64_t fetched_ms;              //  when Redis answered the batch's fetch
+    int64_t begun_ms;                //  when the batch began: the time its lookups are made
     char reason[512];
     bool gone;                       //  the fetch found a pinned version missing
     //  Counters
@@ -133,6 +134,7 @@ zetl_enrich_begin (zetl_enrich_t *self, size_t pipeline, const uint64_t *luts, u
     }
     msgpack_zone_clear (&self->zone);
     self->slot_count = 0;
+    self->begun_ms = zclock_mono ();
     for (uint32_t step = 0; step < count; step++) {
         if (luts[step] == 0) {
             *reason = "the batch carries lookup-table version 0";
@@ -218,9 +220,8 @@ zetl_enrich_want (zetl_enrich_t *self, zetl_fields_t *fields)
         assert (self->slots);
     }
     size_t record = self->slot_count / (steps ? steps : 1);
-    int64_t now = zclock_mono ();
     for (size_t step = 0; step < steps; step++)
-        s_want_step (self, step, self->slot_count + step, fields, now);
+        s_want_step (self, step, self->slot_count + step, fields, self->begun_ms);
     self->slot_count += steps;
     return record;
 }
