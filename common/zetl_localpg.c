@@ -8,6 +8,7 @@
         DIR/localpg.log       output of initdb and pg_ctl
 */
 #include "zetl_localpg.h"
+#include "zetl_files.h"
 #include "zetl_log.h"
 
 #include <czmq.h>
@@ -111,43 +112,6 @@ s_find_runuser (void)
     return NULL;
 }
 
-//  The last lines of FILE after byte FROM, joined with " | ", for error
-//  messages. Caller owns it.
-static char *
-s_tail (const char *path, long from)
-{
-    char buffer[1536] = "";
-    FILE *file = fopen (path, "r");
-    if (file) {
-        fseek (file, 0, SEEK_END);
-        long size = ftell (file);
-        fseek (file,
-               size - from > (long) sizeof buffer - 1 ? size - (long) sizeof buffer + 1 : from,
-               SEEK_SET);
-        size_t len = fread (buffer, 1, sizeof buffer - 1, file);
-        buffer[len] = 0;
-        fclose (file);
-    }
-    //  Keep the last 4 non-empty lines
-    char *lines[4] = {NULL};
-    int count = 0;
-    char *saveptr = NULL;
-    for (char *line = strtok_r (buffer, "\n", &saveptr); line;
-         line = strtok_r (NULL, "\n", &saveptr))
-        if (*line) {
-            memmove (lines, lines + 1, 3 * sizeof (char *));
-            lines[3] = line;
-            count++;
-        }
-    char *tail = strdup (count ? "" : "(no output)");
-    for (int index = count < 4 ? 4 - count : 0; index < 4; index++) {
-        char *joined = zsys_sprintf ("%s%s%s", tail, *tail ? " | " : "", lines[index]);
-        free (tail);
-        tail = joined;
-    }
-    return tail;
-}
-
 //  Run ARGS (ARGS[0] an absolute path) as the server user, output appended to
 //  DIR/localpg.log. Returns the exit status, or -1 if it could not run; then
 //  *DETAIL says why (caller owns it).
@@ -237,7 +201,7 @@ s_run_step (zetl_localpg_t *self, const char *what, const char *const *args, cha
         free (log_path);
         return 0;
     }
-    char *tail = s_tail (log_path, from);
+    char *tail = zetl_files_tail (log_path, from);
     if (status == 127)
         *error = zsys_sprintf ("%s: cannot run %s%s (exit 127); check that it is installed", what,
                            self->runuser ? "runuser, or " : "", args[0]);
@@ -249,23 +213,6 @@ s_run_step (zetl_localpg_t *self, const char *what, const char *const *args, cha
     free (tail);
     free (log_path);
     return -1;
-}
-
-//  mkdir -p PATH, the last component private (0700). Returns 0 or -1.
-static int
-s_mkdir_parents (const char *path)
-{
-    char *copy = strdup (path);
-    for (char *slash = strchr (copy + 1, '/'); slash; slash = strchr (slash + 1, '/')) {
-        *slash = 0;
-        if (mkdir (copy, 0755) != 0 && errno != EEXIST) {
-            free (copy);
-            return -1;
-        }
-        *slash = '/';
-    }
-    free (copy);
-    return mkdir (path, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 //  Return NULL if the server user can reach DIR (search permission on each
@@ -457,7 +404,7 @@ zetl_localpg_start_with (const char *dir, const zetl_localpg_options_t *options,
     const struct passwd *server_pw = NULL;
     char *tail = NULL;
 
-    if (s_mkdir_parents (dir) != 0) {
+    if (zetl_files_mkdir_parents (dir) != 0) {
         *error = zsys_sprintf ("cannot create directory %s for PostgreSQL: %s; choose a writable "
                            "directory",
                            dir, strerror (errno));
@@ -552,7 +499,7 @@ zetl_localpg_start_with (const char *dir, const zetl_localpg_options_t *options,
     struct stat log_st;
     long log_from = stat (log_arg, &log_st) == 0 ? (long) log_st.st_size : 0;
     if (s_run_step (self, "pg_ctl start", start_args, error) != 0) {
-        tail = s_tail (log_arg, log_from);
+        tail = zetl_files_tail (log_arg, log_from);
         char *longer =
             zsys_sprintf ("%s; server log %s: %s (if a server is still running on %s, "
                       "stop it: %s%s -D %s stop)",

@@ -7,6 +7,7 @@
         DIR/dump.rdb, DIR/appendonlydir/   persistent mode only
 */
 #include "zetl_localredis.h"
+#include "zetl_files.h"
 #include "zetl_log.h"
 
 #include <czmq.h>
@@ -41,21 +42,6 @@ struct zetl_localredis {
 };
 
 
-static int64_t
-s_mono_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static void
-s_sleep_ms (int ms)
-{
-    struct timespec pause = {ms / 1000, (long) (ms % 1000) * 1000000L};
-    while (nanosleep (&pause, &pause) != 0 && errno == EINTR)
-        ;
-}
 
 char *
 zetl_localredis_server (void)
@@ -77,56 +63,7 @@ zetl_localredis_server (void)
     return found;
 }
 
-//  The last lines of the log after byte FROM, joined with " | ". Caller owns it.
-static char *
-s_tail (const char *path, long from)
-{
-    char buffer[1536] = "";
-    FILE *file = fopen (path, "r");
-    if (file) {
-        fseek (file, 0, SEEK_END);
-        long size = ftell (file);
-        long start =
-            size - from > (long) sizeof buffer - 1 ? size - (long) sizeof buffer + 1 : from;
-        fseek (file, start, SEEK_SET);
-        buffer[fread (buffer, 1, sizeof buffer - 1, file)] = 0;
-        fclose (file);
-    }
-    char *lines[4] = {NULL};
-    int count = 0;
-    char *saveptr = NULL;
-    for (char *line = strtok_r (buffer, "\n", &saveptr); line;
-         line = strtok_r (NULL, "\n", &saveptr))
-        if (*line) {
-            memmove (lines, lines + 1, 3 * sizeof (char *));
-            lines[3] = line;
-            count++;
-        }
-    char *tail = strdup (count ? "" : "(no output)");
-    for (int index = count < 4 ? 4 - count : 0; index < 4; index++) {
-        char *joined = zsys_sprintf ("%s%s%s", tail, *tail ? " | " : "", lines[index]);
-        free (tail);
-        tail = joined;
-    }
-    return tail;
-}
 
-//  mkdir -p PATH, the last component private (0700). Returns 0 or -1.
-static int
-s_mkdir_parents (const char *path)
-{
-    char *copy = strdup (path);
-    for (char *slash = strchr (copy + 1, '/'); slash; slash = strchr (slash + 1, '/')) {
-        *slash = 0;
-        if (mkdir (copy, 0755) != 0 && errno != EEXIST) {
-            free (copy);
-            return -1;
-        }
-        *slash = '/';
-    }
-    free (copy);
-    return mkdir (path, 0700) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 //  TEXT as a double-quoted redis.conf string. Caller owns it.
 static char *
@@ -259,11 +196,11 @@ s_reaped (zetl_localredis_t *self, int *status)
 static int
 s_wait_ready (zetl_localredis_t *self, long log_from, char **error)
 {
-    int64_t deadline = s_mono_ms () + S_START_TIMEOUT_MS;
+    int64_t deadline = zclock_mono () + S_START_TIMEOUT_MS;
     int status = 0;
     while (true) {
         if (s_reaped (self, &status)) {
-            char *tail = s_tail (self->log, log_from);
+            char *tail = zetl_files_tail (self->log, log_from);
             *error = zsys_sprintf ("redis-server in %s exited at start (%s %d); %s says: %s", self->dir,
                                WIFSIGNALED (status) ? "signal" : "exit",
                                WIFSIGNALED (status) ? WTERMSIG (status) : WEXITSTATUS (status),
@@ -273,11 +210,11 @@ s_wait_ready (zetl_localredis_t *self, long log_from, char **error)
         }
         if (s_answers (self->socket, 500))
             return 0;
-        if (s_mono_ms () >= deadline)
+        if (zclock_mono () >= deadline)
             break;
-        s_sleep_ms (S_POLL_MS);
+        zclock_sleep (S_POLL_MS);
     }
-    char *tail = s_tail (self->log, log_from);
+    char *tail = zetl_files_tail (self->log, log_from);
     *error = zsys_sprintf ("redis-server in %s did not answer on %s within %d s; %s says: %s",
                        self->dir, self->socket, S_START_TIMEOUT_MS / 1000, self->log, tail);
     free (tail);
@@ -298,12 +235,12 @@ s_free (zetl_localredis_t *self)
 static bool
 s_wait_exit (zetl_localredis_t *self, int timeout_ms)
 {
-    int64_t deadline = s_mono_ms () + timeout_ms;
+    int64_t deadline = zclock_mono () + timeout_ms;
     int status;
     while (!s_reaped (self, &status)) {
-        if (s_mono_ms () >= deadline)
+        if (zclock_mono () >= deadline)
             return false;
-        s_sleep_ms (S_POLL_MS);
+        zclock_sleep (S_POLL_MS);
     }
     return true;
 }
@@ -312,7 +249,7 @@ s_wait_exit (zetl_localredis_t *self, int timeout_ms)
 static int
 s_prepare_dir (zetl_localredis_t *self, const char *dir, char **error)
 {
-    if (s_mkdir_parents (dir) != 0) {
+    if (zetl_files_mkdir_parents (dir) != 0) {
         *error = zsys_sprintf ("cannot create directory %s for Redis: %s; choose a writable directory",
                            dir, strerror (errno));
         return -1;

@@ -107,6 +107,22 @@ zetl_cast_parse_int (const char *text, size_t len, int64_t *value)
 }
 
 //  A decimal PostgreSQL's numeric takes: -?digits[.digits][e[+-]digits]
+int
+zetl_cast_parse_bool (const msgpack_object *value, const char *text, size_t len, bool *truth)
+{
+    if (value->type == MSGPACK_OBJECT_BOOLEAN)
+        *truth = value->via.boolean;
+    else if ((len == 4 && strncasecmp (text, "true", 4) == 0)
+             || (len == 1 && (*text == '1' || *text == 't' || *text == 'T')))
+        *truth = true;
+    else if ((len == 5 && strncasecmp (text, "false", 5) == 0)
+             || (len == 1 && (*text == '0' || *text == 'f' || *text == 'F')))
+        *truth = false;
+    else
+        return -1;
+    return 0;
+}
+
 bool
 zetl_cast_is_decimal (const char *text, size_t len)
 {
@@ -201,17 +217,16 @@ s_cast_value (zetl_cast_t *self, int column, const msgpack_object *value, msgpac
         msgpack_pack_ext_with_body (packer, text, len, ZETL_EXT_DECIMAL);
         return ZETL_OK;
     case ZETL_TYPE_BOOL:
-        if (value->type == MSGPACK_OBJECT_BOOLEAN)
-            msgpack_pack_object (packer, *value);
-        else if ((len == 4 && strncasecmp (text, "true", 4) == 0) || (len == 1 && *text == '1')
-                 || (len == 1 && (*text == 't' || *text == 'T')))
-            msgpack_pack_true (packer);
-        else if ((len == 5 && strncasecmp (text, "false", 5) == 0) || (len == 1 && *text == '0')
-                 || (len == 1 && (*text == 'f' || *text == 'F')))
-            msgpack_pack_false (packer);
-        else
+    {
+        bool truth;
+        if (zetl_cast_parse_bool (value, text, len, &truth) != 0)
             return s_reject (error, "cast", field, "is not a boolean", text, len);
+        if (truth)
+            msgpack_pack_true (packer);
+        else
+            msgpack_pack_false (packer);
         return ZETL_OK;
+    }
     case ZETL_TYPE_TIMESTAMP: {
         int64_t us;
         if (s_cast_timestamp (self, column, value, text, len, &us) != ZETL_OK)

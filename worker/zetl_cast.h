@@ -40,6 +40,10 @@ zetl_status_t zetl_cast_packed (zetl_cast_t *self, const uint8_t *data, size_t s
 //  nothing else) that fits an int64. Returns 0, or -1.
 int zetl_cast_parse_int (const char *text, size_t len, int64_t *value);
 
+//  Read VALUE, whose text is TEXT (LEN bytes), as a bool: a msgpack bool,
+//  or true/false, t/f (any case), 1/0. Returns 0 with *TRUTH set, or -1.
+int zetl_cast_parse_bool (const msgpack_object *value, const char *text, size_t len, bool *truth);
+
 //  Whether TEXT (LEN bytes) is a decimal PostgreSQL's numeric takes:
 //  -?digits[.digits][e[+-]digits], under 1000 bytes.
 bool zetl_cast_is_decimal (const char *text, size_t len);

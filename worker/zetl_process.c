@@ -183,24 +183,17 @@ s_process_plain (zetl_process_t *self, zetl_cast_t *caster, zetl_body_reader_t *
     return rc < 0 ? -1 : 0;
 }
 
-//  Whether FIELDS mark a delete: field NAME is true, "true" or "t" (any
-//  case), or 1
+//  Whether FIELDS mark a delete: field NAME reads as true (zetl_cast_parse_bool)
 static bool
 s_is_delete (zetl_fields_t *fields, const char *name)
 {
     const msgpack_object *value = zetl_fields_get (fields, name, strlen (name));
-    if (!value)
-        return false;
-    if (value->type == MSGPACK_OBJECT_BOOLEAN)
-        return value->via.boolean;
-    if (value->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return value->via.u64 == 1;
-    if (value->type != MSGPACK_OBJECT_STR)
-        return false;
-    size_t len = value->via.str.size;
-    const char *text = value->via.str.ptr;
-    return (len == 4 && !strncasecmp (text, "true", 4)) || (len == 1 && (*text == 't' || *text == 'T'))
-           || (len == 1 && *text == '1');
+    char scratch[64];
+    const char *text;
+    size_t len;
+    bool truth = false;
+    return value && zetl_record_value_text (value, scratch, sizeof scratch, &text, &len) == 0
+           && zetl_cast_parse_bool (value, text, len, &truth) == 0 && truth;
 }
 
 //  The next item of the batch, zeroed

@@ -151,12 +151,11 @@ s_convert (zetl_fields_t *fields, const msgpack_object *value, const char *type,
         out->via.ext.size = copy.via.str.size;
     }
     else if (!strcmp (type, "bool")) {
-        bool truth = (len == 4 && !strncasecmp (text, "true", 4)) || (len == 1 && strchr ("1tT", *text));
-        bool falsity = (len == 5 && !strncasecmp (text, "false", 5)) || (len == 1 && strchr ("0fF", *text));
-        if (value->type != MSGPACK_OBJECT_BOOLEAN && !truth && !falsity)
+        bool truth;
+        if (zetl_cast_parse_bool (value, text, len, &truth) != 0)
             return "is not a boolean";
         out->type = MSGPACK_OBJECT_BOOLEAN;
-        out->via.boolean = value->type == MSGPACK_OBJECT_BOOLEAN ? value->via.boolean : truth;
+        out->via.boolean = truth;
     }
     else {
         int64_t us;
