@@ -135,6 +135,10 @@ void zetl_lut_list_destroy (zetl_lut_list_t **self_p);
 //  True when TABLE is a valid table name: [a-z0-9_-]+, at most 63 bytes.
 bool zetl_lut_table_valid (const char *table);
 
+//  Returns 0 when TABLE is a valid table name, or -1 with *ERROR set to a
+//  message saying what a name may hold (caller owns it).
+int zetl_lut_check_table (const char *table, char **error);
+
 //  Key names, written into BUF (SIZE bytes; ZETL_LUT_KEY_SIZE is always
 //  enough for a valid table name): zetl:lut:<table>:v<version>,
 //  zetl:lut:<table>, zetl:lut:<table>:versions and
