@@ -43,12 +43,41 @@ typedef struct {
 typedef enum { ZETL_SOURCE_FILE = 0, ZETL_SOURCE_PRODUCER, ZETL_SOURCE_POSTGRES, ZETL_SOURCE_HTTP } zetl_source_type_t;
 typedef enum { ZETL_FORMAT_JSONL = 0, ZETL_FORMAT_CSV } zetl_format_t;
 
+typedef enum { ZETL_EXTRACT_INCREMENTAL = 0, ZETL_EXTRACT_FULL_REFRESH, ZETL_EXTRACT_SLIDING_WINDOW } zetl_extract_mode_t;
+typedef enum { ZETL_PAGES_NONE = 0, ZETL_PAGES_NEXT_LINK, ZETL_PAGES_CURSOR, ZETL_PAGES_OFFSET } zetl_pagination_t;
+
 typedef struct {
     zetl_source_type_t type;  //  type: file|producer|postgres|http
     char *path;               //  path: a file, directory or glob (file)
     zetl_format_t format;     //  format: jsonl|csv (file)
     char delimiter;           //  delimiter: CSV field separator, default ','
     bool follow;              //  follow: keep reading as files grow (file)
+    //  postgres
+    char *conninfo;           //  conninfo: the source database, or NULL for the cluster's postgres
+    char *table;              //  table: the source table
+    zetl_extract_mode_t mode; //  mode: incremental|full_refresh|sliding_window
+    char *updated_at;         //  updated_at: the column that grows on every change (default: event_time.field)
+    char **key;               //  key: the source table's unique key, the tie-break after updated_at
+    size_t key_count;         //  entries in key
+    int64_t lookback_ms;      //  lookback: re-read this far behind the extraction watermark
+    int64_t settle_ms;        //  settle: rows newer than now - settle wait for the next run
+    int64_t stale_after_ms;   //  stale_after: an extraction running longer is abandoned, retried
+    bool delete_missing;      //  delete_missing (full_refresh): tombstones for keys gone
+    //  postgres and http
+    char *schedule;           //  schedule: how often to read again, as written
+    int64_t schedule_ms;      //  schedule as an interval
+    int64_t page_size;        //  page_size: rows per FETCH (postgres, default 10000) or per page (http, default 100)
+    //  http
+    char *url;                //  url: the first page
+    char *records;            //  records: JSON path of the records array in a page, or NULL for the page itself
+    zetl_pagination_t pagination; //  pagination: none|next_link|cursor|offset
+    char *next;               //  next: JSON path of the next link or cursor in a page
+    char *cursor_param;       //  cursor_param: query parameter carrying the cursor
+    char *offset_param;       //  offset_param: query parameter carrying the offset
+    char *limit_param;        //  limit_param: query parameter carrying page_size (offset)
+    char **headers;           //  headers: name, value pairs; ${VAR} in a value reads the environment
+    size_t header_count;      //  pairs in headers
+    int64_t timeout_ms;       //  timeout: one request, connection included
 } zetl_source_t;
 
 typedef enum { ZETL_TIME_ISO8601 = 0, ZETL_TIME_UNIX_MS, ZETL_TIME_STRFTIME } zetl_time_format_t;
@@ -76,6 +105,7 @@ typedef struct {
     char *path;               //  path (files)
     zetl_format_t format;     //  format (files): jsonl|csv
     char *compression;        //  compression (files): none|gzip|zstd
+    int64_t max_future_ms;    //  max_future (postgres, with partition_by_day): later days are dead letters
 } zetl_target_t;
 
 //  The kinds of transform step, in the order a step's key is looked for

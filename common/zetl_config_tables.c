@@ -134,6 +134,66 @@ static const zetl_config_option_t s_source_options[] = {
     {"follow",    ZETL_OPT_BOOL,       "false", 0,   0,   S_FIELD (zetl_source_t, follow),
      .when = "file",
      .doc = "keep reading as files grow and new files appear, like tail -F"},
+    {"conninfo",  ZETL_OPT_STRING,     NULL,    0,   0,   S_FIELD (zetl_source_t, conninfo),
+     .when = "postgres",
+     .doc = "libpq connection string of the source database; unset: the cluster's postgres"},
+    {"table",     ZETL_OPT_IDENTIFIER, NULL,    0,   0,   S_FIELD (zetl_source_t, table),
+     .when = "postgres", .flags = S_REQUIRED,
+     .doc = "the table to extract"},
+    {"mode",      ZETL_OPT_ENUM,       "incremental", 0, 0, S_FIELD (zetl_source_t, mode),
+     .when = "postgres", .values = "incremental|full_refresh|sliding_window",
+     .doc = "incremental: rows changed since the extraction watermark (minus lookback); full_refresh: the whole table each run; sliding_window: the rows of the last lookback each run"},
+    {"updated_at", ZETL_OPT_IDENTIFIER, NULL,   0,   0,   S_FIELD (zetl_source_t, updated_at),
+     .when = "postgres",
+     .doc = "timestamp column that every insert and update sets; unset: event_time.field"},
+    {"key",       ZETL_OPT_STRINGS,    NULL,    0,   32,  S_FIELD (zetl_source_t, key),
+     .when = "postgres", .flags = S_REQUIRED, .aux = offsetof (zetl_source_t, key_count),
+     .doc = "the source table's unique key columns: rows sharing an updated_at are read in this order, never skipped or read twice"},
+    {"lookback",  ZETL_OPT_DURATION,   "0s",    0,   365 * S_DAY, S_FIELD (zetl_source_t, lookback_ms),
+     .when = "postgres",
+     .doc = "incremental: each run also re-reads this far behind the watermark (rows committed late with an older updated_at); sliding_window: the window"},
+    {"settle",    ZETL_OPT_DURATION,   "2s",    0,   S_DAY, S_FIELD (zetl_source_t, settle_ms),
+     .when = "postgres",
+     .doc = "rows with updated_at newer than now minus this wait for the next run, so transactions still open are not passed by"},
+    {"stale_after", ZETL_OPT_DURATION, "30m",   S_SECOND, 7 * S_DAY, S_FIELD (zetl_source_t, stale_after_ms),
+     .when = "postgres",
+     .doc = "an extraction running longer than this is abandoned and started again"},
+    {"delete_missing", ZETL_OPT_BOOL,  "false", 0,   0,   S_FIELD (zetl_source_t, delete_missing),
+     .when = "postgres",
+     .doc = "full_refresh: keys in the target but gone from the source get a delete marker (needs delete_field)"},
+    {"schedule",  ZETL_OPT_STRING,     "1m",    0,   0,   S_FIELD (zetl_source_t, schedule),
+     .when = "postgres|http",
+     .doc = "how often to read again: an interval such as 30s, 1m or 6h"},
+    {"page_size", ZETL_OPT_INT,        NULL,    1,   1000000, S_FIELD (zetl_source_t, page_size),
+     .when = "postgres|http",
+     .doc = "rows per server-side cursor FETCH (postgres, default 10000), or records asked per page (http offset pagination, default 100)"},
+    {"url",       ZETL_OPT_STRING,     NULL,    0,   0,   S_FIELD (zetl_source_t, url),
+     .when = "http", .flags = S_REQUIRED,
+     .doc = "the first page's URL (http or https)"},
+    {"records",   ZETL_OPT_STRING,     NULL,    0,   0,   S_FIELD (zetl_source_t, records),
+     .when = "http",
+     .doc = "dotted path of the records array in a page, such as data.items; unset: the page is the array"},
+    {"pagination", ZETL_OPT_ENUM,      "none",  0,   0,   S_FIELD (zetl_source_t, pagination),
+     .when = "http", .values = "none|next_link|cursor|offset",
+     .doc = "how the next page is found: none (one page), next_link (a URL in the page at next, or the Link header), cursor (a value at next, sent as cursor_param), offset (offset_param and limit_param)"},
+    {"next",      ZETL_OPT_STRING,     NULL,    0,   0,   S_FIELD (zetl_source_t, next),
+     .when = "http",
+     .doc = "dotted path of the next page's URL (next_link) or cursor (cursor) in a page; missing, null or empty: the last page"},
+    {"cursor_param", ZETL_OPT_STRING,  "cursor", 0,  0,   S_FIELD (zetl_source_t, cursor_param),
+     .when = "http",
+     .doc = "query parameter that carries the cursor"},
+    {"offset_param", ZETL_OPT_STRING,  "offset", 0,  0,   S_FIELD (zetl_source_t, offset_param),
+     .when = "http",
+     .doc = "query parameter that carries the offset"},
+    {"limit_param", ZETL_OPT_STRING,   "limit", 0,   0,   S_FIELD (zetl_source_t, limit_param),
+     .when = "http",
+     .doc = "query parameter that carries page_size with offset pagination"},
+    {"headers",   ZETL_OPT_PAIRS,      NULL,    0,   64,  S_FIELD (zetl_source_t, headers),
+     .when = "http", .aux = offsetof (zetl_source_t, header_count),
+     .doc = "request headers: name -> value; ${NAME} in a value is the environment variable NAME, so secrets stay out of the file"},
+    {"timeout",   ZETL_OPT_DURATION,   "30s",   100, S_HOUR, S_FIELD (zetl_source_t, timeout_ms),
+     .when = "http",
+     .doc = "one request's time limit, connection included; a request past it is retried"},
     {NULL}};
 
 static const zetl_config_option_t s_event_time_options[] = {
@@ -181,6 +241,9 @@ static const zetl_config_option_t s_target_options[] = {
     {"compression",     ZETL_OPT_STRING,     "none",   0,        0,             S_FIELD (zetl_target_t, compression),
      .when = "files", .values = "none|gzip|zstd",
      .doc = "compress each file"},
+    {"max_future",      ZETL_OPT_DURATION,   "1d",     0,        3650 * S_DAY,  S_FIELD (zetl_target_t, max_future_ms),
+     .when = "postgres",
+     .doc = "with partition_by_day: a record whose day is later than now plus this goes to the dead letters (reason future) instead of creating a partition"},
     {NULL}};
 
 static const zetl_config_option_t s_pipeline_options[] = {
@@ -577,6 +640,76 @@ s_add_enriched (zetl_config_walk_t *walk, zetl_pipeline_t *pipeline, const s_pla
     return 0;
 }
 
+//  A postgres source: its defaults that depend on other keys, and the keys
+//  that only make sense together
+static int
+s_check_postgres_source (zetl_config_walk_t *walk, zetl_pipeline_t *pipeline,
+                         const s_place_t *source)
+{
+    zetl_source_t *self = &pipeline->source;
+    char shown[ZETL_CONFIG_SHOW_MAX];
+    s_place_t at;
+    if (!self->updated_at)
+        self->updated_at = zetl_config_strdup (pipeline->event_time.field);
+    if (!self->page_size)
+        self->page_size = 10000;
+    for (size_t index = 0; index < self->key_count; index++)
+        if (!zetl_identifier_valid (self->key[index]))
+            return zetl_config_walk_error (walk, s_place (&at, source->node, source->path, "key")->node,
+                                           at.path, "%s is not a valid column name; "
+                                           ZETL_CONFIG_IDENTIFIER_ADVICE,
+                                           zetl_config_show (self->key[index], shown, sizeof shown));
+    if (self->mode == ZETL_EXTRACT_SLIDING_WINDOW && self->lookback_ms == 0)
+        return zetl_config_walk_error (walk, source->node, source->path,
+                                       "mode sliding_window reads the last lookback of rows; "
+                                       "set lookback, such as 24h");
+    if (self->delete_missing && self->mode != ZETL_EXTRACT_FULL_REFRESH) {
+        s_place (&at, source->node, source->path, "delete_missing");
+        return zetl_config_walk_error (walk, at.node, at.path,
+                                       "needs mode full_refresh: only a whole read of the table "
+                                       "knows which keys are gone");
+    }
+    if (self->delete_missing && !pipeline->delete_field) {
+        s_place (&at, source->node, source->path, "delete_missing");
+        return zetl_config_walk_error (walk, at.node, at.path,
+                                       "needs the pipeline's delete_field, the field its delete "
+                                       "markers carry; set delete_field: _deleted");
+    }
+    return 0;
+}
+
+//  A postgres or http source: schedule as an interval, page_size's default
+static int
+s_check_scheduled_source (zetl_config_walk_t *walk, zetl_pipeline_t *pipeline,
+                          const s_place_t *source)
+{
+    zetl_source_t *self = &pipeline->source;
+    char shown[ZETL_CONFIG_SHOW_MAX];
+    s_place_t at;
+    if (zetl_duration_parse (self->schedule, &self->schedule_ms) != 0 || self->schedule_ms < 100) {
+        s_place (&at, source->node, source->path, "schedule");
+        return zetl_config_walk_error (walk, at.node, at.path,
+                                       "%s is not an interval of at least 100ms; write one such "
+                                       "as 30s, 1m or 6h",
+                                       zetl_config_show (self->schedule, shown, sizeof shown));
+    }
+    if (self->type == ZETL_SOURCE_POSTGRES)
+        return s_check_postgres_source (walk, pipeline, source);
+    if (!self->page_size)
+        self->page_size = 100;
+    if (strncmp (self->url, "http://", 7) && strncmp (self->url, "https://", 8)) {
+        s_place (&at, source->node, source->path, "url");
+        return zetl_config_walk_error (walk, at.node, at.path,
+                                       "%s is not an http:// or https:// URL",
+                                       zetl_config_show (self->url, shown, sizeof shown));
+    }
+    if (self->pagination == ZETL_PAGES_CURSOR && !self->next)
+        return zetl_config_walk_error (walk, source->node, source->path,
+                                       "pagination cursor needs next, the dotted path of the "
+                                       "cursor in a page, such as meta.next_cursor");
+    return 0;
+}
+
 static int
 s_check_pipeline (zetl_config_walk_t *walk, const zetl_config_node_t *node, void *array,
                   size_t index, const char *path)
@@ -612,6 +745,11 @@ s_check_pipeline (zetl_config_walk_t *walk, const zetl_config_node_t *node, void
             zetl_config_values_name (s_field_options[0].values, (int) time_column->type, type_name,
                                      sizeof type_name));
     }
+    s_place_t source;
+    s_place (&source, node, path, "source");
+    if ((pipeline->source.type == ZETL_SOURCE_POSTGRES || pipeline->source.type == ZETL_SOURCE_HTTP)
+        && s_check_scheduled_source (walk, &((zetl_pipeline_t *) array)[index], &source))
+        return -1;
     s_place_t transform, enrich;
     if (s_check_computed (walk, pipeline, s_place (&transform, node, path, "transform"))
         || s_add_enriched (walk, &((zetl_pipeline_t *) array)[index],

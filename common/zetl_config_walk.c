@@ -308,7 +308,16 @@ s_read_value (zetl_config_walk_t *self, const zetl_config_option_t *opt,
 static bool
 s_applies (const zetl_config_option_t *opt, const char *variant)
 {
-    return !opt->when || (variant && !strcmp (opt->when, variant));
+    if (!opt->when)
+        return true;
+    if (!variant)
+        return false;
+    //  WHEN lists the variants it applies to: "postgres" or "postgres|http"
+    size_t len = strlen (variant);
+    for (const char *at = opt->when; at; at = strchr (at, '|'), at = at ? at + 1 : NULL)
+        if (!strncmp (at, variant, len) && (at[len] == '|' || at[len] == '\0'))
+            return true;
+    return false;
 }
 
 //  Set every default of TABLE that applies to VARIANT, and those of its

@@ -151,6 +151,14 @@ zetl_pg_ensure_meta (PGconn *conn)
         "  PRIMARY KEY (request, seq));"
         "CREATE INDEX IF NOT EXISTS zetl_reprocess_items_origin"
         "  ON zetl_reprocess_items (pipeline, source, partition, position);"
+        //  Sources that keep a position of their own (zetl_checkpoint)
+        "CREATE TABLE IF NOT EXISTS zetl_checkpoints ("
+        "  pipeline text NOT NULL, source text NOT NULL, state text,"
+        "  run bigint NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL DEFAULT now(),"
+        "  PRIMARY KEY (pipeline, source));"
+        "CREATE TABLE IF NOT EXISTS zetl_refresh_requests ("
+        "  id bigserial PRIMARY KEY, pipeline text NOT NULL, force boolean NOT NULL,"
+        "  requested_at timestamptz NOT NULL DEFAULT now(), taken_at timestamptz);"
         "CREATE TABLE IF NOT EXISTS zetl_coordinators ("
         "  pipeline text PRIMARY KEY, epoch integer NOT NULL,"
         "  since timestamptz NOT NULL DEFAULT now());"
@@ -207,6 +215,40 @@ static const char *s_positions_sql =
     "                 - int8multirange(int8range(NULL, min(position) + 1)))::text, '')"
     " FROM zetl_offsets WHERE pipeline = $1 AND target = ANY ($2::text[])"
     " GROUP BY source, partition HAVING count(DISTINCT target) = $3::int";
+
+int
+zetl_pg_read_source_positions (PGconn *conn, const char *pipeline, const char *const *targets,
+                               size_t count, const char *source, int64_t *positions,
+                               uint32_t partitions)
+{
+    for (uint32_t partition = 0; partition < partitions; partition++)
+        positions[partition] = -1;
+    zchunk_t *array = zetl_pg_text_array (targets, count);
+    char count_text[16];
+    snprintf (count_text, sizeof count_text, "%zu", count);
+    const char *params[4] = {pipeline, source, (const char *) zchunk_data (array), count_text};
+    PGresult *res = PQexecParams (
+        conn,
+        "SELECT partition, min(position) FROM zetl_offsets"
+        " WHERE pipeline = $1 AND source = $2 AND target = ANY ($3::text[])"
+        " GROUP BY partition HAVING count(DISTINCT target) = $4::int",
+        4, NULL, params, NULL, NULL, 0);
+    zchunk_destroy (&array);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        zetl_log_error ("pg", "statement_failed",
+                        json_pack ("{s:s, s:s, s:s}", "statement", "read zetl_offsets", "sqlstate",
+                                   zetl_pg_sqlstate (res), "error", PQerrorMessage (conn)));
+        PQclear (res);
+        return -1;
+    }
+    for (int row = 0; row < PQntuples (res); row++) {
+        long partition = strtol (PQgetvalue (res, row, 0), NULL, 10);
+        if (partition >= 0 && partition < (long) partitions)
+            positions[partition] = strtoll (PQgetvalue (res, row, 1), NULL, 10);
+    }
+    PQclear (res);
+    return 0;
+}
 
 //  Append TEXT to ARRAY as one double-quoted element of an array literal,
 //  '"' and '\' escaped: any name is one element, never syntax

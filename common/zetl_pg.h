@@ -78,4 +78,11 @@ typedef struct {
 zhashx_t *zetl_pg_read_positions (PGconn *conn, const char *pipeline, const char *const *targets,
                                   size_t count);
 
+//  Read what every target in TARGETS (COUNT names) has committed of SOURCE of
+//  PIPELINE into POSITIONS[p] for each of PARTITIONS partitions: the lowest
+//  floor over the targets, -1 where a target has nothing. Returns 0 or -1.
+int zetl_pg_read_source_positions (PGconn *conn, const char *pipeline, const char *const *targets,
+                                   size_t count, const char *source, int64_t *positions,
+                                   uint32_t partitions);
+
 #endif

@@ -200,7 +200,7 @@ s_tick (zetl_dispatcher_t *self)
         for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
             zetl_partition_t *partition = &pipeline->partitions[number];
             if (partition->building
-                && (pipeline->sources[ZETL_DISPATCH_FILES].drained
+                && (pipeline->sources[ZETL_DISPATCH_READER].drained
                     || now - partition->first_ms >= pipeline->pipeline->batch_linger_ms))
                 zetl_batches_seal (self->batches, partition);
             zetl_batch_t *batch = partition->inflight;

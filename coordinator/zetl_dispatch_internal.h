@@ -24,7 +24,7 @@
 
 //  The source actors of a pipeline: its files, and its reprocess requests
 //  (producers are no actors: their batches come on the producers socket)
-typedef enum { ZETL_DISPATCH_FILES = 0, ZETL_DISPATCH_REPROCESS, ZETL_DISPATCH_SOURCES,
+typedef enum { ZETL_DISPATCH_READER = 0, ZETL_DISPATCH_REPROCESS, ZETL_DISPATCH_SOURCES,
                ZETL_DISPATCH_PRODUCERS = ZETL_DISPATCH_SOURCES } zetl_dispatch_source_kind_t;
 
 //  A producer's record in a partition: its entry number and its batch

@@ -9,6 +9,8 @@
 #include "zetl_dispatch_internal.h"
 #include "zetl_pg.h"
 #include "zetl_source_file.h"
+#include "zetl_source_http.h"
+#include "zetl_source_pg.h"
 #include "zetl_source_reprocess.h"
 
 void
@@ -85,7 +87,7 @@ zetl_dispatch_grant_credit (zetl_dispatcher_t *self)
                 source->owed--;
             }
         }
-        bool reading = pipeline->sources[ZETL_DISPATCH_FILES].owed == 0;
+        bool reading = pipeline->sources[ZETL_DISPATCH_READER].owed == 0;
         if (pipeline->admit && reading != pipeline->reading) {
             pipeline->reading = reading;
             zetl_admit_reading (pipeline->admit, reading, zclock_mono ());
@@ -110,11 +112,27 @@ zetl_dispatch_ordered_release (zetl_dispatch_pipeline_t *pipeline)
 {
     if (!pipeline->ordered)
         return;
-    bool read = pipeline->sources[ZETL_DISPATCH_FILES].drained;
+    bool read = pipeline->sources[ZETL_DISPATCH_READER].drained;
     zetl_ordered_release (pipeline->ordered,
                           read ? INT64_MAX : zetl_admit_watermark (pipeline->admit), SIZE_MAX);
 }
 
+
+//  The actor that reads a pipeline's configured source, or NULL for producers
+static zactor_fn *
+s_reader_actor (zetl_source_type_t type)
+{
+    switch (type) {
+    case ZETL_SOURCE_FILE:
+        return zetl_source_file_actor;
+    case ZETL_SOURCE_POSTGRES:
+        return zetl_source_pg_actor;
+    case ZETL_SOURCE_HTTP:
+        return zetl_source_http_actor;
+    default:
+        return NULL;
+    }
+}
 
 //  Read what every target has committed and the counters, start the sources
 int
@@ -151,23 +169,21 @@ zetl_dispatch_start_pipelines (zetl_dispatcher_t *self, PGconn *conn)
             zhashx_destroy (&committed);
             return -1;
         }
-        zetl_dispatch_source_t *files = &pipeline->sources[ZETL_DISPATCH_FILES];
-        if (pipeline->pipeline->source.type != ZETL_SOURCE_FILE) {
-            zetl_log_error ("dispatch", "source_unsupported",
-                            json_pack ("{s:s, s:s}", "pipeline", pipeline->pipeline->id, "hint",
-                                       "this version of zetl reads file sources only"));
+        zetl_dispatch_source_t *reader = &pipeline->sources[ZETL_DISPATCH_READER];
+        zactor_fn *reader_fn = s_reader_actor (pipeline->pipeline->source.type);
+        zetl_source_args_t source_args = {config, p, committed, self->args.postgres,
+                                          self->args.once};
+        if (reader_fn) {
+            reader->actor = zactor_new (reader_fn, &source_args);
+            zpoller_add (self->poller, reader->actor);
+        }
+        else {  //  Producers: their batches come on the producers socket
             zhashx_destroy (&committed);
-            files->drained = true;
+            reader->drained = true;
         }
-        else {
-            zetl_source_file_args_t file_args = {config, p, committed};
-            files->actor = zactor_new (zetl_source_file_actor, &file_args);
-            zpoller_add (self->poller, files->actor);
-        }
-        zetl_source_reprocess_args_t reprocess_args = {config, p, self->args.postgres,
-                                                       self->args.once};
+        source_args.committed = NULL;
         zetl_dispatch_source_t *reprocess = &pipeline->sources[ZETL_DISPATCH_REPROCESS];
-        reprocess->actor = zactor_new (zetl_source_reprocess_actor, &reprocess_args);
+        reprocess->actor = zactor_new (zetl_source_reprocess_actor, &source_args);
         zpoller_add (self->poller, reprocess->actor);
     }
     return zetl_reconcile_start (self->reconcile, conn);
@@ -216,13 +232,15 @@ zetl_dispatch_handle_source (zetl_dispatcher_t *self, zactor_t *actor)
         source->owed++;
         zetl_dispatch_grant_credit (self);
     }
+    else if (command && streq (command, "CAUGHT_UP") && kind == ZETL_DISPATCH_READER)
+        zetl_admit_caught_up (pipeline->admit, pipeline->source_id);
     else if (command && streq (command, "STOPPED")) {
         zpoller_remove (self->poller, actor);
         zactor_destroy (&source->actor);
     }
     else if (command && streq (command, "EOF") && !self->draining) {
         source->drained = true;
-        if (kind == ZETL_DISPATCH_FILES) {
+        if (kind == ZETL_DISPATCH_READER) {
             zetl_admit_caught_up (pipeline->admit, pipeline->source_id);
             zetl_dispatch_ordered_release (pipeline);
             zetl_log_info ("dispatch", "source_drained",

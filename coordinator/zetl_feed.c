@@ -51,6 +51,7 @@ zetl_feed_begin (zetl_feed_t *self, const char *name, zhashx_t *committed)
         zetl_pg_position_t *position =
             committed ? (zetl_pg_position_t *) zhashx_lookup (committed, key) : NULL;
         self->committed[partition] = position ? position->position : -1;
+        self->sent[partition] = -1;
         if (position && position->above)
             self->above[partition] = zetl_ranges_new (position->position, position->above);
     }
@@ -117,6 +118,7 @@ zetl_feed_bad_row (zetl_feed_t *self, uint32_t partition, uint64_t position,
     zetl_extract_dead_letter (self->chunk, partition, position, "source", reason, field, error, raw,
                               raw_len);
     self->chunk->records[self->chunk->count - 1].flags |= self->flags;
+    self->sent[partition] = (int64_t) position;
 }
 
 //  The deduplication key: the id and the 128-bit hash of the record's
@@ -149,6 +151,7 @@ zetl_feed_add_record (zetl_feed_t *self, uint64_t position, size_t offset,
     if (rc == 0) {
         zetl_chunk_record_t *record =
             zetl_chunk_add (self->chunk, partition, self->flags, position, event_us, offset);
+        self->sent[partition] = (int64_t) position;
         s_key_record (self, record, &values[ZETL_EXTRACT_ID]);
         return;
     }
@@ -256,6 +259,14 @@ zetl_feed_map_row (zetl_feed_t *self, const void *packed, size_t len, uint64_t p
     msgpack_sbuffer_write (&self->chunk->data, (const char *) packed, len);
     zetl_feed_add_record (self, position, at, values, json.data ? json.data : "", json.size);
     msgpack_sbuffer_destroy (&json);
+}
+
+void
+zetl_feed_caught_up (zetl_feed_t *self)
+{
+    zetl_feed_send_chunk (self);
+    if (!self->terminated)
+        zstr_send (self->pipe, "CAUGHT_UP");
 }
 
 void

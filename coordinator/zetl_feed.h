@@ -13,7 +13,10 @@
         (zetl_extract), the deduplication key (the id and the 128-bit hash of
         the canonical form, computed here on the reading thread so the
         dispatcher only looks it up), or a dead letter with the raw text;
-      - skipping rows at or below the positions every target has committed.
+      - skipping rows at or below the positions every target has committed,
+        and the highest position handed over per partition (sent), which
+        sources that checkpoint (zetl_progress) compare with what commits;
+      - telling the dispatcher when the source has caught up ("CAUGHT_UP").
 
     One zetl_feed_t lives on its actor's stack; nothing here is shared
     between threads.
@@ -29,6 +32,16 @@
 #include "zetl_ranges.h"
 
 #include <czmq.h>
+
+//  What the dispatcher gives every source actor it starts
+typedef struct {
+    const zetl_config_t *config;  //  borrowed: outlives the actor
+    size_t pipeline;              //  index of the pipeline
+    zhashx_t *committed;          //  "source\x1fpartition" -> zetl_pg_position_t *, what every
+                                  //  target has committed; taken by the actor, may be NULL
+    const char *postgres;         //  zetl's own database (borrowed: outlives the actor)
+    bool once;                    //  read what there is now, then send EOF (zetlctl up --once)
+} zetl_source_args_t;
 
 #define ZETL_FEED_CREDIT 4             //  chunks in flight to the dispatcher at start
 #define ZETL_FEED_MAX_PARTITIONS 4096  //  the configuration's upper bound
@@ -46,6 +59,8 @@ typedef struct {
     zetl_jsonl_t *jsonl;
     const char *names[ZETL_EXTRACT_COUNT];
     int64_t committed[ZETL_FEED_MAX_PARTITIONS];  //  per partition, of the current source
+    int64_t sent[ZETL_FEED_MAX_PARTITIONS];  //  per partition, the highest position handed over
+                                             //  of the current source (-1: none)
     zetl_ranges_t *above[ZETL_FEED_MAX_PARTITIONS];  //  ordered mode: committed above it, or NULL
     uint64_t records;           //  records read (not skipped)
     uint64_t skipped;           //  records at or below committed positions
@@ -98,6 +113,11 @@ void zetl_feed_jsonl_row (zetl_feed_t *self, const char *row, size_t len, uint64
 //  as it is, its fields extracted like a JSONL row's. Anything but a map is
 //  a dead letter (malformed). Does not hand the chunk over.
 void zetl_feed_map_row (zetl_feed_t *self, const void *packed, size_t len, uint64_t position);
+
+//  Hand the chunk over and tell the dispatcher this source has nothing more
+//  to read for now ("CAUGHT_UP"): it stops holding the watermark back until
+//  its next record.
+void zetl_feed_caught_up (zetl_feed_t *self);
 
 //  Hand the last chunk over, send "EOF" + records read, and stay until told
 //  to stop, so the dispatcher owns the ending.

@@ -183,7 +183,7 @@ s_files (const char *pattern)
 void
 zetl_source_file_actor (zsock_t *pipe, void *args)
 {
-    zetl_source_file_args_t *source_args = (zetl_source_file_args_t *) args;
+    zetl_source_args_t *source_args = (zetl_source_args_t *) args;
     s_source_t self_data, *self = &self_data;
     memset (self, 0, sizeof *self);
     zetl_feed_init (&self->feed, pipe, source_args->config, source_args->pipeline, 0);

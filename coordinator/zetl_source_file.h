@@ -20,15 +20,9 @@
 #ifndef ZETL_SOURCE_FILE_H_INCLUDED
 #define ZETL_SOURCE_FILE_H_INCLUDED
 
-#include "zetl_config.h"
-#include <czmq.h>
+#include "zetl_feed.h"
 
-typedef struct {
-    const zetl_config_t *config;  //  borrowed: outlives the actor
-    size_t pipeline;              //  index of the pipeline
-    zhashx_t *committed;          //  "source\x1fpartition" -> int64_t *: taken (owned by the actor)
-} zetl_source_file_args_t;
-
+//  ARGS is a zetl_source_args_t
 void zetl_source_file_actor (zsock_t *pipe, void *args);
 
 #endif

@@ -15,7 +15,7 @@
 
 typedef struct {
     zetl_feed_t feed;
-    zetl_source_reprocess_args_t args;
+    zetl_source_args_t args;
     PGconn *conn;
     zetl_backoff_t backoff;
     zpoller_t *poller;         //  on the pipe, while idle
@@ -132,7 +132,7 @@ void
 zetl_source_reprocess_actor (zsock_t *pipe, void *args)
 {
     s_source_t *self = (s_source_t *) zmalloc (sizeof (s_source_t));
-    self->args = *(zetl_source_reprocess_args_t *) args;
+    self->args = *(zetl_source_args_t *) args;
     zetl_feed_init (&self->feed, pipe, self->args.config, self->args.pipeline,
                     ZETL_ENTRY_REPROCESS);
     zetl_backoff_init (&self->backoff, 100, 5000);

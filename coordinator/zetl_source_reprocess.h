@@ -20,16 +20,9 @@
 #ifndef ZETL_SOURCE_REPROCESS_H_INCLUDED
 #define ZETL_SOURCE_REPROCESS_H_INCLUDED
 
-#include "zetl_config.h"
-#include <czmq.h>
+#include "zetl_feed.h"
 
-typedef struct {
-    const zetl_config_t *config;  //  borrowed: outlives the actor
-    size_t pipeline;              //  index of the pipeline
-    const char *postgres;         //  connection string (borrowed: outlives the actor)
-    bool once;                    //  look once, then send EOF
-} zetl_source_reprocess_args_t;
-
+//  ARGS is a zetl_source_args_t (its committed is not used)
 void zetl_source_reprocess_actor (zsock_t *pipe, void *args);
 
 #endif
