@@ -571,7 +571,7 @@ test_unknown_key_at_each_level (void **state)
     s_slot_error (S_SINK, "        tabel: bookings",
                   S_NAME ":20: pipelines[0].sinks[0].tabel: unknown key; expected one of: type, "
                          "table, primary_key, partition_by_day, retention, sink_batch_rows, "
-                         "sink_linger, connections");
+                         "sink_linger, connections, max_future");
     s_expect_error ("pipelines:\n"
                     "  - id: p\n"
                     "    source:\n"
@@ -1311,7 +1311,7 @@ test_load_from_files (void **state)
                                                "pipelines[0].sinks[0].primary_keys: unknown key; "
                                                "expected one of: type, table, primary_key, "
                                                "partition_by_day, retention, sink_batch_rows, "
-                                               "sink_linger, connections");
+                                               "sink_linger, connections, max_future");
     free (error);
 
     config = zetl_config_load (ZETL_TEST_DATA "/config/no-such-file.yaml", &error);
