@@ -65,8 +65,22 @@ zetl_checkpoint_write (PGconn *conn, const char *pipeline, const char *source, c
         "WITH gone AS (DELETE FROM zetl_offsets WHERE $4::text IS NOT NULL"
         "              AND pipeline = $1 AND source = $4::text)"
         " INSERT INTO zetl_checkpoints (pipeline, source, state) VALUES ($1, $2, $3)"
-        " ON CONFLICT (pipeline, source) DO UPDATE SET state = $3, updated_at = now()",
+        " ON CONFLICT (pipeline, source) DO UPDATE SET state = $3, updated_at = now(),"
+        " finished_at = CASE WHEN $4::text IS NULL THEN zetl_checkpoints.finished_at"
+        "                    ELSE now () END",
         4, params, PGRES_COMMAND_OK, "write zetl_checkpoints");
+    PQclear (res);
+    return res ? 0 : -1;
+}
+
+int
+zetl_checkpoint_forget_runs (PGconn *conn, const char *pipeline, const char *prefix)
+{
+    const char *params[2] = {pipeline, prefix};
+    PGresult *res = s_exec (conn,
+                            "DELETE FROM zetl_offsets WHERE pipeline = $1"
+                            " AND left (source, length ($2)) = $2",
+                            2, params, PGRES_COMMAND_OK, "forget unfinished runs in zetl_offsets");
     PQclear (res);
     return res ? 0 : -1;
 }

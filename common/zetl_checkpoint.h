@@ -29,9 +29,13 @@ int zetl_checkpoint_next_run (PGconn *conn, const char *pipeline, const char *so
 
 //  Write SOURCE's STATE. When FINISHED (a run's source name) is not NULL,
 //  that run is over: its rows in zetl_offsets go in the same transaction,
-//  since nothing will be read under that name again.
+//  since nothing will be read under that name again, and finished_at is set.
 int zetl_checkpoint_write (PGconn *conn, const char *pipeline, const char *source,
                            const char *state, const char *finished);
+
+//  Forget the zetl_offsets rows of every run whose source name starts with
+//  PREFIX: runs left unfinished by an earlier coordinator, never read again.
+int zetl_checkpoint_forget_runs (PGconn *conn, const char *pipeline, const char *prefix);
 
 //  Ask PIPELINE's source to read now (FORCE: from the start, ignoring its
 //  state). Sets *ID to the request's number.

@@ -155,6 +155,7 @@ zetl_pg_ensure_meta (PGconn *conn)
         "CREATE TABLE IF NOT EXISTS zetl_checkpoints ("
         "  pipeline text NOT NULL, source text NOT NULL, state text,"
         "  run bigint NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL DEFAULT now(),"
+        "  finished_at timestamptz,"
         "  PRIMARY KEY (pipeline, source));"
         "CREATE TABLE IF NOT EXISTS zetl_refresh_requests ("
         "  id bigserial PRIMARY KEY, pipeline text NOT NULL, force boolean NOT NULL,"

@@ -9,6 +9,10 @@
 #ifndef ZETL_CTL_H_INCLUDED
 #define ZETL_CTL_H_INCLUDED
 
+#include "zetl_config.h"
+#include "zetl_localpg.h"
+#include <libpq-fe.h>
+
 //  zetlctl gen bookings …: write a synthetic HOTELCRM bookings stream with a
 //  known amount of disorder, lateness, duplicates and versions (JSONL or CSV).
 int zetl_ctl_gen (int argc, char **argv);
@@ -21,11 +25,21 @@ int zetl_ctl_up (int argc, char **argv);
 int zetl_ctl_status (int argc, char **argv);
 //  zetlctl reprocess: send a pipeline's dead letters (by reason) back through it.
 int zetl_ctl_reprocess (int argc, char **argv);
+//  zetlctl refresh PIPELINE [--force]: ask a PostgreSQL source to extract now.
+int zetl_ctl_refresh (int argc, char **argv);
 //  zetlctl produce FILE…: send JSON lines to a pipeline as a producer, wait
 //  until the coordinator has ACKed them all, print a one-line JSON summary.
 int zetl_ctl_produce (int argc, char **argv);
 //  zetlctl lut load FILE.csv --table T --key COL | lut list: lookup tables in
 //  Redis, loaded as new versions and switched atomically.
 int zetl_ctl_lut (int argc, char **argv);
+
+//  Open zetl's database for commands that read or write zetl's tables: the
+//  configuration's postgres (or ZETL_POSTGRES), else the local server
+//  `zetlctl up` keeps under RUN_DIR/pg, started for the moment if it is not
+//  running (then *LOCALPG holds it; stop it with zetl_localpg_stop). Returns
+//  NULL with *ERROR set (caller frees) when neither is reachable.
+PGconn *zetl_ctl_pg_open (const zetl_config_t *config, const char *run_dir,
+                          zetl_localpg_t **localpg, char **error);
 
 #endif

@@ -20,7 +20,6 @@
 
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -97,36 +96,6 @@ s_wait (PGconn *conn, int64_t request, int timeout_s)
     return 1;
 }
 
-//  Connect to the local server `zetlctl up` keeps under RUN_DIR/pg: the
-//  running one, or one started now (then *LOCALPG holds it, to stop after)
-static PGconn *
-s_connect_local (const char *run_dir, zetl_localpg_t **localpg, char **error)
-{
-    char *pg_dir = zsys_sprintf ("%s/pg", run_dir);
-    char *path = realpath (pg_dir, NULL);
-    PGconn *conn = NULL;
-    if (path) {
-        char *conninfo = zsys_sprintf ("host='%s' port=5432 dbname=zetl user=%s connect_timeout=5",
-                                       path, geteuid () == 0 ? "postgres" : getenv ("USER"));
-        conn = PQconnectdb (conninfo);
-        if (PQstatus (conn) != CONNECTION_OK) {
-            PQfinish (conn);
-            conn = NULL;
-        }
-        free (conninfo);
-        free (path);
-    }
-    if (conn && zetl_pg_ensure_meta (conn) != 0) {
-        *error = strdup ("cannot create zetl's tables in the local PostgreSQL");
-        PQfinish (conn);
-        conn = NULL;
-    }
-    else if (!conn && (*localpg = zetl_localpg_start (pg_dir, error)))
-        conn = zetl_pg_open (zetl_localpg_conninfo (*localpg), error);
-    free (pg_dir);
-    return conn;
-}
-
 static int
 s_run (PGconn *conn, const s_options_t *options)
 {
@@ -165,9 +134,7 @@ zetl_ctl_reprocess (int argc, char **argv)
         return 2;
     }
     zetl_localpg_t *localpg = NULL;
-    PGconn *conn = config->postgres && *config->postgres
-                       ? zetl_pg_open (config->postgres, &error)
-                       : s_connect_local (options.run_dir, &localpg, &error);
+    PGconn *conn = zetl_ctl_pg_open (config, options.run_dir, &localpg, &error);
     if (conn)
         rc = s_run (conn, &options);
     else {
