@@ -10,8 +10,9 @@ s_usage (FILE *out)
 {
     fprintf (out,
              "Usage: zetl-sink [options]\n"
-             "Writes the result batches workers send it into PostgreSQL, idempotently,\n"
-             "and reports each commit to the coordinator.\n\n"
+             "Writes the result batches workers send it into its pipelines' targets\n"
+             "(PostgreSQL tables, files), idempotently, and reports each commit to the\n"
+             "coordinator.\n\n"
              "  --coordinator EP  coordinator's sink endpoint (ZETL_COORDINATOR_SINKS,\n"
              "                    default tcp://127.0.0.1:5572)\n"
              "  --name NAME       this sink's name (default sink-<pid>)\n"

@@ -1,11 +1,15 @@
 /*  zetl_sink_server - the sink process's loop, as an actor
 
     Binds the data endpoint workers send RESULTs to, keeps the session with
-    the coordinator (zetl_session), and hands each result batch to the
-    PostgreSQL writer of its pipeline's target, chosen by partition so a
-    partition's batches always go through the same connection. Reports
-    COMMIT (or ERROR for a batch refused for its data) to the coordinator.
-    Decoding and database work never block each other: writers are actors.
+    the coordinator (zetl_session), and hands each result batch to a writer
+    of every target of its pipeline (its first PostgreSQL target,
+    zetl_pg_writer, and each files target, zetl_files_writer), chosen by
+    partition so a partition's batches always go through the same writer of
+    each target. Reports COMMIT to the coordinator once every target has
+    committed the batch, ERROR when one refused it for its data, and
+    nothing when its body turned out malformed (it comes back after its
+    deadline). Decoding, database and disk work never block each other:
+    writers are actors.
 */
 #ifndef ZETL_SINK_SERVER_H_INCLUDED
 #define ZETL_SINK_SERVER_H_INCLUDED
