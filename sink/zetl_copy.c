@@ -409,3 +409,29 @@ zetl_copy_row_packed (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry
     out->size += (size_t) (s_put_end (entry, lut_gen, p) - start);
     return 0;
 }
+
+int
+zetl_copy_column_int (const zetl_entry_t *entry, size_t column, int64_t *value)
+{
+    if (!entry->packed)
+        return -1;
+    zetl_walk_cursor_t cur = {entry->packed, entry->packed + entry->packed_size};
+    zetl_walk_item_t item;
+    if (zetl_walk_item (&cur, &item) || item.type != MSGPACK_OBJECT_ARRAY || item.u64 <= column)
+        return -1;
+    size_t budget = ZETL_WALK_MAX_OBJECTS;
+    for (size_t skipped = 0; skipped < column; skipped++)
+        if (zetl_walk_skip (&cur, 1, &budget))
+            return -1;
+    if (zetl_walk_item (&cur, &item))
+        return -1;
+    if (item.type == MSGPACK_OBJECT_NIL)
+        return 0;
+    if (item.type == MSGPACK_OBJECT_POSITIVE_INTEGER && item.u64 <= INT64_MAX)
+        *value = (int64_t) item.u64;
+    else if (item.type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        *value = item.i64;
+    else
+        return -1;
+    return 1;
+}

@@ -27,6 +27,13 @@ int zetl_copy_row (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry, u
 int zetl_copy_row_packed (const zetl_pipeline_t *pipeline, const zetl_entry_t *entry,
                           uint64_t lut_gen, msgpack_sbuffer *out, const char **reason);
 
+//  Read the integer value of column COLUMN (a timestamp's microseconds, a
+//  date's days, an int) of ENTRY's row, in place from entry->packed as
+//  zetl_copy_row_packed reads it. Returns 1 with *VALUE set, 0 when the
+//  value is nil, -1 when the row is not an array holding COLUMN or the value
+//  is no integer (zetl_copy_row_packed then says why).
+int zetl_copy_column_int (const zetl_entry_t *entry, size_t column, int64_t *value);
+
 //  Append TEXT (LEN bytes) escaped for COPY text format to OUT.
 void zetl_copy_escape (msgpack_sbuffer *out, const char *text, size_t len);
 

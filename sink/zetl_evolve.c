@@ -43,9 +43,13 @@ s_find (PGresult *columns, const char *name)
     return -1;
 }
 
+//  The table's key is the configured primary_key, plus the partition
+//  column with partition_by_day (PostgreSQL wants it in every unique key)
 static bool
 s_in_primary_key (const zetl_target_t *target, const char *name)
 {
+    if (target->partition_by_day && streq (target->partition_by_day, name))
+        return true;
     for (size_t key = 0; key < target->primary_key_count; key++)
         if (streq (target->primary_key[key], name))
             return true;
@@ -90,6 +94,46 @@ s_check_existing (PGresult *columns, const zetl_pipeline_t *pipeline, const zetl
     return 0;
 }
 
+//  The table is partitioned as the target says: by range on the
+//  partition_by_day column, or not at all
+static int
+s_check_layout (PGconn *conn, const zetl_target_t *target, const char *table, char **error)
+{
+    const char *sql = "SELECT p.partstrat::text, p.partnatts, a.attname FROM pg_partitioned_table p"
+                      " LEFT JOIN pg_attribute a ON a.attrelid = p.partrelid"
+                      " AND a.attnum = p.partattrs[0] WHERE p.partrelid = $1::regclass";
+    const char *values[1] = {table};
+    PGresult *res = PQexecParams (conn, sql, 1, NULL, values, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        *error = zsys_sprintf ("reading how table %s is partitioned: %s", target->table,
+                               PQerrorMessage (conn));
+        PQclear (res);
+        return -1;
+    }
+    const char *day = target->partition_by_day;
+    bool partitioned = PQntuples (res) == 1;
+    bool as_wanted = partitioned && day && streq (PQgetvalue (res, 0, 0), "r")
+                     && streq (PQgetvalue (res, 0, 1), "1") && streq (PQgetvalue (res, 0, 2), day);
+    int rc = 0;
+    if (day && !as_wanted) {
+        *error = zsys_sprintf ("table %s exists and is not partitioned by range on %s, as "
+                               "partition_by_day says: zetl does not repartition a table; "
+                               "remove partition_by_day, or move the table aside and let zetl "
+                               "create it",
+                               target->table, day);
+        rc = -1;
+    }
+    else if (!day && partitioned) {
+        *error = zsys_sprintf ("table %s is partitioned but the target has no partition_by_day: "
+                               "set partition_by_day to its partition column, or move the "
+                               "table aside",
+                               target->table);
+        rc = -1;
+    }
+    PQclear (res);
+    return rc;
+}
+
 //  The view <table>_live: the rows that are not delete markers, with every
 //  column (made again, so that it has the columns just added)
 static int
@@ -119,6 +163,8 @@ zetl_evolve_table (PGconn *conn, const zetl_pipeline_t *pipeline, const zetl_tar
     char *table = zetl_pg_ident (conn, target->table);
     PGresult *columns = s_columns (conn, table, error);
     int rc = columns ? s_check_existing (columns, pipeline, target, error) : -1;
+    if (rc == 0)
+        rc = s_check_layout (conn, target, table, error);
     int count = 0;
     for (size_t field = 0; rc == 0 && field < pipeline->field_count; field++) {
         const char *name = pipeline->fields[field].name;

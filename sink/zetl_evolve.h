@@ -8,8 +8,12 @@
     key) is refused with an error that names the table, the column and what
     to do, and the table is left as it is. Then the view <table>_live, the
     rows that are not delete markers, is made again with every column.
-    Runs inside the caller's transaction, which holds the lock that
-    serialises table preparation.
+    A table partitioned by day (partition_by_day) must be partitioned by
+    range on that column, which is then part of its primary key, and a plain
+    target's table must not be partitioned; ADD COLUMN on a partitioned table
+    reaches every partition, and the keys table holds key columns only, which
+    never change. Runs inside the caller's transaction, which holds the lock
+    that serialises table preparation.
 */
 #ifndef ZETL_EVOLVE_H_INCLUDED
 #define ZETL_EVOLVE_H_INCLUDED

@@ -3,16 +3,22 @@
 #include "zetl_breaker.h"
 #include "zetl_copy.h"
 #include "zetl_log.h"
+#include "zetl_partition.h"
 #include "zetl_pg.h"
 #include "zetl_proto.h"
 #include "zetl_ranges.h"
 #include "zetl_reprocess.h"
 #include "zetl_target.h"
+#include "zetl_time.h"
 
 #include <inttypes.h>
 
 #define S_BACKOFF_MIN_MS 100
 #define S_BACKOFF_MAX_MS 5000
+#define S_UPKEEP_MS (3600 * 1000)     //  partition_by_day: partitions ahead, retention, hourly
+#define S_UPKEEP_RETRY_MS (60 * 1000) //  and again after a minute when that failed
+#define S_AGAIN 1                     //  a transaction to run again: partitions were missing
+#define S_ROUNDS 3                    //  runs of one transaction before missing partitions fail it
 
 //  One (source, partition) key touched by a transaction
 typedef struct {
@@ -38,6 +44,12 @@ typedef struct {
     zetl_breaker_t breaker;       //  in front of PostgreSQL: open after a failure, for a
                                   //  period doubling with each failed retry
     msgpack_sbuffer copy;         //  COPY data of the transaction being built
+    int64_t now_us;               //  wall clock at the start of the transaction: the day window
+    int32_t *missing;             //  partition_by_day: days the transaction needs that have no
+                                  //  partition yet
+    size_t missing_count;         //  entries in missing
+    size_t missing_capacity;      //  room in missing
+    int64_t next_upkeep_ms;       //  partition_by_day: when partition upkeep is due (mono)
     bool terminated;
 } s_writer_t;
 
@@ -64,8 +76,10 @@ s_connect (s_writer_t *self)
     self->conn = zetl_pg_open (self->args.conninfo, &error);
     if (self->conn)
         self->sql = zetl_target_sql_new (self->conn, self->pipeline, self->target, &error);
-    if (self->sql)
+    if (self->sql) {
+        self->next_upkeep_ms = zclock_mono ();  //  At once: partitions ahead, retention
         return 0;
+    }
     zetl_log_error ("pg_writer", "pg_unavailable",
                     json_pack ("{s:s, s:s, s:i}", "writer", self->args.writer, "error",
                                error ? error : "could not prepare the target", "failures",
@@ -370,6 +384,75 @@ s_read_rest (zetl_body_reader_t *reader)
     return rc == 0 ? NULL : reason;
 }
 
+//  The transaction needs DAY's partition: note it when it is not known to exist
+static void
+s_need_day (s_writer_t *self, zetl_partition_t *partition, int32_t day)
+{
+    if (zetl_partition_known (partition, day))
+        return;
+    for (size_t index = 0; index < self->missing_count; index++)
+        if (self->missing[index] == day)
+            return;
+    if (self->missing_count == self->missing_capacity) {
+        self->missing_capacity = self->missing_capacity ? self->missing_capacity * 2 : 16;
+        self->missing =
+            (int32_t *) realloc (self->missing, self->missing_capacity * sizeof (int32_t));
+        assert (self->missing);
+    }
+    self->missing[self->missing_count++] = day;
+}
+
+//  Stage output row ENTRY of KEY: its COPY line, or, on a day-partitioned
+//  target, a dead letter when its day is outside the window (written in this
+//  transaction with the positions, and counted as dead-lettered like every
+//  other). Returns 0, or -1 when it failed (*DATA_ERROR set when the row is
+//  at fault)
+static int
+s_stage_row (s_writer_t *self, zetl_body_reader_t *reader, s_key_t *key, zetl_msg_t *msg,
+             zetl_entry_t *entry, uint64_t lut_gen, s_counts_t *counts, const char **data_error)
+{
+    zetl_partition_t *partition = zetl_target_sql_partitions (self->sql);
+    int32_t day = 0;
+    int verdict = partition ? zetl_partition_classify (partition, entry, self->now_us, &day)
+                            : ZETL_DAY_IN;
+    if (verdict == ZETL_DAY_IN || verdict < 0) {
+        //  A row that does not read fails here, with the reason
+        if (zetl_copy_row_packed (self->pipeline, entry, lut_gen, &self->copy, data_error) != 0)
+            return -1;
+        if (partition)
+            s_need_day (self, partition, day);
+        counts->staged++;
+        return 0;
+    }
+    const char *reason = verdict == ZETL_DAY_PAST     ? "past_retention"
+                         : verdict == ZETL_DAY_FUTURE ? "future"
+                                                      : "no_day";
+    char date[40] = "", *error;
+    int32_t first, last;
+    zetl_partition_window (partition, self->now_us, &first, &last);
+    if (verdict == ZETL_DAY_NONE)
+        error = zsys_sprintf ("%s is null: a day-partitioned table has no partition for it",
+                              self->target->partition_by_day);
+    else {
+        zetl_time_format_date (day, date, sizeof date);
+        char bound[40];
+        zetl_time_format_date (verdict == ZETL_DAY_PAST ? first : last, bound, sizeof bound);
+        error = zsys_sprintf (verdict == ZETL_DAY_PAST
+                                  ? "day %s is older than the retention window (oldest day kept %s)"
+                                  : "day %s is later than max_future allows (latest day %s)",
+                              date, bound);
+    }
+    //  Rare: the row is read as a tree for its raw JSON
+    zetl_body_reader_build_payload (reader, entry);
+    int rc = zetl_target_sql_dead_letter_row (self->sql, key->source, msg->partition, entry,
+                                              msg->attempt, reason,
+                                              self->target->partition_by_day, error);
+    free (error);
+    if (rc == 0)
+        counts->dead++;
+    return rc;
+}
+
 //  Walk the batches: stage rows above their key's position, write dead
 //  letters. Each body is read once, to its end, by its counted reader, and
 //  that read is its check: a body that turns out malformed is reported in
@@ -416,10 +499,8 @@ s_stage (s_writer_t *self, zlistx_t *batches, s_keys_t *keys, s_counts_t *counts
                 }
                 counts->dead++;
             }
-            else if (zetl_copy_row_packed (self->pipeline, &entry, lut_gen, &self->copy,
-                                           data_error) == 0)
-                counts->staged++;
-            else {
+            else if (s_stage_row (self, reader, key, msg, &entry, lut_gen, counts, data_error)
+                     != 0) {
                 stopped = true;
                 break;
             }
@@ -440,11 +521,14 @@ s_stage (s_writer_t *self, zlistx_t *batches, s_keys_t *keys, s_counts_t *counts
 }
 
 //  One transaction for BATCHES. Returns 0 committed, -1 failed (rolled back
-//  when it had begun), with *FAILURE saying why
+//  when it had begun), with *FAILURE saying why, or S_AGAIN, rolled back,
+//  when day partitions it needs are missing (self->missing)
 static int
-s_transaction (s_writer_t *self, zlistx_t *batches, s_failure_t *failure)
+s_transaction_once (s_writer_t *self, zlistx_t *batches, s_failure_t *failure)
 {
     memset (failure, 0, sizeof *failure);
+    self->missing_count = 0;
+    self->now_us = zetl_time_now_us ();
     s_counts_t counts = {0, 0, 0, 0};
     const char *data_error = NULL;
     s_keys_t *keys = s_collect_keys (batches);
@@ -461,6 +545,13 @@ s_transaction (s_writer_t *self, zlistx_t *batches, s_failure_t *failure)
         goto cleanup;
     if (s_stage (self, batches, keys, &counts, &data_error, failure) != 0)
         goto cleanup;
+    if (self->missing_count > 0) {
+        //  DDL never runs inside a sink transaction: it would hold the
+        //  table's lock for the whole transaction, and wait for the other
+        //  connection's. Roll back, create, run again
+        rc = S_AGAIN;
+        goto cleanup;
+    }
     if (counts.staged > 0
         && (zetl_target_sql_copy (self->sql, self->copy.data, self->copy.size) != 0
             || zetl_target_sql_upsert (self->sql, &counts.changed) != 0))
@@ -476,7 +567,7 @@ s_transaction (s_writer_t *self, zlistx_t *batches, s_failure_t *failure)
     rc = zetl_pg_exec (self->conn, "COMMIT", "commit");
 cleanup:
     if (rc != 0) {
-        if (!failure->malformed) {
+        if (!failure->malformed && rc != S_AGAIN) {
             const char *state = zetl_target_sql_last_state (self->sql);
             failure->data_failure = data_error != NULL || zetl_pg_sqlstate_is_data (state);
             failure->error_text =
@@ -487,6 +578,53 @@ cleanup:
     }
     s_keys_destroy (&keys);
     return rc;
+}
+
+//  One transaction for BATCHES, run again when day partitions it needs had
+//  to be created first. Returns 0 committed, or -1 with *FAILURE saying why
+static int
+s_transaction (s_writer_t *self, zlistx_t *batches, s_failure_t *failure)
+{
+    for (int round = 0; round < S_ROUNDS; round++) {
+        int rc = s_transaction_once (self, batches, failure);
+        if (rc != S_AGAIN)
+            return rc;
+        char *error = NULL;
+        if (zetl_partition_create (zetl_target_sql_partitions (self->sql), self->missing,
+                                   self->missing_count, &error)
+            != 0) {
+            failure->error_text = error;  //  Not the data's fault: retried with backoff
+            return -1;
+        }
+    }
+    //  Created, and gone again before they were used, S_ROUNDS times
+    failure->error_text = zsys_sprintf ("day partitions of table %s keep disappearing; is "
+                                        "something else dropping them?",
+                                        self->target->table);
+    return -1;
+}
+
+//  partition_by_day: create the next days' partitions and drop the expired
+//  ones, when due
+static void
+s_upkeep (s_writer_t *self)
+{
+    zetl_partition_t *partition = self->sql ? zetl_target_sql_partitions (self->sql) : NULL;
+    if (!partition || zclock_mono () < self->next_upkeep_ms)
+        return;
+    char *error = NULL;
+    if (zetl_partition_maintain (partition, zetl_time_now_us (), &error) == 0) {
+        self->next_upkeep_ms = zclock_mono () + S_UPKEEP_MS;
+        return;
+    }
+    zetl_log_warn ("pg_writer", "partition_upkeep_failed",
+                   json_pack ("{s:s, s:s, s:s, s:i}", "writer", self->args.writer, "table",
+                              self->target->table, "error", error, "retry_in_ms",
+                              S_UPKEEP_RETRY_MS));
+    free (error);
+    self->next_upkeep_ms = zclock_mono () + S_UPKEEP_RETRY_MS;
+    if (PQstatus (self->conn) != CONNECTION_OK)
+        s_disconnect (self);
 }
 
 static void
@@ -612,7 +750,7 @@ s_handle_command (s_writer_t *self)
 
 //  How long to wait for more work before flushing
 static int
-s_wait_ms (s_writer_t *self)
+s_flush_wait_ms (s_writer_t *self)
 {
     if (zlistx_size (self->pending) == 0)
         return -1;
@@ -625,6 +763,18 @@ s_wait_ms (s_writer_t *self)
         return 0;
     int64_t due = self->first_pending_ms + self->target->sink_linger_ms;
     return due > now ? (int) (due - now) : 0;
+}
+
+//  How long to sleep: until a flush or the partition upkeep is due
+static int
+s_wait_ms (s_writer_t *self)
+{
+    int wait = s_flush_wait_ms (self);
+    if (!self->sql || !zetl_target_sql_partitions (self->sql))
+        return wait;
+    int64_t due = self->next_upkeep_ms - zclock_mono ();
+    int upkeep = due <= 0 ? 0 : due > INT32_MAX ? INT32_MAX : (int) due;
+    return wait < 0 || upkeep < wait ? upkeep : wait;
 }
 
 void
@@ -657,11 +807,13 @@ zetl_pg_writer_actor (zsock_t *pipe, void *args)
             if (zpoller_terminated (poller))
                 break;
         }
-        if (zlistx_size (self->pending) > 0 && s_wait_ms (self) == 0)
+        if (zlistx_size (self->pending) > 0 && s_flush_wait_ms (self) == 0)
             s_flush (self);
+        s_upkeep (self);
     }
     zpoller_destroy (&poller);
     msgpack_sbuffer_destroy (&self->copy);
+    free (self->missing);
     zlistx_destroy (&self->pending);
     s_disconnect (self);
 }

@@ -2,9 +2,13 @@
 #include "zetl_target.h"
 #include "zetl_evolve.h"
 #include "zetl_log.h"
+#include "zetl_partition.h"
+#include "zetl_partition_keys.h"
 #include "zetl_pg.h"
 #include "zetl_reprocess.h"
 #include "zetl_record.h"
+
+#include "zetl_time.h"
 
 #include <inttypes.h>
 
@@ -14,6 +18,10 @@ struct zetl_target_sql {
     const zetl_target_t *target;
     char *upsert;                  //  the last-write-wins statement
     char *copy;                    //  COPY ... FROM STDIN into the staging table
+    zetl_partition_t *partition;   //  partition_by_day: its day partitions, else NULL
+    char *keys_upsert;             //  partition_by_day: the keys table's upsert
+    char *keys_move;               //  partition_by_day: delete the old rows of keys that moved
+    char *keys_rows;               //  partition_by_day: write the winners of keys that changed
     char state[8];                 //  SQL state of the last failure
     char *error;                   //  text of the last failure
 };
@@ -106,7 +114,21 @@ s_create_sql (zetl_target_sql_t *self, const char *table)
                                "zetl_deleted boolean NOT NULL DEFAULT false, PRIMARY KEY (";
     zchunk_extend (sql, zetl_columns, strlen (zetl_columns));
     s_append_columns (self, sql, self->target->primary_key, self->target->primary_key_count, "", "");
-    zchunk_extend (sql, "))", 2);
+    const char *day = self->target->partition_by_day;
+    if (day) {
+        //  PostgreSQL wants the partition column in every unique key
+        char *ident = zetl_pg_ident (self->conn, day);
+        bool in_key = false;
+        for (size_t index = 0; index < self->target->primary_key_count; index++)
+            in_key = in_key || streq (self->target->primary_key[index], day);
+        char *tail = zsys_sprintf ("%s%s)) PARTITION BY RANGE (%s)", in_key ? "" : ", ",
+                                   in_key ? "" : ident, ident);
+        zchunk_extend (sql, tail, strlen (tail));
+        free (tail);
+        free (ident);
+    }
+    else
+        zchunk_extend (sql, "))", 2);
     return s_text (sql);
 }
 
@@ -170,6 +192,57 @@ s_copy_sql (zetl_target_sql_t *self)
     return s_text (sql);
 }
 
+//  Run SQL (no parameters); on failure note why. Returns 0 or -1
+static int
+s_run (zetl_target_sql_t *self, const char *sql, const char *what)
+{
+    PGresult *res = PQexec (self->conn, sql);
+    int rc = s_check (self, res, what);
+    PQclear (res);
+    return rc;
+}
+
+//  Bring an existing table to the schema (inside the creation transaction)
+static int
+s_evolve (zetl_target_sql_t *self)
+{
+    char *evolve_error = NULL;
+    if (zetl_evolve_table (self->conn, self->pipeline, self->target, NULL, &evolve_error) == 0)
+        return 0;
+    free (self->error);
+    self->error = evolve_error;
+    self->state[0] = 0;
+    return -1;
+}
+
+//  partition_by_day: the names derived from the table's must fit in 63 bytes
+static int
+s_check_name (zetl_target_sql_t *self)
+{
+    if (!self->partition || strlen (self->target->table) <= ZETL_PARTITION_TABLE_MAX)
+        return 0;
+    free (self->error);
+    self->error = zsys_sprintf ("table %s is longer than %d characters, too long for "
+                                "partition_by_day (its partitions are named <table>_pYYYYMMDD); "
+                                "choose a shorter table name",
+                                self->target->table, ZETL_PARTITION_TABLE_MAX);
+    self->state[0] = 0;
+    return -1;
+}
+
+//  The day partitions that exist, read once: the cache of the hot path
+static int
+s_load_partitions (zetl_target_sql_t *self)
+{
+    char *error = NULL;
+    if (zetl_partition_load (self->partition, &error) == 0)
+        return 0;
+    free (self->error);
+    self->error = error;
+    self->state[0] = 0;
+    return -1;
+}
+
 static int
 s_prepare_tables (zetl_target_sql_t *self)
 {
@@ -179,34 +252,39 @@ s_prepare_tables (zetl_target_sql_t *self)
                                 "CREATE TEMP TABLE zetl_stage (LIKE %s INCLUDING DEFAULTS) "
                                 "ON COMMIT DELETE ROWS",
                                 table);
-    int rc = -1;
-    PGresult *res = PQexec (self->conn, "BEGIN; SELECT pg_advisory_xact_lock(7325002)");
-    if (s_check (self, res, "lock for table creation") == 0) {
-        PQclear (res);
-        res = PQexec (self->conn, create);
-        char *evolve_error = NULL;
-        if (s_check (self, res, "create table") == 0
-            && zetl_evolve_table (self->conn, self->pipeline, self->target, NULL, &evolve_error)
-                   != 0) {
-            free (self->error);
-            self->error = evolve_error;
-            snprintf (self->state, sizeof self->state, "%s", "");
-        }
-        else if (PQresultStatus (res) == PGRES_COMMAND_OK) {
-            PQclear (res);
-            res = PQexec (self->conn, "COMMIT");
-            if (s_check (self, res, "commit table creation") == 0) {
-                PQclear (res);
-                res = PQexec (self->conn, stage);
-                rc = s_check (self, res, "create staging table");
-            }
-        }
+    char *keys = NULL, *won = NULL;
+    if (self->partition) {
+        keys = zetl_partition_keys_create_sql (self->conn, self->pipeline, self->target);
+        won = zetl_partition_keys_won_sql (self->conn, self->target);
     }
-    PQclear (res);
+    int rc = s_check_name (self);
+    if (rc == 0)
+        rc = s_run (self, "BEGIN; SELECT pg_advisory_xact_lock(7325002)", "lock for table creation");
+    if (rc == 0)
+        rc = s_run (self, create, "create table");
+    if (rc == 0 && keys)
+        rc = s_run (self, keys, "create keys table");
+    if (rc == 0)
+        rc = s_evolve (self);
+    if (rc == 0)
+        rc = s_run (self, "COMMIT", "commit table creation");
+    if (rc == 0)
+        rc = s_run (self, stage, "create staging table");
+    if (rc == 0 && won)
+        rc = s_run (self, won, "create table of changed keys");
+    if (rc == 0 && self->partition)
+        rc = s_load_partitions (self);
     if (rc != 0)
         PQclear (PQexec (self->conn, "ROLLBACK"));
     self->upsert = s_upsert_sql (self, table);
     self->copy = s_copy_sql (self);
+    if (self->partition) {
+        self->keys_upsert = zetl_partition_keys_upsert_sql (self->conn, self->pipeline, self->target);
+        self->keys_move = zetl_partition_keys_move_sql (self->conn, self->target);
+        self->keys_rows = zetl_partition_keys_rows_sql (self->conn, self->pipeline, self->target);
+    }
+    free (won);
+    free (keys);
     free (stage);
     free (create);
     free (table);
@@ -221,6 +299,7 @@ zetl_target_sql_new (PGconn *conn, const zetl_pipeline_t *pipeline, const zetl_t
     self->conn = conn;
     self->pipeline = pipeline;
     self->target = target;
+    self->partition = zetl_partition_new (conn, pipeline, target);
     if (s_prepare_tables (self) != 0) {
         if (error)
             *error = strdup (self->error ? self->error : "could not prepare the target table");
@@ -237,6 +316,10 @@ zetl_target_sql_destroy (zetl_target_sql_t **self_p)
         zetl_target_sql_t *self = *self_p;
         free (self->upsert);
         free (self->copy);
+        free (self->keys_upsert);
+        free (self->keys_move);
+        free (self->keys_rows);
+        zetl_partition_destroy (&self->partition);
         free (self->error);
         free (self);
         *self_p = NULL;
@@ -429,9 +512,47 @@ zetl_target_sql_copy (zetl_target_sql_t *self, const char *data, size_t len)
     return rc;
 }
 
+//  A row found no partition: its day's partition is gone (dropped by someone
+//  else since it was cached). Not the data's fault: forget the cache, and the
+//  transaction is tried again, which creates the partition or dead-letters
+//  the record as past retention
+static void
+s_partition_missing (zetl_target_sql_t *self)
+{
+    if (!streq (self->state, "23514"))
+        return;
+    zetl_partition_forget (self->partition);
+    self->state[0] = 0;
+}
+
+//  partition_by_day: the keys table first (it locks the keys, in key order,
+//  and says which changed and which moved), then the old rows of the keys
+//  that moved, then the winners
+static int
+s_upsert_partitioned (zetl_target_sql_t *self, int64_t *changed)
+{
+    PGresult *res = PQexec (self->conn, self->keys_upsert);
+    int rc = s_check (self, res, "upsert keys");
+    int64_t moved = 0;
+    if (rc == 0) {
+        *changed = atoll (PQgetvalue (res, 0, 0));
+        moved = atoll (PQgetvalue (res, 0, 1));
+    }
+    PQclear (res);
+    if (rc == 0 && moved > 0)
+        rc = s_run (self, self->keys_move, "delete rows that moved");
+    if (rc == 0 && *changed > 0)
+        rc = s_run (self, self->keys_rows, "upsert");
+    if (rc != 0)
+        s_partition_missing (self);
+    return rc;
+}
+
 int
 zetl_target_sql_upsert (zetl_target_sql_t *self, int64_t *changed)
 {
+    if (self->partition)
+        return s_upsert_partitioned (self, changed);
     PGresult *res = PQexec (self->conn, self->upsert);
     int rc = s_check (self, res, "upsert");
     if (rc == 0)
@@ -472,6 +593,37 @@ s_dead_field (const msgpack_object *map, const char *name)
     return strndup (value->via.str.ptr, value->via.str.size);
 }
 
+//  What one dead letter says
+typedef struct {
+    const char *stage;   //  where it was refused
+    const char *reason;  //  why, a stable word
+    const char *field;   //  the field at fault, or NULL
+    const char *error;   //  what was wrong, or NULL
+    const char *raw;     //  the record, or NULL
+} s_dead_t;
+
+static int
+s_dead_letter (zetl_target_sql_t *self, const char *source, uint32_t partition, uint64_t position,
+               uint32_t attempts, const s_dead_t *dead)
+{
+    char partition_text[16], position_text[24], attempts_text[16];
+    snprintf (partition_text, sizeof partition_text, "%u", partition);
+    snprintf (position_text, sizeof position_text, "%" PRIu64, position);
+    snprintf (attempts_text, sizeof attempts_text, "%u", attempts ? attempts : 1);
+    const char *values[11] = {self->pipeline->id, self->target->name, dead->stage, dead->reason,
+                              dead->field, dead->error, dead->raw, source, partition_text,
+                              position_text, attempts_text};
+    return s_exec_params (
+        self,
+        "INSERT INTO zetl_dead_letters (pipeline, target, stage, reason, field, error, raw,"
+        " source, partition, position, attempts)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        " ON CONFLICT (pipeline, target, source, partition, position) DO UPDATE SET"
+        " attempts = zetl_dead_letters.attempts + 1, last_seen = now(),"
+        " reason = EXCLUDED.reason, field = EXCLUDED.field, error = EXCLUDED.error",
+        11, values, "write dead letter", NULL);
+}
+
 int
 zetl_target_sql_dead_letter (zetl_target_sql_t *self, const char *source, uint32_t partition,
                              const zetl_entry_t *entry, uint32_t attempts)
@@ -481,28 +633,77 @@ zetl_target_sql_dead_letter (zetl_target_sql_t *self, const char *source, uint32
     char *field = s_dead_field (&entry->payload, "field");
     char *error = s_dead_field (&entry->payload, "error");
     char *raw = s_dead_field (&entry->payload, "raw");
-    char partition_text[16], position_text[24], attempts_text[16];
-    snprintf (partition_text, sizeof partition_text, "%u", partition);
-    snprintf (position_text, sizeof position_text, "%" PRIu64, entry->position);
-    snprintf (attempts_text, sizeof attempts_text, "%u", attempts ? attempts : 1);
-    const char *values[11] = {self->pipeline->id, self->target->name, stage ? stage : "unknown",
-                              reason ? reason : "unknown", field, error, raw, source,
-                              partition_text, position_text, attempts_text};
-    int rc = s_exec_params (
-        self,
-        "INSERT INTO zetl_dead_letters (pipeline, target, stage, reason, field, error, raw,"
-        " source, partition, position, attempts)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        " ON CONFLICT (pipeline, target, source, partition, position) DO UPDATE SET"
-        " attempts = zetl_dead_letters.attempts + 1, last_seen = now(),"
-        " reason = EXCLUDED.reason, field = EXCLUDED.field, error = EXCLUDED.error",
-        11, values, "write dead letter", NULL);
+    s_dead_t dead = {stage ? stage : "unknown", reason ? reason : "unknown", field, error, raw};
+    int rc = s_dead_letter (self, source, partition, entry->position, attempts, &dead);
     free (stage);
     free (reason);
     free (field);
     free (error);
     free (raw);
     return rc;
+}
+
+//  The JSON text of output ROW (an array in schema order) as the record it
+//  came from: an object of the schema's fields, timestamps and dates as
+//  ISO 8601 text, so that zetlctl reprocess can send it through again
+static void
+s_row_json (const zetl_pipeline_t *pipeline, const msgpack_object *row, msgpack_sbuffer *out)
+{
+    size_t count = row->type == MSGPACK_OBJECT_ARRAY ? row->via.array.size : 0;
+    if (count > pipeline->field_count)
+        count = pipeline->field_count;
+    msgpack_object_kv *pairs =
+        (msgpack_object_kv *) zmalloc ((count + 1) * sizeof (msgpack_object_kv));
+    char (*texts)[40] = (char (*)[40]) zmalloc ((count + 1) * 40);
+    for (size_t index = 0; index < count; index++) {
+        const char *name = pipeline->fields[index].name;
+        msgpack_object value = row->via.array.ptr[index];
+        zetl_type_t type = pipeline->fields[index].type;
+        bool integer = value.type == MSGPACK_OBJECT_POSITIVE_INTEGER
+                       || value.type == MSGPACK_OBJECT_NEGATIVE_INTEGER;
+        if (integer && (type == ZETL_TYPE_TIMESTAMP || type == ZETL_TYPE_DATE)) {
+            int64_t number = value.type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? value.via.i64
+                                                                            : (int64_t) value.via.u64;
+            size_t len = type == ZETL_TYPE_TIMESTAMP
+                             ? zetl_time_format_iso (number, texts[index], 40)
+                             : zetl_time_format_date ((int32_t) number, texts[index], 40);
+            value.type = MSGPACK_OBJECT_STR;
+            value.via.str.ptr = texts[index];
+            value.via.str.size = (uint32_t) len;
+        }
+        pairs[index].key.type = MSGPACK_OBJECT_STR;
+        pairs[index].key.via.str.ptr = name;
+        pairs[index].key.via.str.size = (uint32_t) strlen (name);
+        pairs[index].val = value;
+    }
+    msgpack_object map;
+    map.type = MSGPACK_OBJECT_MAP;
+    map.via.map.size = (uint32_t) count;
+    map.via.map.ptr = pairs;
+    zetl_record_to_json (&map, out);
+    free (texts);
+    free (pairs);
+}
+
+int
+zetl_target_sql_dead_letter_row (zetl_target_sql_t *self, const char *source, uint32_t partition,
+                                 const zetl_entry_t *entry, uint32_t attempts, const char *reason,
+                                 const char *field, const char *error)
+{
+    msgpack_sbuffer json;
+    msgpack_sbuffer_init (&json);
+    s_row_json (self->pipeline, &entry->payload, &json);
+    msgpack_sbuffer_write (&json, "", 1);
+    s_dead_t dead = {"sink", reason, field, error, json.data};
+    int rc = s_dead_letter (self, source, partition, entry->position, attempts, &dead);
+    msgpack_sbuffer_destroy (&json);
+    return rc;
+}
+
+zetl_partition_t *
+zetl_target_sql_partitions (zetl_target_sql_t *self)
+{
+    return self->partition;
 }
 
 int

@@ -4,7 +4,11 @@
     schema's columns, then zetl_lut_gen, zetl_hash and zetl_deleted, primary
     key as configured), a staging table for COPY, and runs the statements of
     a sink transaction: lock its positions, COPY, the last-write-wins upsert,
-    set its positions, add to the counters, write a dead letter. Values travel
+    set its positions, add to the counters, write a dead letter. With
+    partition_by_day the table is partitioned by range on that column, its
+    primary key is (pk…, day column), and the upsert goes through the keys
+    table (zetl_partition_keys) so that a key has one row in one partition;
+    its day partitions are zetl_partition's. Values travel
     by COPY or as parameters only; identifiers come from the checked
     configuration and are quoted. Owned by one writer actor.
 */
@@ -12,6 +16,7 @@
 #define ZETL_TARGET_H_INCLUDED
 
 #include "zetl_config.h"
+#include "zetl_partition.h"
 #include "zetl_proto.h"
 #include <libpq-fe.h>
 
@@ -47,6 +52,17 @@ int zetl_target_sql_add_stats (zetl_target_sql_t *self, const char *writer, int6
 //  Write ENTRY (a dead letter) to zetl_dead_letters.
 int zetl_target_sql_dead_letter (zetl_target_sql_t *self, const char *source, uint32_t partition,
                                  const zetl_entry_t *entry, uint32_t attempts);
+
+//  Write output row ENTRY (read by zetl_body_reader_next_packed, its payload
+//  built) to zetl_dead_letters from stage "sink" with REASON, FIELD and
+//  ERROR (FIELD and ERROR may be NULL), the row as a JSON record for raw.
+int zetl_target_sql_dead_letter_row (zetl_target_sql_t *self, const char *source,
+                                     uint32_t partition, const zetl_entry_t *entry,
+                                     uint32_t attempts, const char *reason, const char *field,
+                                     const char *error);
+//  The day partitions of a partition_by_day target, else NULL. Borrowed:
+//  valid until SELF is destroyed.
+zetl_partition_t *zetl_target_sql_partitions (zetl_target_sql_t *self);
 
 //  Delete this target's dead letters of reprocess REQUEST's items numbered
 //  in SEQS (an array literal, "{1,2}"): they are committed now. Sets
