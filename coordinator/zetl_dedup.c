@@ -451,10 +451,12 @@ s_order_position (const zetl_dedup_t *self, int64_t start_us)
     return low;
 }
 
+//  A free tag, looking on from the last one handed out and at it last (it
+//  may be the one an eviction just freed)
 static uint32_t
 s_free_tag (zetl_dedup_t *self)
 {
-    for (uint32_t step = 1; step < self->ntags; step++) {
+    for (uint32_t step = 1; step <= self->ntags; step++) {
         uint32_t tag = (self->next_tag + step) % self->ntags;
         if (tag != 0 && self->tags[tag].state == S_TAG_FREE)
             return self->next_tag = tag;

@@ -559,6 +559,25 @@ test_bucket_limit (void **state)
     zetl_dedup_destroy (&dedup);
 }
 
+//  The same limit with event times going back in time: each new bucket is
+//  the oldest, so the tag freed by the eviction is the one handed out last
+static void
+test_bucket_limit_backwards (void **state)
+{
+    (void) state;
+    zetl_dedup_t *dedup = zetl_dedup_new (0, ZETL_DEDUP_MIN_BUDGET);  //  buckets of 1 s
+    char id[32];
+    const int records = 5000;
+    for (int index = 0; index < records; index++) {
+        snprintf (id, sizeof id, "BK-%d", index);
+        assert_int_equal (s_put (dedup, id, 1, S_T0 - (int64_t) index * S_SECOND), ZETL_DEDUP_NEW);
+    }
+    zetl_dedup_stats_t stats = s_stats (dedup);
+    assert_true (stats.evicted_early > 0);
+    assert_int_equal (stats.inserted, stats.keys + stats.evicted_early);
+    zetl_dedup_destroy (&dedup);
+}
+
 //  The set against a model that remembers everything, on a stream with
 //  versions, replays, disorder, expiry, reused tags and sweeps. Every record
 //  is on time (event time >= W), so nothing it could match has expired.
@@ -726,6 +745,7 @@ main (void)
         cmocka_unit_test (test_accounting_is_exact),
         cmocka_unit_test (test_budget_holds),
         cmocka_unit_test (test_bucket_limit),
+        cmocka_unit_test (test_bucket_limit_backwards),
         cmocka_unit_test (test_against_model),
         cmocka_unit_test (test_ten_million_distinct),
     };
