@@ -4,6 +4,7 @@
 #include "zetl_log.h"
 #include "zetl_main.h"
 
+#include <curl/curl.h>
 #include <getopt.h>
 
 static void
@@ -57,10 +58,13 @@ main (int argc, char **argv)
         zetl_config_destroy (&config);
         return 2;
     }
+    //  Once, before any thread: HTTP sources use libcurl
+    curl_global_init (CURL_GLOBAL_DEFAULT);
     zetl_dispatch_args_t args = {config, config->postgres, once};
     zactor_t *dispatch = zactor_new (zetl_dispatch_actor, &args);
     int rc = zetl_main_run (&dispatch);
     zetl_config_destroy (&config);
+    curl_global_cleanup ();
     zetl_log_info ("coordinator", "stopped", json_pack ("{s:i}", "exit_code", rc));
     return rc;
 }

@@ -4,7 +4,7 @@
 #include "zetl_pg.h"
 
 typedef struct {
-    const char *target;        //  the PostgreSQL target reconciled, or NULL
+    const char *target;        //  the target reconciled: the first postgres one, else the first
     zetl_pg_stats_t baseline;  //  counters when the run started
     uint64_t records_in;       //  records read in this run
     zetl_admit_counters_t arrival;  //  how they arrived
@@ -27,6 +27,9 @@ zetl_reconcile_new (const zetl_config_t *config)
         for (size_t t = 0; t < pipeline->target_count && !self->pipelines[p].target; t++)
             if (pipeline->targets[t].type == ZETL_TARGET_POSTGRES)
                 self->pipelines[p].target = pipeline->targets[t].name;
+        //  A files target alone writes the counters in zetl_stats itself
+        if (!self->pipelines[p].target && pipeline->target_count)
+            self->pipelines[p].target = pipeline->targets[0].name;
     }
     return self;
 }

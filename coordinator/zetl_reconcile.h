@@ -32,7 +32,7 @@ void zetl_reconcile_set_arrival (zetl_reconcile_t *self, size_t pipeline,
 //  Set PIPELINE's records that left the reorder buffer early (ordered: true).
 void zetl_reconcile_set_reorder_overflow (zetl_reconcile_t *self, size_t pipeline,
                                           uint64_t overflow);
-//  Write one JSON line per pipeline with a PostgreSQL target to OUT. Returns
+//  Write one JSON line per pipeline to OUT (its first postgres target, else its first). Returns
 //  0 when every pipeline balances, 3 when one does not, 1 on a database error.
 int zetl_reconcile_report (zetl_reconcile_t *self, PGconn *conn, FILE *out);
 

@@ -196,12 +196,11 @@ s_start_run (s_source_t *self, bool first)
             return false;
     }
     char *state = zetl_http_pages_state (self->pages);
-    if (first && run > 1) {
-        //  Nothing reads under the last run's name again; the state is the
-        //  one just read, so writing it again changes nothing else
-        char abandoned[S_NAME_MAX];
-        snprintf (abandoned, sizeof abandoned, "%s@http-run-%" PRId64, self->pipeline->id, run - 1);
-        zetl_checkpoint_write (self->conn, self->pipeline->id, S_CHECKPOINT, state, abandoned);
+    if (first) {
+        //  Runs an earlier coordinator left unfinished are never read again
+        char prefix[S_NAME_MAX];
+        snprintf (prefix, sizeof prefix, "%s@http-run-", self->pipeline->id);
+        zetl_checkpoint_forget_runs (self->conn, self->pipeline->id, prefix);
     }
     snprintf (self->run_name, sizeof self->run_name, "%s@http-run-%" PRId64, self->pipeline->id,
               run);
@@ -339,9 +338,6 @@ zetl_source_http_actor (zsock_t *pipe, void *args)
     self->poller = zpoller_new (pipe, NULL);
     zsock_signal (pipe, 0);
 
-    //  Reference-counted; thread-safe in the libcurl zetl builds with
-    //  (CURL_VERSION_THREADSAFE), and a no-op after the first call
-    curl_global_init (CURL_GLOBAL_DEFAULT);
     char *error = NULL;
     self->fetch = zetl_http_fetch_new (&self->pipeline->source, self->pipeline->id, &error);
     if (self->fetch) {
@@ -360,7 +356,6 @@ zetl_source_http_actor (zsock_t *pipe, void *args)
     zetl_http_fetch_destroy (&self->fetch);
     zetl_http_pages_destroy (&self->pages);
     zetl_progress_destroy (&self->progress);
-    curl_global_cleanup ();
     free (self->unwritten);
     zpoller_destroy (&self->poller);
     zetl_feed_fini (&self->feed);

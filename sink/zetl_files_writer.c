@@ -15,10 +15,6 @@
 
 #define S_BACKOFF_MIN_MS 100
 #define S_BACKOFF_MAX_MS 5000
-//  The configuration gives sink_batch_rows and sink_linger to PostgreSQL
-//  targets only: a files target without them commits as one would by default
-#define S_DEFAULT_BATCH_ROWS 10000
-#define S_DEFAULT_LINGER_MS 20
 
 //  One (source, partition) key of a commit
 typedef struct {
@@ -896,10 +892,6 @@ zetl_files_writer_actor (zsock_t *pipe, void *args)
     self->suffix = zetl_files_suffix (self->target->format, self->compression);
     self->batch_rows = self->target->sink_batch_rows;
     self->linger_ms = self->target->sink_linger_ms;
-    if (self->batch_rows <= 0) {
-        self->batch_rows = S_DEFAULT_BATCH_ROWS;
-        self->linger_ms = S_DEFAULT_LINGER_MS;
-    }
     self->pending = zlistx_new ();
     zlistx_set_destructor (self->pending, s_msg_free);
     msgpack_sbuffer_init (&self->packed);

@@ -11,10 +11,6 @@
 #define S_MAX_WRITERS 1024
 #define S_MAX_PIPELINES 256
 #define S_MAX_GROUPS 8  //  targets of one pipeline a sink writes
-//  Writers of a files target, and its rows per commit: the configuration
-//  gives connections and sink_batch_rows to PostgreSQL targets only
-#define S_FILES_WRITERS 2
-#define S_FILES_BATCH_ROWS 10000
 
 //  The writers of one target of a pipeline: a partition's batches always go
 //  to the same one of them
@@ -65,14 +61,14 @@ s_has_postgres (const zetl_pipeline_t *pipeline)
 static int64_t
 s_writers_of (const zetl_target_t *target)
 {
-    return target->connections > 0 ? target->connections : S_FILES_WRITERS;
+    return target->connections;
 }
 
 //  Rows TARGET commits at once
 static int64_t
 s_rows_of (const zetl_target_t *target)
 {
-    return target->sink_batch_rows > 0 ? target->sink_batch_rows : S_FILES_BATCH_ROWS;
+    return target->sink_batch_rows;
 }
 
 static void
