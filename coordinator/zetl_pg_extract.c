@@ -7,9 +7,8 @@
 #include <jansson.h>
 
 #define S_MAX_KEY 32                //  key columns, as the configuration allows
-#define S_COLUMN_REREAD 0           //  the result's columns: reread, updated_at, key…, json
-#define S_COLUMN_TS 1
-#define S_COLUMN_KEY 2
+#define S_COLUMN_REREAD 0           //  the result's columns: reread, then the row's
+#define S_COLUMN_ROW 1
 
 struct zetl_pg_extract {
     PGconn *conn;                   //  the caller's
@@ -18,6 +17,14 @@ struct zetl_pg_extract {
     int64_t snapshot_us;
     int64_t page_size;
     PGresult *page;                 //  the last page fetched
+    int ts_column;                  //  updated_at in a page (-1: none)
+    int key_columns[S_MAX_KEY];     //  the key's columns in a page
+    int columns;                    //  the row's own columns
+    char *kinds;                    //  per column of the row: how its text is packed
+    const char **names;             //  per column of the row: its name (the first page's)
+    size_t *name_lens;
+    int asked;                      //  FETCHes sent, not answered yet
+    bool done;                      //  the last page was read
 };
 
 //  Run SQL (no parameters) expecting STATUS; false with *ERROR set otherwise
@@ -145,14 +152,7 @@ s_build_query (zetl_pg_extract_t *self, zchunk_t *sql, const char *const *names,
         s_append (sql, " <= ");
         s_tuple (sql, self->conn, names, types, columns, 1);
     }
-    for (size_t index = 0; index < columns; index++) {
-        char *quoted = zetl_pg_ident (self->conn, names[index]);
-        char *part = zsys_sprintf (", t.%s::text", quoted);
-        s_append (sql, part);
-        free (part);
-        free (quoted);
-    }
-    char *from = zsys_sprintf (", row_to_json (t)::text FROM %s t", table);
+    char *from = zsys_sprintf (", t.* FROM %s t", table);
     s_append (sql, from);
     free (from);
     char *updated_at = zetl_pg_ident (self->conn, names[0]);
@@ -204,7 +204,10 @@ static bool
 s_begin (zetl_pg_extract_t *self, const char *isolation, char **error)
 {
     PGresult *res = NULL;
-    char *begin = zsys_sprintf ("BEGIN ISOLATION LEVEL %s READ ONLY", isolation);
+    //  A run reads its cursor to the end: plan for the whole result, not
+    //  for the first rows (a sort beats an index walk over a whole table)
+    char *begin = zsys_sprintf ("BEGIN ISOLATION LEVEL %s READ ONLY;"
+                                " SET LOCAL cursor_tuple_fraction = 1.0", isolation);
     bool ok = s_run (self->conn, begin, PGRES_COMMAND_OK, NULL, error)
               && s_run (self->conn, "SELECT (extract (epoch FROM now ()) * 1000000)::bigint",
                         PGRES_TUPLES_OK, &res, error);
@@ -284,15 +287,7 @@ zetl_pg_extract_open_target (PGconn *conn, const zetl_pipeline_t *pipeline, cons
         return NULL;
     }
     zchunk_t *sql = zchunk_new (NULL, 1024);
-    s_append (sql, "DECLARE zetl_extract NO SCROLL CURSOR FOR SELECT true, NULL::text");
-    for (size_t index = 0; index < self->key_count; index++) {
-        char *quoted = zetl_pg_ident (conn, pipeline->source.key[index]);
-        char *part = zsys_sprintf (", x.%s::text", quoted);
-        s_append (sql, part);
-        free (part);
-        free (quoted);
-    }
-    s_append (sql, ", row_to_json (x)::text FROM (SELECT ");
+    s_append (sql, "DECLARE zetl_extract NO SCROLL CURSOR FOR SELECT true, x.* FROM (SELECT ");
     for (size_t index = 0; index < pipeline->field_count; index++) {
         char *quoted = zetl_pg_ident (conn, pipeline->fields[index].name);
         s_append (sql, index ? ", " : "");
@@ -317,25 +312,155 @@ zetl_pg_extract_snapshot_us (const zetl_pg_extract_t *self)
     return self->snapshot_us;
 }
 
+//  How a column's text is packed: as an integer, a boolean, or text (exact
+//  decimals, timestamps and the rest: the workers' casts read text)
+#define S_KIND_TEXT 't'
+#define S_KIND_INT 'i'
+#define S_KIND_BOOL 'b'
+
+static void
+s_learn_columns (zetl_pg_extract_t *self)
+{
+    self->columns = PQnfields (self->page) - S_COLUMN_ROW;
+    //  Names are checked identifiers, lower case: PQfnumber finds them as they are
+    self->ts_column = PQfnumber (self->page, self->source->updated_at);
+    for (size_t index = 0; index < self->key_count; index++)
+        self->key_columns[index] = PQfnumber (self->page, self->source->key[index]);
+    free (self->kinds);
+    self->kinds = (char *) zmalloc ((size_t) self->columns + 1);
+    self->names = (const char **) zmalloc ((size_t) self->columns * sizeof (char *) + 1);
+    self->name_lens = (size_t *) zmalloc ((size_t) self->columns * sizeof (size_t) + 1);
+    for (int column = 0; column < self->columns; column++) {
+        self->names[column] = strdup (PQfname (self->page, S_COLUMN_ROW + column));
+        self->name_lens[column] = strlen (self->names[column]);
+        Oid type = PQftype (self->page, S_COLUMN_ROW + column);
+        self->kinds[column] = type == 20 || type == 21 || type == 23 ? S_KIND_INT  //  int8, int2, int4
+                              : type == 16                           ? S_KIND_BOOL  //  bool
+                                                                     : S_KIND_TEXT;
+    }
+}
+
+static void
+s_pack_text (msgpack_packer *packer, const char *text, size_t len)
+{
+    msgpack_pack_str (packer, len);
+    msgpack_pack_str_body (packer, text, len);
+}
+
+void
+zetl_pg_extract_pack (const zetl_pg_extract_t *self, int row, msgpack_packer *packer,
+                      const char *time_field, const char *time_text, const char *flag_field)
+{
+    bool flag_column = false;  //  The flag is a column of the row already: it is set there
+    for (int column = 0; flag_field && column < self->columns; column++)
+        if (streq (self->names[column], flag_field))
+            flag_column = true;
+    msgpack_pack_map (packer, (uint32_t) self->columns + (flag_field && !flag_column ? 1 : 0));
+    for (int column = 0; column < self->columns; column++) {
+        int at = S_COLUMN_ROW + column;
+        const char *name = self->names[column];
+        s_pack_text (packer, name, self->name_lens[column]);
+        const char *text = PQgetvalue (self->page, row, at);
+        if (time_text && streq (name, time_field))
+            s_pack_text (packer, time_text, strlen (time_text));
+        else if (flag_column && streq (name, flag_field))
+            msgpack_pack_true (packer);
+        else if (PQgetisnull (self->page, row, at))
+            msgpack_pack_nil (packer);
+        else if (self->kinds[column] == S_KIND_INT)
+            msgpack_pack_int64 (packer, strtoll (text, NULL, 10));
+        else if (self->kinds[column] == S_KIND_BOOL) {
+            if (text[0] == 't')
+                msgpack_pack_true (packer);
+            else
+                msgpack_pack_false (packer);
+        }
+        else
+            s_pack_text (packer, text, (size_t) PQgetlength (self->page, row, at));
+    }
+    if (flag_field && !flag_column) {
+        s_pack_text (packer, flag_field, strlen (flag_field));
+        msgpack_pack_true (packer);
+    }
+}
+
+//  Ask for the next page without waiting for it (pipeline mode)
+static bool
+s_send_fetch (zetl_pg_extract_t *self)
+{
+    char sql[64];
+    snprintf (sql, sizeof sql, "FETCH FORWARD %" PRId64 " FROM zetl_extract", self->page_size);
+    if (!PQsendQueryParams (self->conn, sql, 0, NULL, NULL, NULL, NULL, 0)
+        || !PQsendFlushRequest (self->conn) || PQflush (self->conn) != 0)
+        return false;
+    self->asked++;
+    return true;
+}
+
+//  The answer to the oldest FETCH asked for, or NULL with *ERROR set
+static PGresult *
+s_take_fetch (zetl_pg_extract_t *self, char **error)
+{
+    PGresult *res = PQgetResult (self->conn), *end = res ? PQgetResult (self->conn) : NULL;
+    self->asked--;
+    PQclear (end);  //  NULL: the end of this query's results
+    if (PQresultStatus (res) == PGRES_TUPLES_OK)
+        return res;
+    *error = zsys_sprintf ("%s [%s]", PQerrorMessage (self->conn), zetl_pg_sqlstate (res));
+    PQclear (res);
+    return NULL;
+}
+
+//  Leave pipeline mode, answers not taken dropped
+static void
+s_end_pipeline (zetl_pg_extract_t *self)
+{
+    if (PQpipelineStatus (self->conn) == PQ_PIPELINE_OFF)
+        return;
+    if (PQpipelineSync (self->conn)) {
+        PGresult *res;
+        //  Until the sync's answer: every FETCH still asked for, then the sync
+        while ((res = PQgetResult (self->conn)) || PQpipelineStatus (self->conn) != PQ_PIPELINE_OFF) {
+            bool synced = res && PQresultStatus (res) == PGRES_PIPELINE_SYNC;
+            PQclear (res);
+            if (synced || PQstatus (self->conn) != CONNECTION_OK)
+                break;
+        }
+    }
+    PQexitPipelineMode (self->conn);
+    self->asked = 0;
+}
+
+//  Pages are read one ahead: the next FETCH is on its way while the caller
+//  packs the page it has, so the server and zetl work at the same time
 int
 zetl_pg_extract_fetch (zetl_pg_extract_t *self, char **error)
 {
     PQclear (self->page);
     self->page = NULL;
-    char sql[64];
-    snprintf (sql, sizeof sql, "FETCH FORWARD %" PRId64 " FROM zetl_extract", self->page_size);
     *error = NULL;
-    if (!s_run (self->conn, sql, PGRES_TUPLES_OK, &self->page, error))
+    if (self->done)
+        return 0;
+    if (PQpipelineStatus (self->conn) == PQ_PIPELINE_OFF
+        && (!PQenterPipelineMode (self->conn) || !s_send_fetch (self))) {
+        *error = zsys_sprintf ("cannot fetch: %s", PQerrorMessage (self->conn));
         return -1;
-    return PQntuples (self->page);
-}
-
-const char *
-zetl_pg_extract_json (const zetl_pg_extract_t *self, int row, size_t *len)
-{
-    int column = S_COLUMN_KEY + (int) self->key_count;
-    *len = (size_t) PQgetlength (self->page, row, column);
-    return PQgetvalue (self->page, row, column);
+    }
+    if (!s_send_fetch (self)) {
+        *error = zsys_sprintf ("cannot fetch: %s", PQerrorMessage (self->conn));
+        return -1;
+    }
+    self->page = s_take_fetch (self, error);
+    if (!self->page)
+        return -1;
+    if (!self->kinds)
+        s_learn_columns (self);
+    int rows = PQntuples (self->page);
+    if (rows < self->page_size) {  //  The last page: the one asked ahead answers nothing
+        self->done = true;
+        s_end_pipeline (self);
+    }
+    return rows;
 }
 
 bool
@@ -349,8 +474,8 @@ zetl_pg_extract_reread (const zetl_pg_extract_t *self, int row)
 const char *
 zetl_pg_extract_key (const zetl_pg_extract_t *self, int row, size_t index, size_t *len)
 {
-    *len = (size_t) PQgetlength (self->page, row, S_COLUMN_KEY + (int) index);
-    return PQgetvalue (self->page, row, S_COLUMN_KEY + (int) index);
+    *len = (size_t) PQgetlength (self->page, row, self->key_columns[index]);
+    return PQgetvalue (self->page, row, self->key_columns[index]);
 }
 
 size_t
@@ -365,12 +490,11 @@ zetl_pg_extract_state (const zetl_pg_extract_t *self, int row)
     json_t *key = json_array ();
     for (size_t index = 0; index < self->key_count; index++)
         json_array_append_new (key, json_string (PQgetvalue (self->page, row,
-                                                             S_COLUMN_KEY + (int) index)));
+                                                             self->key_columns[index])));
+    bool ts = self->ts_column >= 0 && !PQgetisnull (self->page, row, self->ts_column);
     json_t *state = json_pack ("{s:s?, s:o}", "ts",
-                               PQgetisnull (self->page, row, S_COLUMN_TS)
-                                   ? NULL
-                                   : PQgetvalue (self->page, row, S_COLUMN_TS),
-                               "key", key);
+                               ts ? PQgetvalue (self->page, row, self->ts_column) : NULL, "key",
+                               key);
     char *text = json_dumps (state, JSON_COMPACT);
     json_decref (state);
     return text;
@@ -382,6 +506,12 @@ zetl_pg_extract_destroy (zetl_pg_extract_t **self_p)
     zetl_pg_extract_t *self = *self_p;
     if (self) {
         PQclear (self->page);
+        for (int column = 0; self->names && column < self->columns; column++)
+            free ((char *) self->names[column]);
+        free (self->names);
+        free (self->name_lens);
+        free (self->kinds);
+        s_end_pipeline (self);
         //  COMMIT ends a failed transaction too (as a rollback); nothing was written
         if (PQtransactionStatus (self->conn) != PQTRANS_IDLE) {
             PGresult *res = PQexec (self->conn, "COMMIT");

@@ -3,7 +3,7 @@
 #include "zetl_time.h"
 
 #include <czmq.h>
-#include <jansson.h>
+#include <inttypes.h>
 #include <time.h>
 #include <xxhash.h>
 
@@ -95,36 +95,18 @@ zetl_pg_missing_size (const zetl_pg_missing_t *self)
     return self->count;
 }
 
-//  US in the pipeline's event time format, as a JSON value
-static json_t *
-s_event_time (const zetl_event_time_t *event_time, int64_t us)
+void
+zetl_pg_missing_time_text (const zetl_pipeline_t *pipeline, int64_t us, char *text, size_t size)
 {
-    char text[64];
+    const zetl_event_time_t *event_time = &pipeline->event_time;
     if (event_time->kind == ZETL_TIME_UNIX_MS)
-        return json_integer (us / 1000);
-    if (event_time->kind == ZETL_TIME_STRFTIME) {
+        snprintf (text, size, "%" PRId64, us / 1000);
+    else if (event_time->kind == ZETL_TIME_STRFTIME) {
         time_t seconds = (time_t) (us / 1000000);
         struct tm tm;
         gmtime_r (&seconds, &tm);
-        strftime (text, sizeof text, event_time->strftime, &tm);
-        return json_string (text);
+        strftime (text, size, event_time->strftime, &tm);
     }
-    zetl_time_format_iso (us, text, sizeof text);
-    return json_string (text);
-}
-
-char *
-zetl_pg_missing_tombstone (const zetl_pipeline_t *pipeline, const char *json, size_t len,
-                           int64_t us)
-{
-    json_t *row = json_loadb (json, len, 0, NULL);
-    if (!json_is_object (row)) {
-        json_decref (row);
-        return NULL;
-    }
-    json_object_set_new (row, pipeline->delete_field, json_true ());
-    json_object_set_new (row, pipeline->event_time.field, s_event_time (&pipeline->event_time, us));
-    char *text = json_dumps (row, JSON_COMPACT);
-    json_decref (row);
-    return text;
+    else
+        zetl_time_format_iso (us, text, size);
 }

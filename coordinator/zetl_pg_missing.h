@@ -3,10 +3,11 @@
     For `delete_missing: true` (DESIGN §8): while a full refresh reads the
     source, the 128-bit hash (xxh3) of each row's key (its key columns'
     text, joined by 0x1f) is kept, 16 bytes a row; then the target's live
-    rows are read and each whose key was not seen becomes a delete marker:
-    the row as the target holds it, the pipeline's delete_field set to true
-    and its event time set to the refresh's snapshot, so it wins over every
-    version read before. Owned by one source actor.
+    rows are read and each whose key was not seen becomes a delete marker
+    (zetl_pg_extract_pack): the row as the target holds it, the pipeline's
+    delete_field set to true and its event time set to the refresh's
+    snapshot (zetl_pg_missing_time_text), so it wins over every version
+    read before. Owned by one source actor.
 */
 #ifndef ZETL_PG_MISSING_H_INCLUDED
 #define ZETL_PG_MISSING_H_INCLUDED
@@ -31,9 +32,9 @@ bool zetl_pg_missing_seen (const zetl_pg_missing_t *self, const zetl_pg_extract_
 //  Keys seen.
 size_t zetl_pg_missing_size (const zetl_pg_missing_t *self);
 
-//  The delete marker of target row JSON (LEN bytes) of PIPELINE, at event
-//  time US, as JSON text (caller frees), or NULL if JSON is not an object.
-char *zetl_pg_missing_tombstone (const zetl_pipeline_t *pipeline, const char *json, size_t len,
-                                 int64_t us);
+//  Event time US as text in PIPELINE's event_time format, into TEXT (SIZE
+//  bytes; 64 is enough): a delete marker's event time.
+void zetl_pg_missing_time_text (const zetl_pipeline_t *pipeline, int64_t us, char *text,
+                                size_t size);
 
 #endif

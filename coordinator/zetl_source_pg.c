@@ -29,7 +29,23 @@ typedef struct {
     int64_t polled_ms;         //  when what is committed was last read
     int64_t started_ms;        //  when the run started
     char *state;               //  the watermark of the last page handed over
+    msgpack_sbuffer packed;    //  the row being handed over
 } s_source_t;
+
+//  Row ROW of EXTRACT as a record into the feed, with pack's overrides
+static void
+s_feed_row (s_source_t *self, const zetl_pg_extract_t *extract, int row, const char *time_text,
+            const char *flag_field)
+{
+    self->packed.size = 0;
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &self->packed, msgpack_sbuffer_write);
+    zetl_pg_extract_pack (extract, row, &packer, self->pipeline->event_time.field, time_text,
+                          flag_field);
+    zetl_feed_map_row (&self->feed, self->packed.data, self->packed.size, self->position++);
+    if (zetl_chunk_full (self->feed.chunk))
+        zetl_feed_send_chunk (&self->feed);
+}
 
 //  Wait up to MS for commands (credit, STOP, $TERM)
 static void
@@ -104,10 +120,8 @@ s_read_page (s_source_t *self, zetl_pg_extract_t *extract, char **error)
 {
     int rows = zetl_pg_extract_fetch (extract, error);
     for (int row = 0; row < rows && !self->feed.terminated; row++) {
-        size_t len;
-        const char *json = zetl_pg_extract_json (extract, row, &len);
         self->feed.flags = zetl_pg_extract_reread (extract, row) ? ZETL_ENTRY_REPROCESS : 0;
-        zetl_feed_jsonl_row (&self->feed, json, len, self->position++);
+        s_feed_row (self, extract, row, NULL, NULL);
         if (self->pipeline->source.delete_missing)
             zetl_pg_missing_see (self->missing, extract, row);
     }
@@ -137,17 +151,14 @@ s_send_tombstones (s_source_t *self, int64_t snapshot_us, char **error)
         return -1;
     uint64_t tombstones = 0;
     int rows;
+    char time_text[64];
+    zetl_pg_missing_time_text (self->pipeline, snapshot_us, time_text, sizeof time_text);
     self->feed.flags = ZETL_ENTRY_REPROCESS;
     while (!self->feed.terminated && (rows = zetl_pg_extract_fetch (live, error)) > 0)
         for (int row = 0; row < rows && !self->feed.terminated; row++) {
             if (zetl_pg_missing_seen (self->missing, live, row))
                 continue;
-            size_t len;
-            const char *json = zetl_pg_extract_json (live, row, &len);
-            char *marker = zetl_pg_missing_tombstone (self->pipeline, json, len, snapshot_us);
-            if (marker)
-                zetl_feed_jsonl_row (&self->feed, marker, strlen (marker), self->position++);
-            free (marker);
+            s_feed_row (self, live, row, time_text, self->pipeline->delete_field);
             tombstones++;
         }
     zetl_pg_extract_destroy (&live);
@@ -294,6 +305,7 @@ zetl_source_pg_actor (zsock_t *pipe, void *args)
     self->missing = zetl_pg_missing_new ();
     zetl_backoff_init (&self->backoff, 200, 10000);
     self->poller = zpoller_new (pipe, NULL);
+    msgpack_sbuffer_init (&self->packed);
     zsock_signal (pipe, 0);
 
     //  Runs an earlier coordinator left unfinished are never read again
@@ -309,6 +321,7 @@ zetl_source_pg_actor (zsock_t *pipe, void *args)
     zetl_progress_destroy (&self->progress);
     zetl_feed_fini (&self->feed);
     free (self->state);
+    msgpack_sbuffer_destroy (&self->packed);
     if (self->source)
         PQfinish (self->source);
     if (self->zetl)
