@@ -8,7 +8,11 @@
     last-write-wins, writes dead letters, advances zetl_offsets and adds to
     zetl_stats. Replayed records at or below a committed position are
     skipped and not counted again. A lost connection is retried with backoff
-    for ever; a batch that fails for its data is reported FAILED.
+    for ever; a batch that fails for its data is reported FAILED. With
+    partition_by_day it also keeps the day partitions ahead and drops the
+    expired ones, hourly. The transaction of one group is
+    zetl_pg_transaction's; the queue, the lingering and the replies of a
+    group's commit are zetl_group's, shared with zetl_files_writer.
 
     Commands on the pipe:
       "BATCH" + pointer to a zetl_msg_t RESULT (takes ownership)

@@ -11,6 +11,13 @@
     its day partitions are zetl_partition's. Values travel
     by COPY or as parameters only; identifiers come from the checked
     configuration and are quoted. Owned by one writer actor.
+
+    This module owns the connection's state for the target (its prepared
+    statement text, its partitions, the last failure) and runs the
+    statements. The text of the table's statements is zetl_target_text's;
+    the statements on zetl_offsets are zetl_offsets', those on
+    zetl_dead_letters and zetl_stats zetl_accounts' (a files target without a
+    PostgreSQL one runs them too).
 */
 #ifndef ZETL_TARGET_H_INCLUDED
 #define ZETL_TARGET_H_INCLUDED
@@ -40,8 +47,9 @@ int zetl_target_sql_lock_keys (zetl_target_sql_t *self, size_t count, const char
                                const uint32_t *partitions, int64_t *positions, char **above);
 //  Raise the committed positions of COUNT keys (locked in this transaction)
 //  to POSITIONS[i], in one statement; a position never goes down.
-int zetl_target_sql_set_positions (zetl_target_sql_t *self, size_t count, const char *const *sources,
-                                   const uint32_t *partitions, const int64_t *positions);
+int zetl_target_sql_set_positions (zetl_target_sql_t *self, size_t count,
+                                   const char *const *sources, const uint32_t *partitions,
+                                   const int64_t *positions);
 //  COPY LEN bytes of COPY text into the staging table.
 int zetl_target_sql_copy (zetl_target_sql_t *self, const char *data, size_t len);
 //  Upsert the staging table into the target; *CHANGED = rows changed.
@@ -67,8 +75,8 @@ zetl_partition_t *zetl_target_sql_partitions (zetl_target_sql_t *self);
 //  Delete this target's dead letters of reprocess REQUEST's items numbered
 //  in SEQS (an array literal, "{1,2}"): they are committed now. Sets
 //  *DELETED. Returns 0 or -1.
-int zetl_target_sql_resolve_reprocessed (zetl_target_sql_t *self, int64_t request,
-                                         const char *seqs, int64_t *deleted);
+int zetl_target_sql_resolve_reprocessed (zetl_target_sql_t *self, int64_t request, const char *seqs,
+                                         int64_t *deleted);
 //  Ordered mode, in one statement for COUNT keys (locked in this
 //  transaction): raise key i's floor to FLOORS[i], add the positions of
 //  ADDED[i] (an int8multirange literal) and forget the positions at or below
