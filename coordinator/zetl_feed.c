@@ -18,6 +18,7 @@ zetl_feed_init (zetl_feed_t *self, zsock_t *pipe, const zetl_config_t *config, s
     zetl_extract_names (self->pipeline, self->names);
     self->jsonl = zetl_jsonl_new (self->names, ZETL_EXTRACT_COUNT);
     msgpack_zone_init (&self->zone, 8192);
+    self->poller = zpoller_new (pipe, NULL);
 }
 
 //  Forget the current source's committed positions
@@ -35,6 +36,7 @@ zetl_feed_fini (zetl_feed_t *self)
     zetl_chunk_destroy (&self->chunk);
     zetl_jsonl_destroy (&self->jsonl);
     msgpack_zone_destroy (&self->zone);
+    zpoller_destroy (&self->poller);
 }
 
 void
@@ -68,6 +70,21 @@ zetl_feed_take_command (zetl_feed_t *self)
     else if (streq (command, "STOP"))
         self->terminated = self->stop_requested = true;
     free (command);
+}
+
+void
+zetl_feed_idle (zetl_feed_t *self, int64_t ms)
+{
+    int64_t until = zclock_mono () + ms;
+    while (!self->terminated) {
+        int64_t left = until - zclock_mono ();
+        if (left <= 0)
+            break;
+        if (zpoller_wait (self->poller, (int) left))
+            zetl_feed_take_command (self);
+        else if (zpoller_terminated (self->poller))
+            self->terminated = true;
+    }
 }
 
 void

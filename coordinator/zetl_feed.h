@@ -67,6 +67,7 @@ typedef struct {
     uint64_t bad_rows;          //  rows turned into dead letters
     zetl_log_limit_t bad_log;
     msgpack_zone zone;          //  a producer's record unpacked to find its fields: cleared, not freed
+    zpoller_t *poller;          //  on the pipe, for zetl_feed_idle
 } zetl_feed_t;
 
 //  Set up SELF for PIPE and PIPELINE (index INDEX of CONFIG); FLAGS go on
@@ -84,6 +85,10 @@ void zetl_feed_begin (zetl_feed_t *self, const char *name, zhashx_t *committed);
 
 //  Take one command from the dispatcher, waiting for it.
 void zetl_feed_take_command (zetl_feed_t *self);
+
+//  Wait up to MS for commands, taking each (credit, STOP, $TERM): how a
+//  source that has nothing to read waits while staying responsive.
+void zetl_feed_idle (zetl_feed_t *self, int64_t ms);
 
 //  Take any credit that arrived meanwhile, without waiting.
 void zetl_feed_poll_pipe (zetl_feed_t *self);

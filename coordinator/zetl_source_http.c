@@ -22,7 +22,6 @@ typedef struct {
     zetl_http_fetch_t *fetch;
     zetl_http_pages_t *pages;
     zetl_progress_t *progress;
-    zpoller_t *poller;          //  on the pipe, while waiting
     PGconn *conn;               //  zetl's own database: checkpoints and what is committed
     zetl_backoff_t pg_backoff;  //  reconnections
     int64_t pg_retry_at;        //  no reconnection before this (zclock_mono)
@@ -119,10 +118,7 @@ s_wait (void *arg, int64_t ms)
         int64_t left = until - zclock_mono ();
         if (left <= 0)
             break;
-        if (zpoller_wait (self->poller, (int) (left < S_POLL_MS ? left : S_POLL_MS)))
-            zetl_feed_take_command (&self->feed);
-        else if (zpoller_terminated (self->poller))
-            self->feed.terminated = true;
+        zetl_feed_idle (&self->feed, left < S_POLL_MS ? left : S_POLL_MS);
     }
     return !self->feed.terminated;
 }
@@ -335,7 +331,6 @@ zetl_source_http_actor (zsock_t *pipe, void *args)
     zetl_feed_init (&self->feed, pipe, self->args.config, self->args.pipeline, 0);
     self->pipeline = self->feed.pipeline;
     zetl_backoff_init (&self->pg_backoff, 100, 5000);
-    self->poller = zpoller_new (pipe, NULL);
     zsock_signal (pipe, 0);
 
     char *error = NULL;
@@ -357,7 +352,6 @@ zetl_source_http_actor (zsock_t *pipe, void *args)
     zetl_http_pages_destroy (&self->pages);
     zetl_progress_destroy (&self->progress);
     free (self->unwritten);
-    zpoller_destroy (&self->poller);
     zetl_feed_fini (&self->feed);
     if (self->conn)
         PQfinish (self->conn);

@@ -22,7 +22,6 @@ typedef struct {
     zetl_progress_t *progress;
     zetl_pg_missing_t *missing;//  delete_missing: keys seen by the run
     zetl_backoff_t backoff;
-    zpoller_t *poller;         //  on the pipe, while idle
     char checkpoint[96];       //  "pg:<table>": the watermark's name in zetl_checkpoints
     char run[128];             //  "pg:<table>@run-<n>": the run being read
     uint64_t position;         //  the next row's number in the run
@@ -45,22 +44,6 @@ s_feed_row (s_source_t *self, const zetl_pg_extract_t *extract, int row, const c
     zetl_feed_map_row (&self->feed, self->packed.data, self->packed.size, self->position++);
     if (zetl_chunk_full (self->feed.chunk))
         zetl_feed_send_chunk (&self->feed);
-}
-
-//  Wait up to MS for commands (credit, STOP, $TERM)
-static void
-s_idle (s_source_t *self, int64_t ms)
-{
-    int64_t until = zclock_mono () + ms;
-    while (!self->feed.terminated) {
-        int64_t left = until - zclock_mono ();
-        if (left <= 0)
-            break;
-        if (zpoller_wait (self->poller, (int) left))
-            zetl_feed_take_command (&self->feed);
-        else if (zpoller_terminated (self->poller))
-            self->feed.terminated = true;
-    }
 }
 
 static void
@@ -242,7 +225,7 @@ s_run (s_source_t *self, bool force)
     zetl_feed_caught_up (&self->feed);
     //  Wait until the run is committed everywhere, then write where it ended
     while (!self->feed.terminated && zetl_progress_pending (self->progress) > 0) {
-        s_idle (self, S_POLL_MS);
+        zetl_feed_idle (&self->feed, S_POLL_MS);
         s_checkpoint (self, true, true);
     }
     if (!self->feed.terminated)
@@ -267,7 +250,7 @@ s_wait_next (s_source_t *self, int64_t due_ms, bool *force)
             && requested)
             return;
         int64_t left = due_ms - zclock_mono ();
-        s_idle (self, left < S_REFRESH_MS ? left : S_REFRESH_MS);
+        zetl_feed_idle (&self->feed, left < S_REFRESH_MS ? left : S_REFRESH_MS);
     }
 }
 
@@ -277,12 +260,12 @@ s_loop (s_source_t *self)
     bool force = false, ran = false;
     while (!self->feed.terminated && !(self->args.once && ran)) {
         if (!s_connected (self)) {
-            s_idle (self, zetl_backoff_next (&self->backoff));
+            zetl_feed_idle (&self->feed, zetl_backoff_next (&self->backoff));
             continue;
         }
         int64_t started = zclock_mono ();
         if (s_run (self, force) != 0) {
-            s_idle (self, zetl_backoff_next (&self->backoff));
+            zetl_feed_idle (&self->feed, zetl_backoff_next (&self->backoff));
             continue;
         }
         zetl_backoff_reset (&self->backoff);
@@ -304,7 +287,6 @@ zetl_source_pg_actor (zsock_t *pipe, void *args)
     self->progress = zetl_progress_new (self->pipeline);
     self->missing = zetl_pg_missing_new ();
     zetl_backoff_init (&self->backoff, 200, 10000);
-    self->poller = zpoller_new (pipe, NULL);
     msgpack_sbuffer_init (&self->packed);
     zsock_signal (pipe, 0);
 
@@ -316,7 +298,6 @@ zetl_source_pg_actor (zsock_t *pipe, void *args)
     s_loop (self);
 
     zetl_feed_finish (&self->feed);
-    zpoller_destroy (&self->poller);
     zetl_pg_missing_destroy (&self->missing);
     zetl_progress_destroy (&self->progress);
     zetl_feed_fini (&self->feed);

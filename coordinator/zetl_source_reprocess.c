@@ -18,27 +18,10 @@ typedef struct {
     zetl_source_args_t args;
     PGconn *conn;
     zetl_backoff_t backoff;
-    zpoller_t *poller;         //  on the pipe, while idle
     char name[48];             //  the request being read: "reprocess@<id>"
     int64_t read[S_MAX_READ];  //  requests read in this run
     size_t read_count;
 } s_source_t;
-
-//  Wait up to MS for commands (credit, STOP, $TERM)
-static void
-s_idle (s_source_t *self, int ms)
-{
-    int64_t until = zclock_mono () + ms;
-    while (!self->feed.terminated) {
-        int64_t left = until - zclock_mono ();
-        if (left <= 0)
-            break;
-        if (zpoller_wait (self->poller, (int) left))
-            zetl_feed_take_command (&self->feed);
-        else if (zpoller_terminated (self->poller))
-            self->feed.terminated = true;
-    }
-}
 
 static bool
 s_connected (s_source_t *self)
@@ -136,21 +119,19 @@ zetl_source_reprocess_actor (zsock_t *pipe, void *args)
     zetl_feed_init (&self->feed, pipe, self->args.config, self->args.pipeline,
                     ZETL_ENTRY_REPROCESS);
     zetl_backoff_init (&self->backoff, 100, 5000);
-    self->poller = zpoller_new (pipe, NULL);
     zsock_signal (pipe, 0);
 
     bool looked = false;
     while (!self->feed.terminated && !(self->args.once && looked)) {
         if (!s_connected (self) || s_look (self) != 0) {
-            s_idle (self, (int) zetl_backoff_next (&self->backoff));
+            zetl_feed_idle (&self->feed, (int) zetl_backoff_next (&self->backoff));
             continue;
         }
         looked = true;
         if (!self->args.once)
-            s_idle (self, S_LOOK_MS);
+            zetl_feed_idle (&self->feed, S_LOOK_MS);
     }
     zetl_feed_finish (&self->feed);
-    zpoller_destroy (&self->poller);
     zetl_feed_fini (&self->feed);
     if (self->conn)
         PQfinish (self->conn);
