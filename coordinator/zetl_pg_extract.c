@@ -23,6 +23,8 @@ struct zetl_pg_extract {
     char *kinds;                    //  per column of the row: how its text is packed
     const char **names;             //  per column of the row: its name (the first page's)
     size_t *name_lens;
+    const char *extracted[ZETL_EXTRACT_COUNT];  //  the fields a source pulls out (borrowed)
+    int extracted_columns[ZETL_EXTRACT_COUNT];  //  their columns in a page (-1: none)
     int asked;                      //  FETCHes sent, not answered yet
     bool done;                      //  the last page was read
 };
@@ -226,6 +228,7 @@ s_new (PGconn *conn, const zetl_pipeline_t *pipeline)
     self->source = &pipeline->source;
     self->key_count = pipeline->source.key_count;
     self->page_size = pipeline->source.page_size;
+    zetl_extract_names (pipeline, self->extracted);
     return self;
 }
 
@@ -326,6 +329,9 @@ s_learn_columns (zetl_pg_extract_t *self)
     self->ts_column = PQfnumber (self->page, self->source->updated_at);
     for (size_t index = 0; index < self->key_count; index++)
         self->key_columns[index] = PQfnumber (self->page, self->source->key[index]);
+    for (int index = 0; index < ZETL_EXTRACT_COUNT; index++)
+        self->extracted_columns[index] =
+            self->extracted[index] ? PQfnumber (self->page, self->extracted[index]) : -1;
     free (self->kinds);
     self->kinds = (char *) zmalloc ((size_t) self->columns + 1);
     self->names = (const char **) zmalloc ((size_t) self->columns * sizeof (char *) + 1);
@@ -461,6 +467,26 @@ zetl_pg_extract_fetch (zetl_pg_extract_t *self, char **error)
         s_end_pipeline (self);
     }
     return rows;
+}
+
+void
+zetl_pg_extract_values (const zetl_pg_extract_t *self, int row, zetl_field_value_t *values)
+{
+    for (int index = 0; index < ZETL_EXTRACT_COUNT; index++) {
+        int column = self->extracted_columns[index];
+        memset (&values[index], 0, sizeof values[index]);
+        if (column < 0 || PQgetisnull (self->page, row, column))
+            continue;
+        char kind = self->kinds[column - S_COLUMN_ROW];
+        values[index].ptr = PQgetvalue (self->page, row, column);
+        values[index].len = (size_t) PQgetlength (self->page, row, column);
+        if (kind == S_KIND_BOOL) {  //  As the packed record reads: true, false
+            values[index].ptr = values[index].ptr[0] == 't' ? "true" : "false";
+            values[index].len = strlen (values[index].ptr);
+        }
+        values[index].present = true;
+        values[index].is_string = kind == S_KIND_TEXT;
+    }
 }
 
 bool

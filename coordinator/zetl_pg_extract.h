@@ -40,6 +40,7 @@
 #define ZETL_PG_EXTRACT_H_INCLUDED
 
 #include "zetl_config.h"
+#include "zetl_extract.h"
 #include <libpq-fe.h>
 #include <msgpack.h>
 
@@ -71,6 +72,10 @@ int zetl_pg_extract_fetch (zetl_pg_extract_t *self, char **error);
 //  field is added, true (a delete marker).
 void zetl_pg_extract_pack (const zetl_pg_extract_t *self, int row, msgpack_packer *packer,
                            const char *time_field, const char *time_text, const char *flag_field);
+//  The fields a source pulls out of a record (zetl_extract_names: partition
+//  key, event time, id) of row ROW, as a converter gives them, borrowed
+//  from the page: VALUES[ZETL_EXTRACT_COUNT].
+void zetl_pg_extract_values (const zetl_pg_extract_t *self, int row, zetl_field_value_t *values);
 //  True if row ROW is at or below the watermark the run started from.
 bool zetl_pg_extract_reread (const zetl_pg_extract_t *self, int row);
 //  The text of key column INDEX of row ROW.

@@ -36,6 +36,25 @@ static void
 s_feed_row (s_source_t *self, const zetl_pg_extract_t *extract, int row, const char *time_text,
             const char *flag_field)
 {
+    zetl_field_value_t values[ZETL_EXTRACT_COUNT];
+    uint32_t partition;
+    int64_t event_us;
+    const char *reason, *field;
+    zetl_pg_extract_values (extract, row, values);
+    if (!time_text
+        && zetl_extract_record (self->pipeline, values, &partition, &event_us, &reason, &field) == 0) {
+        //  The usual row: packed straight into the chunk, its fields taken
+        //  from the page (one that cannot be read goes the long way, below,
+        //  to become a dead letter with its text)
+        msgpack_packer packer;
+        msgpack_packer_init (&packer, &self->feed.chunk->data, msgpack_sbuffer_write);
+        size_t at = self->feed.chunk->data.size;
+        zetl_pg_extract_pack (extract, row, &packer, NULL, NULL, flag_field);
+        zetl_feed_add_record (&self->feed, self->position++, at, values, "", 0);
+        if (zetl_chunk_full (self->feed.chunk))
+            zetl_feed_send_chunk (&self->feed);
+        return;
+    }
     self->packed.size = 0;
     msgpack_packer packer;
     msgpack_packer_init (&packer, &self->packed, msgpack_sbuffer_write);
