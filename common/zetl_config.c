@@ -201,3 +201,10 @@ zetl_endpoint_local (const char *bind)
     sprintf (local, "%.*s://127.0.0.1:%s", (int) scheme, bind, port);
     return local;
 }
+
+int64_t
+zetl_source_wait_ms (const zetl_source_t *source, int64_t started_ms)
+{
+    return zetl_schedule_wait_ms (source->scheduled_by_cron ? &source->cron : NULL,
+                                  source->schedule_ms, started_ms);
+}

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "zetl_schedule.h"
+
 typedef enum {
     ZETL_TYPE_STRING = 0,
     ZETL_TYPE_INT,        //  int64
@@ -65,7 +67,9 @@ typedef struct {
     bool delete_missing;      //  delete_missing (full_refresh): tombstones for keys gone
     //  postgres and http
     char *schedule;           //  schedule: how often to read again, as written
-    int64_t schedule_ms;      //  schedule as an interval
+    int64_t schedule_ms;      //  schedule as an interval, or 0 for cron
+    bool scheduled_by_cron;   //  schedule is a cron expression: cron holds it
+    zetl_cron_t cron;
     int64_t page_size;        //  page_size: rows per FETCH (postgres, default 10000) or per page (http, default 100)
     //  http
     char *url;                //  url: the first page
@@ -225,6 +229,11 @@ const zetl_pipeline_t *zetl_config_pipeline (const zetl_config_t *self, const ch
 
 //  Return the index of column NAME in PIPELINE's schema, or -1.
 int zetl_pipeline_field_index (const zetl_pipeline_t *pipeline, const char *name);
+
+//  Milliseconds from now until SOURCE's next scheduled run, the last one
+//  having started at STARTED_MS (zclock_mono): its schedule, an interval or
+//  cron (zetl_schedule). Never negative.
+int64_t zetl_source_wait_ms (const zetl_source_t *source, int64_t started_ms);
 
 //  Parse a duration such as "100ms", "5s", "15m", "24h", "90d" into
 //  milliseconds. Returns 0, or -1 if TEXT is not a duration.

@@ -163,7 +163,7 @@ static const zetl_config_option_t s_source_options[] = {
      .doc = "full_refresh: keys in the target but gone from the source get a delete marker (needs delete_field)"},
     {"schedule",  ZETL_OPT_STRING,     "1m",    0,   0,   S_FIELD (zetl_source_t, schedule),
      .when = "postgres|http",
-     .doc = "how often to read again: an interval such as 30s, 1m or 6h"},
+     .doc = "when to read again: an interval from one run's start to the next (30s, 1m, 6h), or a cron expression of five fields in UTC (\"0 */6 * * *\")"},
     {"page_size", ZETL_OPT_INT,        NULL,    1,   1000000, S_FIELD (zetl_source_t, page_size),
      .when = "postgres|http",
      .doc = "rows per server-side cursor FETCH (postgres, default 10000), or records asked per page (http offset pagination, default 100)"},
@@ -683,11 +683,15 @@ s_check_scheduled_source (zetl_config_walk_t *walk, zetl_pipeline_t *pipeline,
     zetl_source_t *self = &pipeline->source;
     char shown[ZETL_CONFIG_SHOW_MAX];
     s_place_t at;
-    if (zetl_duration_parse (self->schedule, &self->schedule_ms) != 0 || self->schedule_ms < 100) {
+    self->scheduled_by_cron = zetl_cron_parse (self->schedule, &self->cron) == 0;
+    if (self->scheduled_by_cron)
+        self->schedule_ms = 0;
+    else if (zetl_duration_parse (self->schedule, &self->schedule_ms) != 0
+             || self->schedule_ms < 100) {
         s_place (&at, source->node, source->path, "schedule");
         return zetl_config_walk_error (walk, at.node, at.path,
-                                       "%s is not an interval of at least 100ms; write one such "
-                                       "as 30s, 1m or 6h",
+                                       "%s is neither an interval of at least 100ms (30s, 1m, "
+                                       "6h) nor a cron expression of five fields (\"0 */6 * * *\")",
                                        zetl_config_show (self->schedule, shown, sizeof shown));
     }
     if (self->type == ZETL_SOURCE_POSTGRES)

@@ -275,7 +275,7 @@ s_wait_committed (s_source_t *self, int64_t max_ms)
 static bool
 s_idle (s_source_t *self, int64_t since)
 {
-    int64_t until = since + self->pipeline->source.schedule_ms;
+    int64_t until = zclock_mono () + zetl_source_wait_ms (&self->pipeline->source, since);
     while (zclock_mono () < until) {
         int64_t left = until - zclock_mono ();
         if (!s_wait (self, left < S_REFRESH_MS ? left : S_REFRESH_MS))
@@ -313,7 +313,9 @@ s_run (s_source_t *self)
             return;
         int64_t read_at = zclock_mono ();
         bool ordered = self->pipeline->ordered;
-        int64_t wait_ms = !ordered ? -1 : self->args.once ? 0 : self->pipeline->source.schedule_ms;
+        int64_t wait_ms = !ordered         ? -1
+                          : self->args.once ? 0
+                                            : zetl_source_wait_ms (&self->pipeline->source, read_at);
         if (!s_wait_committed (self, wait_ms))
             return;
         if (self->args.once || !s_idle (self, read_at))

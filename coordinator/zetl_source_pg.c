@@ -290,7 +290,7 @@ s_loop (s_source_t *self)
         zetl_backoff_reset (&self->backoff);
         ran = true;
         if (!self->args.once)
-            s_wait_next (self, started + self->pipeline->source.schedule_ms, &force);
+            s_wait_next (self, zclock_mono () + zetl_source_wait_ms (&self->pipeline->source, started), &force);
     }
 }
 

@@ -25,7 +25,7 @@ int zetl_ctl_up (int argc, char **argv);
 int zetl_ctl_status (int argc, char **argv);
 //  zetlctl reprocess: send a pipeline's dead letters (by reason) back through it.
 int zetl_ctl_reprocess (int argc, char **argv);
-//  zetlctl refresh PIPELINE [--force]: ask a PostgreSQL source to extract now.
+//  zetlctl refresh PIPELINE [--force]: ask a PostgreSQL or HTTP source to read now.
 int zetl_ctl_refresh (int argc, char **argv);
 //  zetlctl produce FILE…: send JSON lines to a pipeline as a producer, wait
 //  until the coordinator has ACKed them all, print a one-line JSON summary.

@@ -1,10 +1,11 @@
-/*  zetl_ctl_refresh - `zetlctl refresh`: ask a PostgreSQL source to extract now
+/*  zetl_ctl_refresh - `zetlctl refresh`: ask a PostgreSQL or HTTP source to read now
 
     Records a refresh request (zetl_checkpoint) for a pipeline whose source
-    is a PostgreSQL table. A running coordinator picks it up within a second
-    and starts a run at once instead of waiting for the schedule; with
-    --force the run reads the whole table, whatever the extraction
-    watermark says (rows at or below it count as re-reads). --wait waits
+    is a PostgreSQL table or an HTTP API. A running coordinator picks it up
+    within a second and starts a run at once instead of waiting for the
+    schedule; with --force a PostgreSQL run reads the whole table, whatever
+    the extraction watermark says (rows at or below it count as re-reads),
+    and an HTTP one starts again from the first page. --wait waits
     until that run has ended and its watermark is written.
 */
 #include "zetl_checkpoint.h"
@@ -22,8 +23,8 @@ s_usage (FILE *out)
     fprintf (out,
              "Usage: zetlctl refresh --config FILE PIPELINE [--force] [--wait]\n"
              "                       [--timeout SECONDS] [--run-dir DIR]\n"
-             "Asks PIPELINE's PostgreSQL source to extract now rather than at its next\n"
-             "scheduled run; --force reads the whole table. Prints {\"request\":ID}. --wait\n"
+             "Asks PIPELINE's PostgreSQL or HTTP source to read now rather than at its next\n"
+             "scheduled run; --force reads the whole table (or from the first page). Prints {\"request\":ID}. --wait\n"
              "waits until the run has ended (at most --timeout seconds, default 600).\n"
              "Without postgres: in FILE, uses the local server under DIR/pg (default run).\n");
 }
@@ -100,8 +101,12 @@ s_run (PGconn *conn, const zetl_pipeline_t *pipeline, const s_options_t *options
     fflush (stdout);
     if (!options->wait)
         return 0;
+    //  The name each source's position has in zetl_checkpoints
     char checkpoint[96];
-    snprintf (checkpoint, sizeof checkpoint, "pg:%s", pipeline->source.table);
+    if (pipeline->source.type == ZETL_SOURCE_HTTP)
+        snprintf (checkpoint, sizeof checkpoint, "http");
+    else
+        snprintf (checkpoint, sizeof checkpoint, "pg:%s", pipeline->source.table);
     int64_t deadline = zclock_mono () + (int64_t) options->timeout_s * 1000;
     while (!s_done (conn, pipeline->id, checkpoint, id)) {
         if (zclock_mono () >= deadline) {
@@ -129,8 +134,9 @@ zetl_ctl_refresh (int argc, char **argv)
         return 2;
     }
     const zetl_pipeline_t *pipeline = zetl_config_pipeline (config, options.pipeline);
-    if (!pipeline || pipeline->source.type != ZETL_SOURCE_POSTGRES) {
-        fprintf (stderr, "zetlctl refresh: %s names no pipeline '%s' with a postgres source\n",
+    if (!pipeline
+        || (pipeline->source.type != ZETL_SOURCE_POSTGRES && pipeline->source.type != ZETL_SOURCE_HTTP)) {
+        fprintf (stderr, "zetlctl refresh: %s names no pipeline '%s' with a postgres or http source\n",
                  options.config_path, options.pipeline);
         zetl_config_destroy (&config);
         return 2;

@@ -1136,6 +1136,70 @@ test_huge_integer_is_out_of_range (void **state)
                          "100..10000 (default 1000)");
 }
 
+//  A pipeline reading SOURCE (a flow mapping), with a delete_field
+static char *
+s_sourced (const char *source)
+{
+    char *text = NULL;
+    assert_true (asprintf (&text,
+                           "pipelines:\n"
+                           "  - id: p\n"
+                           "    source: %s\n"
+                           "    delete_field: _deleted\n"
+                           "    partition_key: k\n"
+                           "    event_time: { field: t }\n"
+                           "    schema: { k: { type: int }, t: { type: timestamp } }\n"
+                           "    sinks: [{ type: postgres, table: x, primary_key: [k] }]\n",
+                           source) > 0);
+    return text;
+}
+
+static void
+test_scheduled_sources (void **state)
+{
+    (void) state;
+    char *text = s_sourced ("{ type: postgres, table: orders, key: [id], schedule: \"0 */6 * * *\" }");
+    zetl_config_t *config = s_expect_ok (text);
+    const zetl_source_t *source = &config->pipelines[0].source;
+    assert_true (source->scheduled_by_cron);
+    assert_string_equal (source->updated_at, "t");  //  event_time.field
+    assert_int_equal (source->page_size, 10000);
+    assert_int_equal (source->cron.hours, 1u << 0 | 1u << 6 | 1u << 12 | 1u << 18);
+    zetl_config_destroy (&config);
+    free (text);
+    text = s_sourced ("{ type: http, url: \"http://api/x\", schedule: 30s }");
+    config = s_expect_ok (text);
+    assert_false (config->pipelines[0].source.scheduled_by_cron);
+    assert_int_equal (config->pipelines[0].source.schedule_ms, 30000);
+    assert_int_equal (config->pipelines[0].source.page_size, 100);
+    zetl_config_destroy (&config);
+    free (text);
+
+    struct {
+        const char *source, *error;
+    } bad[] = {
+        {"{ type: postgres, table: orders, key: [id], schedule: often }",
+         "pipeline.yaml:3: pipelines[0].source.schedule: \"often\" is neither an interval of at "
+         "least 100ms (30s, 1m, 6h) nor a cron expression of five fields (\"0 */6 * * *\")"},
+        {"{ type: postgres, table: orders, key: [id], mode: sliding_window }",
+         "pipeline.yaml:3: pipelines[0].source: mode sliding_window reads the last lookback of "
+         "rows; set lookback, such as 24h"},
+        {"{ type: postgres, table: orders, key: [id], delete_missing: true }",
+         "pipeline.yaml:3: pipelines[0].source.delete_missing: needs mode full_refresh: only a "
+         "whole read of the table knows which keys are gone"},
+        {"{ type: http, url: \"ftp://api/x\" }",
+         "pipeline.yaml:3: pipelines[0].source.url: \"ftp://api/x\" is not an http:// or https:// URL"},
+        {"{ type: http, url: \"http://api/x\", pagination: cursor }",
+         "pipeline.yaml:3: pipelines[0].source: pagination cursor needs next, the dotted path of "
+         "the cursor in a page, such as meta.next_cursor"},
+    };
+    for (size_t index = 0; index < S_COUNT (bad); index++) {
+        text = s_sourced (bad[index].source);
+        s_expect_error (text, bad[index].error);
+        free (text);
+    }
+}
+
 static void
 test_first_error_wins (void **state)
 {
@@ -1423,6 +1487,7 @@ main (void)
         cmocka_unit_test (test_bad_identifiers),
         cmocka_unit_test (test_size_limits),
         cmocka_unit_test (test_huge_integer_is_out_of_range),
+        cmocka_unit_test (test_scheduled_sources),
         cmocka_unit_test (test_first_error_wins),
         cmocka_unit_test (test_aliases_share_definitions),
         cmocka_unit_test (test_environment_overrides),
