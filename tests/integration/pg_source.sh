@@ -105,6 +105,20 @@ target_equals_source || testenv_fail "the table changed after a forced refresh"
 [ "$(testenv_psql "SELECT count(*) FROM zetl_offsets WHERE source LIKE 'pg:orders@run-%'")" -le \
   "$(testenv_psql "SELECT 2 * count(DISTINCT partition) FROM zetl_offsets")" ] \
     || testenv_fail "finished runs left their rows in zetl_offsets"
+
+#  A failing extraction (its key column gone) leaves the watermark where it was; once the
+#  column is back the next run reads on from there, the row written meanwhile included
+watermark () { testenv_psql "SELECT state FROM zetl_checkpoints WHERE source = 'pg:orders'"; }
+failed_runs () { grep -c '"event":"extraction_failed"' "$TESTENV_DIR/run/logs/coordinator.log" || true; }
+before=$(watermark)
+testenv_psql_in shop "ALTER TABLE orders RENAME COLUMN booking_id TO bid;
+                      INSERT INTO orders VALUES ('DURING-FAILURE', 7, 'x@example.com', 2.00, 'EUR', 'new',
+                                                 '2026-12-26', 1, 'web', now () - interval '5 seconds')" >/dev/null
+extraction_failed_twice () { [ "$(failed_runs)" -ge 2 ]; }
+testenv_wait_until 60 extraction_failed_twice
+[ "$(watermark)" = "$before" ] || testenv_fail "a failed extraction moved the watermark: $before -> $(watermark)"
+testenv_psql_in shop "ALTER TABLE orders RENAME COLUMN bid TO booking_id" >/dev/null
+testenv_wait_until 60 target_equals_source
 testenv_stop up
 
 #  full_refresh with delete_missing, in a database of its own, run by `zetlctl up --once`
