@@ -42,4 +42,19 @@ int zetl_ctl_lut (int argc, char **argv);
 PGconn *zetl_ctl_pg_open (const zetl_config_t *config, const char *run_dir,
                           zetl_localpg_t **localpg, char **error);
 
+//  What a command does with a pipeline once zetl's database is open: returns
+//  the exit code. ARG is the command's own.
+typedef int (zetl_ctl_pipeline_fn) (PGconn *conn, const zetl_pipeline_t *pipeline, void *arg);
+
+//  The body every command acting on one pipeline shares: load CONFIG_PATH,
+//  find pipeline PIPELINE_ID (ACCEPT, when not NULL, says whether this
+//  command applies to it; KIND names what it needs in the message, e.g.
+//  "with a postgres source", or ""), open zetl's database (zetl_ctl_pg_open
+//  with RUN_DIR), RUN, and clean up. Messages start with "zetlctl COMMAND:".
+//  Returns RUN's exit code, 2 for a bad configuration or pipeline, 1 when
+//  the database is unreachable.
+int zetl_ctl_pipeline_run (const char *command, const char *config_path, const char *pipeline_id,
+                           const char *run_dir, bool (*accept) (const zetl_pipeline_t *),
+                           const char *kind, zetl_ctl_pipeline_fn *run, void *arg);
+
 #endif

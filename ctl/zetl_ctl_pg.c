@@ -44,3 +44,37 @@ zetl_ctl_pg_open (const zetl_config_t *config, const char *run_dir, zetl_localpg
     return config->postgres && *config->postgres ? zetl_pg_open (config->postgres, error)
                                                  : s_connect_local (run_dir, localpg, error);
 }
+
+int
+zetl_ctl_pipeline_run (const char *command, const char *config_path, const char *pipeline_id,
+                       const char *run_dir, bool (*accept) (const zetl_pipeline_t *),
+                       const char *kind, zetl_ctl_pipeline_fn *run, void *arg)
+{
+    char *error = NULL;
+    zetl_config_t *config = zetl_config_load (config_path, &error);
+    if (!config) {
+        fprintf (stderr, "%s\n", error);
+        free (error);
+        return 2;
+    }
+    const zetl_pipeline_t *pipeline = zetl_config_pipeline (config, pipeline_id);
+    if (!pipeline || (accept && !accept (pipeline))) {
+        fprintf (stderr, "zetlctl %s: %s names no pipeline '%s'%s%s\n", command, config_path,
+                 pipeline_id, *kind ? " " : "", kind);
+        zetl_config_destroy (&config);
+        return 2;
+    }
+    zetl_localpg_t *localpg = NULL;
+    PGconn *conn = zetl_ctl_pg_open (config, run_dir, &localpg, &error);
+    int rc = 1;
+    if (conn)
+        rc = run (conn, pipeline, arg);
+    else
+        fprintf (stderr, "zetlctl %s: %s\n", command, error ? error : "no PostgreSQL");
+    free (error);
+    if (conn)
+        PQfinish (conn);
+    zetl_localpg_stop (&localpg);
+    zetl_config_destroy (&config);
+    return rc;
+}

@@ -90,8 +90,9 @@ s_done (PGconn *conn, const char *pipeline, const char *checkpoint, int64_t id)
 }
 
 static int
-s_run (PGconn *conn, const zetl_pipeline_t *pipeline, const s_options_t *options)
+s_run (PGconn *conn, const zetl_pipeline_t *pipeline, void *arg)
 {
+    const s_options_t *options = (const s_options_t *) arg;
     int64_t id = 0;
     if (zetl_checkpoint_request_refresh (conn, pipeline->id, options->force, &id) != 0) {
         fprintf (stderr, "zetlctl refresh: cannot record the request: %s", PQerrorMessage (conn));
@@ -119,6 +120,13 @@ s_run (PGconn *conn, const zetl_pipeline_t *pipeline, const s_options_t *options
     return 0;
 }
 
+//  Refresh applies to sources that read again by themselves
+static bool
+s_refreshable (const zetl_pipeline_t *pipeline)
+{
+    return pipeline->source.type == ZETL_SOURCE_POSTGRES || pipeline->source.type == ZETL_SOURCE_HTTP;
+}
+
 int
 zetl_ctl_refresh (int argc, char **argv)
 {
@@ -126,33 +134,7 @@ zetl_ctl_refresh (int argc, char **argv)
     int rc = s_parse (argc, argv, &options);
     if (rc >= 0)
         return rc;
-    char *error = NULL;
-    zetl_config_t *config = zetl_config_load (options.config_path, &error);
-    if (!config) {
-        fprintf (stderr, "%s\n", error);
-        free (error);
-        return 2;
-    }
-    const zetl_pipeline_t *pipeline = zetl_config_pipeline (config, options.pipeline);
-    if (!pipeline
-        || (pipeline->source.type != ZETL_SOURCE_POSTGRES && pipeline->source.type != ZETL_SOURCE_HTTP)) {
-        fprintf (stderr, "zetlctl refresh: %s names no pipeline '%s' with a postgres or http source\n",
-                 options.config_path, options.pipeline);
-        zetl_config_destroy (&config);
-        return 2;
-    }
-    zetl_localpg_t *localpg = NULL;
-    PGconn *conn = zetl_ctl_pg_open (config, options.run_dir, &localpg, &error);
-    if (conn)
-        rc = s_run (conn, pipeline, &options);
-    else {
-        fprintf (stderr, "zetlctl refresh: %s\n", error ? error : "no PostgreSQL");
-        rc = 1;
-    }
-    free (error);
-    if (conn)
-        PQfinish (conn);
-    zetl_localpg_stop (&localpg);
-    zetl_config_destroy (&config);
-    return rc;
+    return zetl_ctl_pipeline_run ("refresh", options.config_path, options.pipeline,
+                                  options.run_dir, s_refreshable, "with a postgres or http source",
+                                  s_run, &options);
 }

@@ -97,8 +97,10 @@ s_wait (PGconn *conn, int64_t request, int timeout_s)
 }
 
 static int
-s_run (PGconn *conn, const s_options_t *options)
+s_run (PGconn *conn, const zetl_pipeline_t *pipeline, void *arg)
 {
+    (void) pipeline;
+    const s_options_t *options = (const s_options_t *) arg;
     int64_t request = 0, records = 0;
     char *error = NULL;
     if (zetl_reprocess_request (conn, options->pipeline, options->reason, &request, &records,
@@ -120,31 +122,6 @@ zetl_ctl_reprocess (int argc, char **argv)
     int rc = s_parse (argc, argv, &options);
     if (rc >= 0)
         return rc;
-    char *error = NULL;
-    zetl_config_t *config = zetl_config_load (options.config_path, &error);
-    if (!config) {
-        fprintf (stderr, "%s\n", error);
-        free (error);
-        return 2;
-    }
-    if (!zetl_config_pipeline (config, options.pipeline)) {
-        fprintf (stderr, "zetlctl reprocess: %s names no pipeline '%s'\n", options.config_path,
-                 options.pipeline);
-        zetl_config_destroy (&config);
-        return 2;
-    }
-    zetl_localpg_t *localpg = NULL;
-    PGconn *conn = zetl_ctl_pg_open (config, options.run_dir, &localpg, &error);
-    if (conn)
-        rc = s_run (conn, &options);
-    else {
-        fprintf (stderr, "zetlctl reprocess: %s\n", error ? error : "no PostgreSQL");
-        rc = 1;
-    }
-    free (error);
-    if (conn)
-        PQfinish (conn);
-    zetl_localpg_stop (&localpg);
-    zetl_config_destroy (&config);
-    return rc;
+    return zetl_ctl_pipeline_run ("reprocess", options.config_path, options.pipeline,
+                                  options.run_dir, NULL, "", s_run, &options);
 }
