@@ -152,26 +152,38 @@ s_key_record (zetl_feed_t *self, zetl_chunk_record_t *record, const zetl_field_v
 }
 
 void
-zetl_feed_add_record (zetl_feed_t *self, uint64_t position, size_t offset,
-                        const zetl_field_value_t *values, const char *raw, size_t raw_len)
+zetl_feed_add_extracted (zetl_feed_t *self, uint64_t position, size_t offset,
+                         const zetl_field_value_t *values, uint32_t partition, int64_t event_us)
 {
-    uint32_t partition;
-    int64_t event_us;
-    const char *reason = NULL, *field = NULL;
-    int rc = zetl_extract_record (self->pipeline, values, &partition, &event_us, &reason, &field);
     if (zetl_feed_committed (self, partition, position)) {
         self->chunk->data.size = offset;
         self->skipped++;
         return;
     }
     self->records++;
-    if (rc == 0) {
-        zetl_chunk_record_t *record =
-            zetl_chunk_add (self->chunk, partition, self->flags, position, event_us, offset);
-        self->sent[partition] = (int64_t) position;
-        s_key_record (self, record, &values[ZETL_EXTRACT_ID]);
+    zetl_chunk_record_t *record =
+        zetl_chunk_add (self->chunk, partition, self->flags, position, event_us, offset);
+    self->sent[partition] = (int64_t) position;
+    s_key_record (self, record, &values[ZETL_EXTRACT_ID]);
+}
+
+void
+zetl_feed_add_record (zetl_feed_t *self, uint64_t position, size_t offset,
+                        const zetl_field_value_t *values, const char *raw, size_t raw_len)
+{
+    uint32_t partition;
+    int64_t event_us;
+    const char *reason = NULL, *field = NULL;
+    if (zetl_extract_record (self->pipeline, values, &partition, &event_us, &reason, &field) == 0) {
+        zetl_feed_add_extracted (self, position, offset, values, partition, event_us);
         return;
     }
+    if (zetl_feed_committed (self, partition, position)) {
+        self->chunk->data.size = offset;
+        self->skipped++;
+        return;
+    }
+    self->records++;
     self->chunk->data.size = offset;
     char error[160];
     snprintf (error, sizeof error, "%s: %s", field, streq (reason, "missing_field")

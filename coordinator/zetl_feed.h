@@ -104,6 +104,12 @@ bool zetl_feed_committed (const zetl_feed_t *self, uint32_t partition, uint64_t 
 void zetl_feed_add_record (zetl_feed_t *self, uint64_t position, size_t offset,
                              const zetl_field_value_t *values, const char *raw, size_t raw_len);
 
+//  The same for a record whose PARTITION and EVENT_US the source has taken
+//  from VALUES itself (zetl_extract_record succeeded): nothing computed twice.
+void zetl_feed_add_extracted (zetl_feed_t *self, uint64_t position, size_t offset,
+                              const zetl_field_value_t *values, uint32_t partition,
+                              int64_t event_us);
+
 //  A row that cannot be read: a dead letter with REASON, FIELD and ERROR.
 void zetl_feed_bad_row (zetl_feed_t *self, uint32_t partition, uint64_t position,
                           const char *reason, const char *field, const char *error,

@@ -50,7 +50,7 @@ s_feed_row (s_source_t *self, const zetl_pg_extract_t *extract, int row, const c
         msgpack_packer_init (&packer, &self->feed.chunk->data, msgpack_sbuffer_write);
         size_t at = self->feed.chunk->data.size;
         zetl_pg_extract_pack (extract, row, &packer, NULL, NULL, flag_field);
-        zetl_feed_add_record (&self->feed, self->position++, at, values, "", 0);
+        zetl_feed_add_extracted (&self->feed, self->position++, at, values, partition, event_us);
         if (zetl_chunk_full (self->feed.chunk))
             zetl_feed_send_chunk (&self->feed);
         return;
