@@ -1,5 +1,6 @@
 /*  zetl_progress - when a checkpointing source may write its state  */
 #include "zetl_progress.h"
+#include "zetl_checkpoint.h"
 #include "zetl_pg.h"
 
 #include <czmq.h>
@@ -15,6 +16,10 @@ struct zetl_progress {
     const zetl_pipeline_t *pipeline;
     zlistx_t *marks;      //  s_mark_t *, oldest first
     int64_t *committed;   //  per partition, as last read
+    int64_t polled_ms;    //  when it was last read
+    char *unwritten;      //  a state committed in full, not written yet
+    char *known;          //  the newest state written, or the run's start
+    bool ended;           //  the run is over and written so
 };
 
 static void
@@ -47,6 +52,8 @@ zetl_progress_destroy (zetl_progress_t **self_p)
     if (self) {
         zlistx_destroy (&self->marks);
         free (self->committed);
+        free (self->unwritten);
+        free (self->known);
         free (self);
         *self_p = NULL;
     }
@@ -93,6 +100,50 @@ zetl_progress_poll (zetl_progress_t *self, PGconn *conn, const char *source)
         zlistx_delete (self->marks, zlistx_cursor (self->marks));
     }
     return state;
+}
+
+void
+zetl_progress_begin (zetl_progress_t *self, const char *state)
+{
+    zlistx_purge (self->marks);
+    zstr_free (&self->unwritten);
+    free (self->known);
+    self->known = state ? strdup (state) : NULL;
+    self->ended = false;
+}
+
+bool
+zetl_progress_checkpoint (zetl_progress_t *self, PGconn *conn, const char *checkpoint,
+                          const char *run, bool read_all, bool now)
+{
+    if (self->ended || (!now && zclock_mono () - self->polled_ms < ZETL_PROGRESS_POLL_MS))
+        return self->ended;
+    self->polled_ms = zclock_mono ();
+    char *state = zetl_progress_poll (self, conn, run);
+    if (state) {
+        free (self->unwritten);
+        self->unwritten = state;
+    }
+    bool last = read_all && zlistx_size (self->marks) == 0;
+    if (!self->unwritten && !last)
+        return false;
+    if (zetl_checkpoint_write (conn, self->pipeline->id, checkpoint,
+                               self->unwritten ? self->unwritten : self->known,
+                               last ? run : NULL) != 0)
+        return false;  //  Logged; written on a later poll
+    if (self->unwritten) {
+        free (self->known);
+        self->known = self->unwritten;
+        self->unwritten = NULL;
+    }
+    self->ended = last;
+    return last;
+}
+
+const char *
+zetl_progress_state (const zetl_progress_t *self)
+{
+    return self->known;
 }
 
 size_t

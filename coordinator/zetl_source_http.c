@@ -11,7 +11,6 @@
 #include <inttypes.h>
 
 #define S_CHECKPOINT "http"  //  the source's name in zetl_checkpoints
-#define S_POLL_MS 250        //  how often what is committed is read
 #define S_REFRESH_MS 1000    //  how often refresh requests are looked for while idle
 #define S_NAME_MAX 512
 
@@ -31,8 +30,6 @@ typedef struct {
     uint64_t position;          //  the next record's position in the run
     uint64_t run_records;       //  records handed over in the run
     uint64_t run_pages;         //  pages read in the run
-    char *unwritten;            //  a state committed in full, not written yet
-    int64_t polled_at;          //  when what is committed was last read
     int64_t refresh_at;         //  when refresh requests were last looked for
 } s_source_t;
 
@@ -61,46 +58,21 @@ s_connected (s_source_t *self)
     return false;
 }
 
-//  Write the state committed in full; with the run's last one, end the run
-static void
-s_write_state (s_source_t *self)
-{
-    bool last = self->run_read && zetl_progress_pending (self->progress) == 0;
-    if (zetl_checkpoint_write (self->conn, self->pipeline->id, S_CHECKPOINT, self->unwritten,
-                               last ? self->run_name : NULL) != 0)
-        return;  //  Logged; written on a later poll
-    zetl_log_debug ("http_source", "checkpoint_written",
-                    json_pack ("{s:s, s:s, s:s, s:b}", "pipeline", self->pipeline->id, "source",
-                               self->run_name, "state", self->unwritten, "finished", last));
-    zstr_free (&self->unwritten);
-    if (last) {
-        self->run_open = false;
-        zetl_log_info ("http_source", "run_finished",
-                       json_pack ("{s:s, s:s, s:I, s:I}", "pipeline", self->pipeline->id, "source",
-                                  self->run_name, "records", (json_int_t) self->run_records,
-                                  "pages", (json_int_t) self->run_pages));
-    }
-}
-
 //  Read what the targets have committed of the run (at most every
-//  S_POLL_MS unless NOW) and write the newest state committed in full
+//  ZETL_PROGRESS_POLL_MS unless NOW) and write the newest state committed in
+//  full; once the run is read and committed in full, it ends
 static void
 s_checkpoint (s_source_t *self, bool now)
 {
-    if (!self->run_open || (!now && zclock_mono () - self->polled_at < S_POLL_MS))
+    if (!self->run_open || !s_connected (self)
+        || !zetl_progress_checkpoint (self->progress, self->conn, S_CHECKPOINT, self->run_name,
+                                      self->run_read, now))
         return;
-    self->polled_at = zclock_mono ();
-    if (!s_connected (self))
-        return;
-    if (zetl_progress_pending (self->progress) > 0) {
-        char *state = zetl_progress_poll (self->progress, self->conn, self->run_name);
-        if (state) {
-            free (self->unwritten);
-            self->unwritten = state;
-        }
-    }
-    if (self->unwritten)
-        s_write_state (self);
+    self->run_open = false;
+    zetl_log_info ("http_source", "run_finished",
+                   json_pack ("{s:s, s:s, s:I, s:I}", "pipeline", self->pipeline->id, "source",
+                              self->run_name, "records", (json_int_t) self->run_records, "pages",
+                              (json_int_t) self->run_pages));
 }
 
 //  ---------------------------------------------------------------------------
@@ -118,7 +90,7 @@ s_wait (void *arg, int64_t ms)
         int64_t left = until - zclock_mono ();
         if (left <= 0)
             break;
-        zetl_feed_idle (&self->feed, left < S_POLL_MS ? left : S_POLL_MS);
+        zetl_feed_idle (&self->feed, left < ZETL_PROGRESS_POLL_MS ? left : ZETL_PROGRESS_POLL_MS);
     }
     return !self->feed.terminated;
 }
@@ -201,7 +173,7 @@ s_start_run (s_source_t *self, bool first)
     snprintf (self->run_name, sizeof self->run_name, "%s@http-run-%" PRId64, self->pipeline->id,
               run);
     zetl_feed_begin (&self->feed, self->run_name, NULL);
-    zetl_progress_clear (self->progress);
+    zetl_progress_begin (self->progress, state);
     self->run_open = true;
     self->position = self->run_records = self->run_pages = 0;
     zetl_log_info ("http_source", "run_started",
@@ -265,7 +237,7 @@ s_wait_committed (s_source_t *self, int64_t max_ms)
     int64_t until = zclock_mono () + max_ms;
     s_checkpoint (self, true);
     while (self->run_open && (max_ms < 0 || zclock_mono () < until))
-        if (!s_wait (self, S_POLL_MS))
+        if (!s_wait (self, ZETL_PROGRESS_POLL_MS))
             return false;
     return true;
 }
@@ -353,7 +325,6 @@ zetl_source_http_actor (zsock_t *pipe, void *args)
     zetl_http_fetch_destroy (&self->fetch);
     zetl_http_pages_destroy (&self->pages);
     zetl_progress_destroy (&self->progress);
-    free (self->unwritten);
     zetl_feed_fini (&self->feed);
     if (self->conn)
         PQfinish (self->conn);

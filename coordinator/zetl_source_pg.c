@@ -10,7 +10,6 @@
 
 #include <inttypes.h>
 
-#define S_POLL_MS 250       //  between reads of what is committed
 #define S_REFRESH_MS 1000   //  between looks for refresh requests while idle
 
 typedef struct {
@@ -25,7 +24,6 @@ typedef struct {
     char checkpoint[96];       //  "pg:<table>": the watermark's name in zetl_checkpoints
     char run[128];             //  "pg:<table>@run-<n>": the run being read
     uint64_t position;         //  the next row's number in the run
-    int64_t polled_ms;         //  when what is committed was last read
     int64_t started_ms;        //  when the run started
     char *state;               //  the watermark of the last page handed over
     msgpack_sbuffer packed;    //  the row being handed over
@@ -99,21 +97,13 @@ s_connected (s_source_t *self)
     return self->zetl && self->source;
 }
 
-//  Write the newest watermark that is committed everywhere; with FINISHED,
-//  the run is over and its offsets go
-static void
-s_checkpoint (s_source_t *self, bool force, bool finished)
+//  Write the newest watermark that is committed everywhere; once READ_ALL
+//  and committed in full, the run is over (true) and its offsets go
+static bool
+s_checkpoint (s_source_t *self, bool read_all, bool now)
 {
-    int64_t now = zclock_mono ();
-    if (!force && now - self->polled_ms < S_POLL_MS)
-        return;
-    self->polled_ms = now;
-    char *state = zetl_progress_poll (self->progress, self->zetl, self->run);
-    bool over = finished && zetl_progress_pending (self->progress) == 0;
-    if (state || over)
-        zetl_checkpoint_write (self->zetl, self->pipeline->id, self->checkpoint,
-                               state ? state : self->state, over ? self->run : NULL);
-    free (state);
+    return zetl_progress_checkpoint (self->progress, self->zetl, self->checkpoint, self->run,
+                                     read_all, now);
 }
 
 //  Hand over one page of the run; returns its rows, or -1
@@ -206,7 +196,7 @@ s_begin_run (s_source_t *self, char **state)
         return -1;
     snprintf (self->run, sizeof self->run, "%s@run-%" PRId64, self->checkpoint, run);
     zetl_feed_begin (&self->feed, self->run, NULL);
-    zetl_progress_clear (self->progress);
+    zetl_progress_begin (self->progress, *state);
     zetl_pg_missing_reset (self->missing);
     free (self->state);
     self->state = *state ? strdup (*state) : NULL;
@@ -243,12 +233,8 @@ s_run (s_source_t *self, bool force)
     }
     zetl_feed_caught_up (&self->feed);
     //  Wait until the run is committed everywhere, then write where it ended
-    while (!self->feed.terminated && zetl_progress_pending (self->progress) > 0) {
-        zetl_feed_idle (&self->feed, S_POLL_MS);
-        s_checkpoint (self, true, true);
-    }
-    if (!self->feed.terminated)
-        s_checkpoint (self, true, true);
+    while (!self->feed.terminated && !s_checkpoint (self, true, true))
+        zetl_feed_idle (&self->feed, ZETL_PROGRESS_POLL_MS);
     zetl_log_info ("source", "extraction_done",
                    json_pack ("{s:s, s:s, s:I, s:b, s:I}", "pipeline", self->pipeline->id, "run",
                               self->run, "records", (json_int_t) (self->feed.records - before),
