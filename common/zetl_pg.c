@@ -74,18 +74,33 @@ zetl_pg_sqlstate_is_data (const char *sqlstate)
     return sqlstate && (strncmp (sqlstate, "22", 2) == 0 || strncmp (sqlstate, "23", 2) == 0);
 }
 
+//  RES if its statement succeeded, else NULL after logging it and clearing RES
+static PGresult *
+s_succeeded (PGconn *conn, PGresult *res, const char *what)
+{
+    ExecStatusType status = PQresultStatus (res);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
+        return res;
+    zetl_log_error ("pg", "statement_failed",
+                    json_pack ("{s:s, s:s, s:s}", "statement", what, "sqlstate",
+                               zetl_pg_sqlstate (res), "error", PQerrorMessage (conn)));
+    PQclear (res);
+    return NULL;
+}
+
 int
 zetl_pg_exec (PGconn *conn, const char *sql, const char *what)
 {
-    PGresult *res = PQexec (conn, sql);
-    ExecStatusType status = PQresultStatus (res);
-    int rc = (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) ? 0 : -1;
-    if (rc != 0)
-        zetl_log_error ("pg", "statement_failed",
-                        json_pack ("{s:s, s:s, s:s}", "statement", what, "sqlstate",
-                                   zetl_pg_sqlstate (res), "error", PQerrorMessage (conn)));
+    PGresult *res = s_succeeded (conn, PQexec (conn, sql), what);
     PQclear (res);
-    return rc;
+    return res ? 0 : -1;
+}
+
+PGresult *
+zetl_pg_query (PGconn *conn, const char *sql, int count, const char *const *params,
+               const char *what)
+{
+    return s_succeeded (conn, PQexecParams (conn, sql, count, NULL, params, NULL, NULL, 0), what);
 }
 
 PGconn *
@@ -228,20 +243,15 @@ zetl_pg_read_source_positions (PGconn *conn, const char *pipeline, const char *c
     char count_text[16];
     snprintf (count_text, sizeof count_text, "%zu", count);
     const char *params[4] = {pipeline, source, (const char *) zchunk_data (array), count_text};
-    PGresult *res = PQexecParams (
-        conn,
-        "SELECT partition, min(position) FROM zetl_offsets"
-        " WHERE pipeline = $1 AND source = $2 AND target = ANY ($3::text[])"
-        " GROUP BY partition HAVING count(DISTINCT target) = $4::int",
-        4, NULL, params, NULL, NULL, 0);
+    PGresult *res = zetl_pg_query (conn,
+                                   "SELECT partition, min(position) FROM zetl_offsets"
+                                   " WHERE pipeline = $1 AND source = $2"
+                                   " AND target = ANY ($3::text[])"
+                                   " GROUP BY partition HAVING count(DISTINCT target) = $4::int",
+                                   4, params, "read zetl_offsets");
     zchunk_destroy (&array);
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        zetl_log_error ("pg", "statement_failed",
-                        json_pack ("{s:s, s:s, s:s}", "statement", "read zetl_offsets", "sqlstate",
-                                   zetl_pg_sqlstate (res), "error", PQerrorMessage (conn)));
-        PQclear (res);
+    if (!res)
         return -1;
-    }
     for (int row = 0; row < PQntuples (res); row++) {
         long partition = strtol (PQgetvalue (res, row, 0), NULL, 10);
         if (partition >= 0 && partition < (long) partitions)
@@ -290,15 +300,10 @@ zetl_pg_read_positions (PGconn *conn, const char *pipeline, const char *const *t
     char count_text[16];
     snprintf (count_text, sizeof count_text, "%zu", count);
     const char *params[3] = {pipeline, (const char *) zchunk_data (array), count_text};
-    PGresult *res = PQexecParams (conn, s_positions_sql, 3, NULL, params, NULL, NULL, 0);
+    PGresult *res = zetl_pg_query (conn, s_positions_sql, 3, params, "read zetl_offsets");
     zchunk_destroy (&array);
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        zetl_log_error ("pg", "statement_failed",
-                        json_pack ("{s:s, s:s, s:s}", "statement", "read zetl_offsets", "sqlstate",
-                                   zetl_pg_sqlstate (res), "error", PQerrorMessage (conn)));
-        PQclear (res);
+    if (!res)
         return NULL;
-    }
     zhashx_t *positions = zhashx_new ();
     zhashx_set_destructor (positions, s_free_position);
     for (int row = 0; row < PQntuples (res); row++) {

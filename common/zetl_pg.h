@@ -26,6 +26,12 @@ PGconn *zetl_pg_connect (const char *conninfo, char **error);
 //  logging the error with its SQL state (WHAT names the statement).
 int zetl_pg_exec (PGconn *conn, const char *sql, const char *what);
 
+//  Run SQL with COUNT text PARAMS. Returns the result when the statement
+//  succeeded (rows or not; caller clears it), or NULL after logging the
+//  error with its SQL state (WHAT names the statement).
+PGresult *zetl_pg_query (PGconn *conn, const char *sql, int count, const char *const *params,
+                         const char *what);
+
 //  Return the SQL state of RES ("" if none). Borrowed from RES.
 const char *zetl_pg_sqlstate (const PGresult *res);
 

@@ -5,27 +5,6 @@
 
 #include <inttypes.h>
 
-//  Log a failed statement WHAT and clear RES
-static void
-s_failed (PGconn *conn, PGresult *res, const char *what)
-{
-    zetl_log_error ("pg", "statement_failed",
-                    json_pack ("{s:s, s:s, s:s}", "statement", what, "sqlstate",
-                               zetl_pg_sqlstate (res), "error", PQerrorMessage (conn)));
-    PQclear (res);
-}
-
-static PGresult *
-s_query (PGconn *conn, const char *sql, int count, const char *const *values, const char *what)
-{
-    PGresult *res = PQexecParams (conn, sql, count, NULL, values, NULL, NULL, 0);
-    ExecStatusType status = PQresultStatus (res);
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
-        return res;
-    s_failed (conn, res, what);
-    return NULL;
-}
-
 //  The snapshot: one item per dead-lettered record (targets share it),
 //  leaving out dead letters an unfinished request already covers
 static const char *s_snapshot_sql =
@@ -51,7 +30,7 @@ zetl_reprocess_request (PGconn *conn, const char *pipeline, const char *reason, 
     if (zetl_pg_exec (conn, "SELECT pg_advisory_xact_lock(7325002)", "lock requests") != 0)
         goto failed;
     const char *params[3] = {pipeline, reason, NULL};
-    PGresult *res = s_query (conn,
+    PGresult *res = zetl_pg_query (conn,
                              "INSERT INTO zetl_reprocess_requests (pipeline, reason)"
                              " VALUES ($1, $2) RETURNING id",
                              2, params, "record reprocess request");
@@ -62,14 +41,14 @@ zetl_reprocess_request (PGconn *conn, const char *pipeline, const char *reason, 
     char id_text[24];
     snprintf (id_text, sizeof id_text, "%" PRId64, *id);
     params[2] = id_text;
-    if (!(res = s_query (conn, s_snapshot_sql, 3, params, "snapshot dead letters")))
+    if (!(res = zetl_pg_query (conn, s_snapshot_sql, 3, params, "snapshot dead letters")))
         goto failed;
     *records = atoll (PQcmdTuples (res));
     PQclear (res);
     char records_text[24];
     snprintf (records_text, sizeof records_text, "%" PRId64, *records);
     const char *update[2] = {id_text, records_text};
-    if (!(res = s_query (conn, "UPDATE zetl_reprocess_requests SET records = $2 WHERE id = $1", 2,
+    if (!(res = zetl_pg_query (conn, "UPDATE zetl_reprocess_requests SET records = $2 WHERE id = $1", 2,
                          update, "count reprocess request")))
         goto failed;
     PQclear (res);
@@ -94,7 +73,7 @@ zetl_reprocess_pending (PGconn *conn, const char *pipeline, int64_t *ids, size_t
 {
     *count = 0;
     const char *params[1] = {pipeline};
-    PGresult *res = s_query (conn,
+    PGresult *res = zetl_pg_query (conn,
                              "SELECT r.id FROM zetl_reprocess_requests r WHERE r.pipeline = $1"
                              " AND EXISTS (" S_REMAINING_SQL ") ORDER BY r.id",
                              1, params, "read reprocess requests");
@@ -114,7 +93,7 @@ zetl_reprocess_items (PGconn *conn, int64_t request, int64_t after, int limit)
     snprintf (after_text, sizeof after_text, "%" PRId64, after);
     snprintf (limit_text, sizeof limit_text, "%d", limit);
     const char *params[3] = {request_text, after_text, limit_text};
-    return s_query (conn,
+    return zetl_pg_query (conn,
                     "SELECT seq, raw FROM zetl_reprocess_items WHERE request = $1 AND seq > $2"
                     " ORDER BY seq LIMIT $3",
                     3, params, "read reprocess items");
@@ -126,7 +105,7 @@ zetl_reprocess_remaining (PGconn *conn, int64_t request)
     char request_text[24];
     snprintf (request_text, sizeof request_text, "%" PRId64, request);
     const char *params[1] = {request_text};
-    PGresult *res = s_query (conn,
+    PGresult *res = zetl_pg_query (conn,
                    "SELECT count(*) FROM zetl_reprocess_items i JOIN zetl_dead_letters d"
                    "  ON d.pipeline = i.pipeline AND d.source = i.source"
                    " AND d.partition = i.partition AND d.position = i.position"
