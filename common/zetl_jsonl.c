@@ -6,10 +6,14 @@
     the tokens also checks the bytes between them and every scalar. A line
     is accepted only if it is exactly one well-formed JSON object. Numbers
     and UTF-8 are checked by zetl_json_text, by the same rules that
-    zetl_record_to_json writes JSON with.
+    zetl_record_to_json writes JSON with. Strings are checked and
+    unescaped by zetl_jsonl_string, and packed by zetl_jsonl_pack, both
+    inline on the common path.
 */
 #include "zetl_jsonl.h"
 #include "zetl_json_text.h"
+#include "zetl_jsonl_pack.h"
+#include "zetl_jsonl_string.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -138,162 +142,6 @@ s_gap (zetl_jsonl_t *self, size_t to, char separator)
     return s_gap_slow (self, to, separator);
 }
 
-static int
-s_hex4 (const char *p, unsigned *value)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned) (c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned) (c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned) (c - 'A' + 10);
-        else
-            return -1;
-    }
-    *value = v;
-    return 0;
-}
-
-//  Unescape the string from SRC (at its first backslash) to END
-//  onto DST; returns the end of what was written, or NULL
-static char *
-s_unescape (zetl_jsonl_t *self, const char *src, const char *end, char *dst)
-{
-    while (src < end) {
-        unsigned char c = (unsigned char) *src;
-        if (c == '\\') {
-            if (src + 1 >= end)
-                goto bad_escape;
-            char e = src[1];
-            src += 2;
-            switch (e) {
-            case '"':
-            case '\\':
-            case '/':
-                *dst++ = e;
-                break;
-            case 'b':
-                *dst++ = '\b';
-                break;
-            case 'f':
-                *dst++ = '\f';
-                break;
-            case 'n':
-                *dst++ = '\n';
-                break;
-            case 'r':
-                *dst++ = '\r';
-                break;
-            case 't':
-                *dst++ = '\t';
-                break;
-            case 'u': {
-                unsigned cp;
-                if (end - src < 4 || s_hex4 (src, &cp) != 0)
-                    goto bad_escape;
-                src += 4;
-                if (cp >= 0xdc00 && cp <= 0xdfff)
-                    goto lone_surrogate;
-                if (cp >= 0xd800 && cp <= 0xdbff) {
-                    unsigned low;
-                    if (end - src < 6 || src[0] != '\\' || src[1] != 'u' ||
-                        s_hex4 (src + 2, &low) != 0 || low < 0xdc00 || low > 0xdfff)
-                        goto lone_surrogate;
-                    src += 6;
-                    cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-                }
-                //  At most 4 bytes for 12 of input: the scratch never overflows
-                if (cp < 0x80)
-                    *dst++ = (char) cp;
-                else if (cp < 0x800) {
-                    *dst++ = (char) (0xc0 | cp >> 6);
-                    *dst++ = (char) (0x80 | (cp & 0x3f));
-                }
-                else if (cp < 0x10000) {
-                    *dst++ = (char) (0xe0 | cp >> 12);
-                    *dst++ = (char) (0x80 | ((cp >> 6) & 0x3f));
-                    *dst++ = (char) (0x80 | (cp & 0x3f));
-                }
-                else {
-                    *dst++ = (char) (0xf0 | cp >> 18);
-                    *dst++ = (char) (0x80 | ((cp >> 12) & 0x3f));
-                    *dst++ = (char) (0x80 | ((cp >> 6) & 0x3f));
-                    *dst++ = (char) (0x80 | (cp & 0x3f));
-                }
-                break;
-            }
-            default:
-                goto bad_escape;
-            }
-        }
-        else if (c < 0x20) {
-            self->reason = "control character in string";
-            return NULL;
-        }
-        else if (c < 0x80)
-            *dst++ = *src++;
-        else {
-            size_t n = zetl_json_text_utf8_length ((const unsigned char *) src,
-                                                   (const unsigned char *) end);
-            if (n == 0) {
-                self->reason = "invalid UTF-8 in string";
-                return NULL;
-            }
-            memcpy (dst, src, n);
-            dst += n;
-            src += n;
-        }
-    }
-    return dst;
-bad_escape:
-    self->reason = "invalid escape in string";
-    return NULL;
-lone_surrogate:
-    self->reason = "lone surrogate in \\u escape";
-    return NULL;
-}
-
-//  Special bytes of the 8 in X: the high bit of each byte that is a control
-//  character, a backslash or not ASCII is set (a few more may be set next
-//  to one of those, which only sends the string down the careful path)
-static inline uint64_t
-s_special (uint64_t x)
-{
-    const uint64_t ones = UINT64_C (0x0101010101010101), highs = UINT64_C (0x8080808080808080);
-    return ((x - ones * 0x20) | ((x ^ (ones * '\\')) - ones) | x) & highs;
-}
-
-//  True if the string from START to END (inside LINE) is plain ASCII with
-//  no escape and no control character: the common case, checked eight
-//  bytes at a time
-static inline bool
-s_plain (const char *line, const unsigned char *start, const unsigned char *end)
-{
-    size_t n = (size_t) (end - start);
-    uint64_t x;
-    if (n >= 8) {
-        const unsigned char *p = start;
-        for (; end - p > 8; p += 8) {
-            memcpy (&x, p, 8);
-            if (s_special (x))
-                return false;
-        }
-        memcpy (&x, end - 8, 8);  //  The last 8, overlapping what was seen
-        return !s_special (x);
-    }
-    if (n == 0)
-        return true;
-    if (end - (const unsigned char *) line < 8)
-        return false;  //  Too near the start of the line: the careful path
-    //  The 8 bytes that end the string: ignore those before it
-    memcpy (&x, end - 8, 8);
-    return !(s_special (x) & (~UINT64_C (0) << (8 * (8 - n))));
-}
-
 //  Check the string token TOK and return its text: a pointer into the line
 //  when it has no escapes (the common case), else into the scratch buffer
 static int
@@ -301,7 +149,7 @@ s_string (zetl_jsonl_t *self, const jsmntok_t *tok, const char **ptr, size_t *le
 {
     const unsigned char *start = (const unsigned char *) self->line + tok->start;
     const unsigned char *end = (const unsigned char *) self->line + tok->end;
-    if (s_plain (self->line, start, end)) {
+    if (zetl_jsonl_string_plain (self->line, start, end)) {
         *ptr = (const char *) start;
         *len = (size_t) (end - start);
         return 0;
@@ -336,93 +184,14 @@ s_string (zetl_jsonl_t *self, const jsmntok_t *tok, const char **ptr, size_t *le
     char *dst = self->scratch + self->scratch_used;
     size_t prefix = (size_t) (p - start);
     memcpy (dst, start, prefix);
-    char *dst_end = s_unescape (self, (const char *) p, (const char *) end, dst + prefix);
+    char *dst_end = zetl_jsonl_string_unescape ((const char *) p, (const char *) end, dst + prefix,
+                                                &self->reason);
     if (!dst_end)
         return -1;
     *ptr = dst;
     *len = (size_t) (dst_end - dst);
     self->scratch_used += *len;
     return 0;
-}
-
-//  Packer callback: OUT has room for the whole record (see convert), so this
-//  is a copy and a bounds check
-static inline __attribute__ ((always_inline)) int
-s_append (void *data, const char *buf, size_t len)
-{
-    msgpack_sbuffer *out = (msgpack_sbuffer *) data;
-    if (out->alloc - out->size < len)
-        return msgpack_sbuffer_write (out, buf, len);
-    char *dst = out->data + out->size;
-    //  Headers and most values are short: copy them without calling memcpy
-    if (len >= 8 && len <= 16) {
-        memcpy (dst, buf, 8);
-        memcpy (dst + len - 8, buf + len - 8, 8);
-    }
-    else if (len >= 4 && len < 8) {
-        memcpy (dst, buf, 4);
-        memcpy (dst + len - 4, buf + len - 4, 4);
-    }
-    else if (len < 4) {
-        for (size_t i = 0; i < len; i++)
-            dst[i] = buf[i];
-    }
-    else
-        memcpy (dst, buf, len);
-    out->size += len;
-    return 0;
-}
-
-//  Pack a string of LEN bytes at TEXT straight into OUT, header and body in
-//  one step, the bytes msgpack_pack_str would write. Most of a record is
-//  strings (every key, most values), and OUT has room for the whole record
-//  (see convert), so no callback and no growth check per piece.
-static inline void
-s_pack_str (msgpack_sbuffer *out, const char *text, size_t len)
-{
-    assert (out->alloc - out->size >= len + 5);
-    unsigned char *dst = (unsigned char *) out->data + out->size;
-    size_t head;
-    if (len < 32) {
-        dst[0] = (unsigned char) (0xa0 | len);
-        head = 1;
-    }
-    else if (len < 256) {
-        dst[0] = 0xd9;
-        dst[1] = (unsigned char) len;
-        head = 2;
-    }
-    else if (len < 65536) {
-        dst[0] = 0xda;
-        dst[1] = (unsigned char) (len >> 8);
-        dst[2] = (unsigned char) len;
-        head = 3;
-    }
-    else {
-        dst[0] = 0xdb;
-        dst[1] = (unsigned char) (len >> 24);
-        dst[2] = (unsigned char) (len >> 16);
-        dst[3] = (unsigned char) (len >> 8);
-        dst[4] = (unsigned char) len;
-        head = 5;
-    }
-    dst += head;
-    //  Keys and most values are short: copy them without calling memcpy
-    if (len >= 8 && len <= 16) {
-        memcpy (dst, text, 8);
-        memcpy (dst + len - 8, text + len - 8, 8);
-    }
-    else if (len >= 4 && len < 8) {
-        memcpy (dst, text, 4);
-        memcpy (dst + len - 4, text + len - 4, 4);
-    }
-    else if (len < 4) {
-        for (size_t i = 0; i < len; i++)
-            dst[i] = (unsigned char) text[i];
-    }
-    else
-        memcpy (dst, text, len);
-    out->size += head + len;
 }
 
 //  Check and pack the number or literal token TOK
@@ -432,9 +201,9 @@ s_primitive (zetl_jsonl_t *self, const jsmntok_t *tok)
     const char *text = self->line + tok->start;
     size_t len = (size_t) (tok->end - tok->start);
     //  A packer of our own, as in s_container: the compiler sees its callback
-    //  here whether or not this function is inlined, and inlines s_append
+    //  here whether or not this function is inlined, and inlines zetl_jsonl_pack_append
     msgpack_packer packer, *pk = &packer;
-    msgpack_packer_init (pk, self->out, s_append);
+    msgpack_packer_init (pk, self->out, zetl_jsonl_pack_append);
     switch (text[0]) {
     case 't':
         if (len == 4 && memcmp (text, "true", 4) == 0)
@@ -510,7 +279,7 @@ s_scalar (zetl_jsonl_t *self, const jsmntok_t *tok, const char **text, size_t *l
     if (tok->type == JSMN_STRING) {
         if (s_string (self, tok, text, len) != 0)
             return -1;
-        s_pack_str (self->out, *text, *len);
+        zetl_jsonl_pack_str (self->out, *text, *len);
         self->cursor = (size_t) tok->end + 1;
         return 0;
     }
@@ -536,7 +305,7 @@ s_container (zetl_jsonl_t *self, int index, int depth)
     }
     //  A packer of our own, whose callback the compiler can see and inline
     msgpack_packer pk;
-    msgpack_packer_init (&pk, self->out, s_append);
+    msgpack_packer_init (&pk, self->out, zetl_jsonl_pack_append);
     bool object = tok->type == JSMN_OBJECT;
     bool extract = object && depth == 1 && self->values && self->length_mask;
     int count = tok->size;
@@ -565,7 +334,7 @@ s_container (zetl_jsonl_t *self, int index, int depth)
             }
             if (s_string (self, item, &key, &key_len) != 0)
                 return -1;
-            s_pack_str (self->out, key, key_len);
+            zetl_jsonl_pack_str (self->out, key, key_len);
             self->cursor = (size_t) item->end + 1;
             item = &self->tokens[++next];
             if (s_gap (self, s_raw_start (item), ':') != 0)
