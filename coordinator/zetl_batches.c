@@ -1,5 +1,6 @@
 /*  zetl_batches - every batch a coordinator holds, and its partitions' queues  */
 #include "zetl_batches.h"
+#include "zetl_split.h"
 
 #include <inttypes.h>
 
@@ -189,24 +190,28 @@ zetl_batches_requeue (zetl_batches_t *self, zetl_batch_t *batch, int64_t not_bef
 }
 
 void
-zetl_batches_split (zetl_batches_t *self, zetl_batch_t *batch, zframe_t **left,
-                    uint32_t left_count, zframe_t **right, uint32_t right_count)
+zetl_batches_split (zetl_batches_t *self, zetl_batch_t *batch, zframe_t **pieces,
+                    uint32_t piece_count)
 {
-    assert (batch->state == ZETL_BATCH_QUEUED && left_count + right_count == batch->count);
+    assert (batch->state == ZETL_BATCH_QUEUED && piece_count <= ZETL_SPLIT_MAX_PIECES);
     zetl_partition_t *partition = batch->partition;
-    //  A failed batch goes back at the head of its queue: its halves take its place there
+    //  A failed batch goes back at the head of its queue: its pieces take its place there
     assert (zlistx_first (partition->queue) == batch);
     zlistx_detach (partition->queue, NULL);
-    zetl_batch_t *halves[2] = {s_batch_new (self, partition, left, left_count),
-                               s_batch_new (self, partition, right, right_count)};
-    for (int index = 0; index < 2; index++) {
-        halves[index]->attempt = batch->attempt;
-        halves[index]->not_before_ms = batch->not_before_ms;
-        halves[index]->lut_count = batch->lut_count;
-        memcpy (halves[index]->luts, batch->luts, sizeof batch->luts);
+    zetl_batch_t *made[ZETL_SPLIT_MAX_PIECES];
+    for (uint32_t index = 0; index < piece_count; index++) {
+        zetl_batch_t *piece = s_batch_new (self, partition, &pieces[index],
+                                           zetl_split_piece_count (batch->count, piece_count, index));
+        piece->attempt = batch->attempt;
+        piece->crashes = batch->crashes;
+        piece->not_before_ms = batch->not_before_ms;
+        piece->lut_count = batch->lut_count;
+        memcpy (piece->luts, batch->luts, sizeof batch->luts);
+        made[index] = piece;
     }
-    zlistx_add_start (partition->queue, halves[1]);
-    zlistx_add_start (partition->queue, halves[0]);
+    //  Ids rise in position order, as the pieces queue
+    for (uint32_t index = piece_count; index-- > 0;)
+        zlistx_add_start (partition->queue, made[index]);
     zhashx_delete (self->batches, batch->key);  //  Frees it
 }
 

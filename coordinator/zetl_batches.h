@@ -26,6 +26,8 @@ typedef struct {
     zframe_t *body;               //  kept until committed, to dispatch again
     uint32_t attempt;             //  dispatches so far
     uint32_t data_failures;       //  failures caused by its data
+    uint32_t crashes;             //  workers that died while it was the one they were processing
+    uint64_t dispatch_seq;        //  order of its last dispatch among all batches
     zetl_batch_state_t state;     //  where it is in its life
     zetl_peer_t *worker;          //  while dispatched: the worker (borrowed)
     zetl_peer_t *sink;            //  while dispatched or processed: the sink (borrowed)
@@ -79,12 +81,13 @@ size_t zetl_batches_runnable (zetl_batches_t *self);
 zetl_batch_t *zetl_batches_take (zetl_batches_t *self, zetl_partition_t *partition);
 //  Put BATCH back at the head of its partition's queue, not to leave before NOT_BEFORE_MS.
 void zetl_batches_requeue (zetl_batches_t *self, zetl_batch_t *batch, int64_t not_before_ms);
-//  Replace BATCH, queued at the head of its queue, by two batches with new ids, LEFT
-//  (LEFT_COUNT entries) first, then RIGHT (RIGHT_COUNT): the halves of its
-//  body (zetl_split). Takes the frames; BATCH is freed. Each half keeps the
-//  batch's attempts and lookup-table pins; its data failures start again from none.
-void zetl_batches_split (zetl_batches_t *self, zetl_batch_t *batch, zframe_t **left,
-                         uint32_t left_count, zframe_t **right, uint32_t right_count);
+//  Replace BATCH, queued at the head of its queue, by PIECE_COUNT batches
+//  with new ids, in order: the pieces of its body (zetl_split_body, which
+//  says how many entries each holds). Takes the frames; BATCH is freed.
+//  Each piece keeps the batch's attempts, crashes and lookup-table pins;
+//  its data failures start again from none.
+void zetl_batches_split (zetl_batches_t *self, zetl_batch_t *batch, zframe_t **pieces,
+                         uint32_t piece_count);
 //  BATCH is committed: forget it.
 void zetl_batches_commit (zetl_batches_t *self, zetl_batch_t *batch);
 //  Records held: in open, waiting and in-flight batches.

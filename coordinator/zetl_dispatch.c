@@ -71,6 +71,7 @@ s_send_batch (zetl_dispatcher_t *self, zetl_batch_t *batch, zetl_peer_t *worker,
     zetl_msg_destroy (&msg);
     if (rc == 0) {
         batch->attempt++;
+        batch->dispatch_seq = ++self->dispatches;
         batch->state = ZETL_BATCH_DISPATCHED;
         batch->worker = worker;
         batch->sink = sink;

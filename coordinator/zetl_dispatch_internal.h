@@ -89,6 +89,7 @@ typedef struct {
     bool draining;                //  taking no new records, committing those in flight
     int64_t drain_deadline_ms;    //  stop draining then, committed or not
     uint64_t redispatched;        //  batches dispatched again
+    uint64_t dispatches;          //  batches sent to workers, ever (orders them: zetl_batch_t dispatch_seq)
     zactor_t *luts;               //  lookup-table versions (zetl_luts), NULL when nothing enriches
     zlist_t *lut_tables;          //  the tables pipelines enrich from
     uint64_t *lut_versions;       //  per table, in lut_tables' order: current version, 0 unknown

@@ -9,6 +9,11 @@
 
 #define S_RETRY_AFTER_MS 200  //  a batch handed back by a worker waits this long at first
 #define S_RETRY_MAX_MS 5000   //  and at most this long
+#define S_CRASHES_SUSPECT 2   //  workers that died processing a batch before it is taken for poison
+#define S_CRASH_PIECES 16     //  pieces such a batch is split in, each death costing a worker
+
+static void s_data_failure (zetl_dispatcher_t *self, zetl_batch_t *batch, const char *stage,
+                            uint32_t pieces, const char *reason, const char *error);
 
 static void
 s_send_sinks (zetl_dispatcher_t *self, zetl_peer_t *only)
@@ -30,6 +35,45 @@ s_send_sinks (zetl_dispatcher_t *self, zetl_peer_t *only)
     zetl_msg_destroy (&msg);
 }
 
+//  The batch WORKER was processing: the oldest it was sent and has not
+//  finished (a worker takes its batches one at a time, in order), or NULL
+static zetl_batch_t *
+s_processing (zetl_dispatcher_t *self, zetl_peer_t *worker)
+{
+    zetl_batch_t *oldest = NULL;
+    for (size_t p = 0; p < self->pipeline_count; p++) {
+        zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
+        for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
+            zetl_batch_t *batch = pipeline->partitions[number].inflight;
+            if (batch && batch->state == ZETL_BATCH_DISPATCHED && batch->worker == worker
+                && (!oldest || batch->dispatch_seq < oldest->dispatch_seq))
+                oldest = batch;
+        }
+    }
+    return oldest;
+}
+
+//  WORKER died (WHY) while processing BATCH. Once is no proof: workers die
+//  for other reasons too. A batch that workers keep dying on is taken for
+//  poison: split S_CRASH_PIECES at a time until the record that kills them
+//  stands alone, which is dead-lettered (reason "crashed") after
+//  max_retries more deaths. Other records go on meanwhile.
+static void
+s_crashed_on (zetl_dispatcher_t *self, zetl_peer_t *worker, zetl_batch_t *batch, const char *why)
+{
+    batch->crashes++;
+    zetl_log_warn ("dispatch", "batch_suspected",
+                   json_pack ("{s:s, s:I, s:i, s:s, s:i}", "peer", worker->name, "batch",
+                              (json_int_t) batch->id, "records", (int) batch->count, "why", why,
+                              "crashes", (int) batch->crashes));
+    if (batch->crashes < S_CRASHES_SUSPECT)
+        return;
+    char error[256];
+    snprintf (error, sizeof error, "%u workers died processing it; the last, %s: %s",
+              batch->crashes, worker->name, why);
+    s_data_failure (self, batch, "worker", S_CRASH_PIECES, "crashed", error);
+}
+
 //  A peer left or died: its batches go back to their queues
 void
 zetl_dispatch_peer_gone (zetl_dispatcher_t *self, zetl_peer_t *peer, const char *why)
@@ -37,6 +81,12 @@ zetl_dispatch_peer_gone (zetl_dispatcher_t *self, zetl_peer_t *peer, const char 
     zetl_log_info ("dispatch", peer->role == ZETL_ROLE_WORKER ? "worker_left" : "sink_left",
                    json_pack ("{s:s, s:s, s:i}", "peer", peer->name, "why", why, "batches",
                               (int) peer->assigned));
+    //  Leaving by BYE or a new HELLO is no death
+    bool died = strcmp (why, "said BYE") != 0 && strcmp (why, "said HELLO again") != 0;
+    zetl_batch_t *processing =
+        died && peer->role == ZETL_ROLE_WORKER ? s_processing (self, peer) : NULL;
+    if (processing)
+        s_crashed_on (self, peer, processing, why);
     for (size_t p = 0; p < self->pipeline_count; p++) {
         zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
         for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
@@ -98,37 +148,37 @@ s_handle_commit (zetl_dispatcher_t *self, zetl_msg_t *msg)
     zetl_dispatch_grant_credit (self);
 }
 
-//  BATCH failed for its data at PEER: split it until the bad record stands
-//  alone; that record is tried max_retries times, then dead-lettered with ERROR
+//  BATCH failed for its data at a peer of STAGE ("worker" or "sink"): it is
+//  split, PIECES at a time, until the bad record stands alone; that record
+//  is tried max_retries times, then dead-lettered for REASON with ERROR
 static void
-s_data_failure (zetl_dispatcher_t *self, zetl_peer_t *peer, zetl_batch_t *batch, const char *error)
+s_data_failure (zetl_dispatcher_t *self, zetl_batch_t *batch, const char *stage, uint32_t pieces,
+                const char *reason, const char *error)
 {
     const zetl_pipeline_t *pipeline = self->pipelines[batch->partition->pipeline].pipeline;
     batch->data_failures++;
     zetl_dispatch_requeue (self, batch, batch->count > 1 ? 0 : pipeline->retry_delay_ms);
     if (batch->count > 1) {
-        zframe_t *left = NULL, *right = NULL;
-        if (zetl_split_body (batch->body, batch->count, &left, &right) == 0) {
+        zframe_t *bodies[ZETL_SPLIT_MAX_PIECES];
+        pieces = pieces < batch->count ? pieces : batch->count;
+        if (zetl_split_body (batch->body, batch->count, pieces, bodies) == 0) {
             zetl_log_info ("dispatch", "batch_split",
-                           json_pack ("{s:s, s:I, s:i, s:s}", "pipeline", pipeline->id, "batch",
-                                      (json_int_t) batch->id, "records", (int) batch->count,
-                                      "error", error));
-            zetl_batches_split (self->batches, batch, &left, batch->count / 2, &right,
-                                batch->count - batch->count / 2);
+                           json_pack ("{s:s, s:I, s:i, s:i, s:s}", "pipeline", pipeline->id,
+                                      "batch", (json_int_t) batch->id, "records",
+                                      (int) batch->count, "pieces", (int) pieces, "error", error));
+            zetl_batches_split (self->batches, batch, bodies, pieces);
         }
         return;
     }
     if (batch->data_failures < (uint32_t) pipeline->max_retries)
         return;
-    zframe_t *dead =
-        zetl_split_dead_letter (batch->body, peer->role == ZETL_ROLE_WORKER ? "worker" : "sink",
-                                error);
+    zframe_t *dead = zetl_split_dead_letter (batch->body, stage, reason, error);
     if (!dead)
         return;
     zetl_log_warn ("dispatch", "record_dead_lettered",
-                   json_pack ("{s:s, s:I, s:i, s:s}", "pipeline", pipeline->id, "batch",
+                   json_pack ("{s:s, s:I, s:i, s:s, s:s}", "pipeline", pipeline->id, "batch",
                               (json_int_t) batch->id, "failures", (int) batch->data_failures,
-                              "error", error));
+                              "reason", reason, "error", error));
     zframe_destroy (&batch->body);
     batch->body = dead;
     batch->data_failures = 0;
@@ -147,7 +197,8 @@ s_handle_error (zetl_dispatcher_t *self, zetl_peer_t *peer, zetl_msg_t *msg)
     if (!batch || batch->state == ZETL_BATCH_QUEUED)
         return;
     if (msg->code == ZETL_ERR_DATA)
-        s_data_failure (self, peer, batch, msg->text ? msg->text : "refused for its data");
+        s_data_failure (self, batch, peer->role == ZETL_ROLE_WORKER ? "worker" : "sink", 2,
+                        "rejected", msg->text ? msg->text : "refused for its data");
     else if (msg->code == ZETL_ERR_LUT_GONE) {
         //  Never committed, so pinning it afresh is as if it went out now
         batch->lut_count = 0;

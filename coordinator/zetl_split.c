@@ -3,6 +3,8 @@
 #include "zetl_dead.h"
 #include "zetl_proto.h"
 
+#include <assert.h>
+
 //  Copy ENTRY (read by READER) into WRITER
 static void
 s_copy (zetl_body_writer_t *writer, zetl_body_reader_t *reader, const zetl_entry_t *entry)
@@ -15,30 +17,37 @@ s_copy (zetl_body_writer_t *writer, zetl_body_reader_t *reader, const zetl_entry
 }
 
 int
-zetl_split_body (zframe_t *body, uint32_t count, zframe_t **left, zframe_t **right)
+zetl_split_body (zframe_t *body, uint32_t count, uint32_t pieces, zframe_t **out)
 {
+    assert (pieces >= 2 && pieces <= count && pieces <= ZETL_SPLIT_MAX_PIECES);
     const char *reason = NULL;
     zetl_body_reader_t *reader = zetl_body_reader_new (body, &reason);
     if (!reader)
         return -1;
-    zetl_body_writer_t *halves[2] = {zetl_body_writer_new (), zetl_body_writer_new ()};
+    zetl_body_writer_t *writers[ZETL_SPLIT_MAX_PIECES];
+    for (uint32_t piece = 0; piece < pieces; piece++)
+        writers[piece] = zetl_body_writer_new ();
     zetl_entry_t entry;
-    uint32_t index = 0;
+    uint32_t index = 0, piece = 0, piece_end = zetl_split_piece_count (count, pieces, 0);
     int rc;
-    while ((rc = zetl_body_reader_next_packed (reader, &entry, &reason)) == 1)
-        s_copy (halves[index++ < count / 2 ? 0 : 1], reader, &entry);
-    if (rc == 0 && index == count) {
-        *left = zetl_body_writer_finish (halves[0]);
-        *right = zetl_body_writer_finish (halves[1]);
+    while ((rc = zetl_body_reader_next_packed (reader, &entry, &reason)) == 1 && index < count) {
+        if (index++ == piece_end)
+            piece_end += zetl_split_piece_count (count, pieces, ++piece);
+        s_copy (writers[piece], reader, &entry);
     }
-    zetl_body_writer_destroy (&halves[0]);
-    zetl_body_writer_destroy (&halves[1]);
+    bool whole = rc == 0 && index == count;
+    for (piece = 0; piece < pieces; piece++) {
+        if (whole)
+            out[piece] = zetl_body_writer_finish (writers[piece]);
+        zetl_body_writer_destroy (&writers[piece]);
+    }
     zetl_body_reader_destroy (&reader);
-    return rc == 0 && index == count ? 0 : -1;
+    return whole ? 0 : -1;
 }
 
 zframe_t *
-zetl_split_dead_letter (zframe_t *body, const char *stage, const char *error)
+zetl_split_dead_letter (zframe_t *body, const char *stage, const char *reason_text,
+                        const char *error)
 {
     const char *reason = NULL;
     zetl_body_reader_t *reader = zetl_body_reader_new (body, &reason);
@@ -54,7 +63,7 @@ zetl_split_dead_letter (zframe_t *body, const char *stage, const char *error)
             msgpack_sbuffer json, dead;
             msgpack_sbuffer_init (&json);
             msgpack_sbuffer_init (&dead);
-            zetl_dead_pack_record (&dead, &json, &entry.payload, stage, "rejected", NULL, error);
+            zetl_dead_pack_record (&dead, &json, &entry.payload, stage, reason_text, NULL, error);
             uint32_t source = zetl_body_writer_source (
                 writer, zetl_body_reader_source_name (reader, entry.source));
             zetl_body_writer_append (writer, source, entry.position, entry.event_us,

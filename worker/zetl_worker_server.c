@@ -1,5 +1,6 @@
 /*  zetl_worker_server - the worker process's loop, as an actor  */
 #include "zetl_worker_server.h"
+#include "zetl_fault.h"
 #include "zetl_log.h"
 #include "zetl_process.h"
 #include "zetl_proto.h"
@@ -31,6 +32,7 @@ typedef struct {
     int64_t next_stats_ms;        //  when the lookup counters are logged next
     uint64_t lookups_logged;      //  lookups when they were logged last
     zetl_log_limit_t bad_frames;
+    zetl_fault_t faults;          //  injected, when the environment asks for them
     bool terminated;
 } s_server_t;
 
@@ -131,9 +133,11 @@ s_handle_batch (s_server_t *self, zetl_msg_t *batch)
         s_send_ready (self, 1, 0);
         return;
     }
-    const char *reason = NULL;
+    const char *reason = "refused: ZETL_FAULT_ERROR_ON matched";
     uint32_t code = ZETL_ERR_DATA;
-    zetl_msg_t *result = zetl_process_batch (self->process, batch, &reason, &code);
+    zetl_msg_t *result = zetl_fault_check (&self->faults, batch->body)
+                             ? NULL
+                             : zetl_process_batch (self->process, batch, &reason, &code);
     if (!result) {
         s_send_error (self, code, batch->batch_id, reason);
         s_send_ready (self, 1, 0);
@@ -237,6 +241,7 @@ zetl_worker_server_actor (zsock_t *pipe, void *args)
     s_server_t *self = (s_server_t *) zmalloc (sizeof (s_server_t));
     self->args = *(zetl_worker_server_args_t *) args;
     self->pipe = pipe;
+    zetl_fault_init (&self->faults, self->args.name);
     self->sinks = zhashx_new ();
     zhashx_set_destructor (self->sinks, s_sock_free);
     self->endpoints = zhashx_new ();
@@ -254,7 +259,7 @@ zetl_worker_server_actor (zsock_t *pipe, void *args)
     while (!self->terminated) {
         uint32_t busy = (uint32_t) zlistx_size (self->pending);
         int64_t wait_ms = zetl_session_tick (self->session, busy);
-            if (zlistx_size (self->pending) && wait_ms > S_RESULT_RETRY_MS)
+        if (zlistx_size (self->pending) && wait_ms > S_RESULT_RETRY_MS)
             wait_ms = S_RESULT_RETRY_MS;
         void *which = zpoller_wait (self->poller, (int) wait_ms);
         if (which == pipe) {
