@@ -5,7 +5,9 @@
 
 #include <errno.h>
 
-#define S_WINDOW_MAX 1024  //  most batches a window holds
+#define S_WINDOW_MAX 1024             //  most batches a window holds
+#define S_HEARTBEAT_IVL_MS 1000       //  ZMTP PING this often
+#define S_HEARTBEAT_TIMEOUT_MS 10000  //  a link with no answer to a PING for this long is dead
 
 void
 zetl_producer_options_init (zetl_producer_options_t *options)
@@ -82,6 +84,15 @@ s_connect (zetl_producer_t *self)
     //  that comes back gets the held batches once, at the next resend,
     //  rather than a queue of stale copies
     zsock_set_immediate (self->dealer, 1);
+    //  A link that goes silent (a network path that drops packets without a
+    //  reset) would otherwise hold the connection open, and every resend
+    //  with it, until TCP gives up many minutes later. ZMTP heartbeats,
+    //  answered by the coordinator's I/O thread however busy its pipeline,
+    //  drop such a link after S_HEARTBEAT_TIMEOUT_MS of silence, and the
+    //  DEALER connects again; the TTL tells the coordinator to drop its end too
+    zsock_set_heartbeat_ivl (self->dealer, S_HEARTBEAT_IVL_MS);
+    zsock_set_heartbeat_timeout (self->dealer, S_HEARTBEAT_TIMEOUT_MS);
+    zsock_set_heartbeat_ttl (self->dealer, S_HEARTBEAT_TIMEOUT_MS);
     zsock_set_sndhwm (self->dealer, (int) self->options.window * 2 + 16);
     zsock_set_rcvhwm (self->dealer, 10000);
     zsock_set_maxmsgsize (self->dealer, ZETL_PROTO_MAX_BODY);

@@ -19,8 +19,11 @@
     again, in sequence, with the same sequence number and the same records:
     the coordinator takes batches strictly in sequence, ACKs a sequence
     again rather than process it twice, and drops a batch after a gap,
-    which then comes again. There are no heartbeats; a flush that completes
-    tells the coordinator the producer is caught up (HEARTBEAT, code 1).
+    which then comes again. zetl sends no heartbeats of its own (a flush
+    that completes tells the coordinator the producer is caught up:
+    HEARTBEAT, code 1), but the socket keeps ZeroMQ's: a link silent for
+    10 s is dropped and connected again, so a path that loses packets
+    without a reset never holds the producer.
 
     One thread uses a producer, like a socket: it has no thread of its own,
     so ACKs, resends and the linger are handled inside its calls (send,
