@@ -206,6 +206,12 @@ zetl_admit_watermark (zetl_admit_t *self)
 }
 
 void
+zetl_admit_restore (zetl_admit_t *self, int64_t watermark_us)
+{
+    zetl_watermark_restore (self->watermark, watermark_us);
+}
+
+void
 zetl_admit_counters (zetl_admit_t *self, zetl_admit_counters_t *counters)
 {
     zetl_watermark_counters_t classes;

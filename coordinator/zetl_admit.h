@@ -81,6 +81,8 @@ void zetl_admit_prefetch (zetl_admit_t *self, const zetl_chunk_record_t *record)
 
 //  The pipeline's watermark now.
 int64_t zetl_admit_watermark (zetl_admit_t *self);
+//  Raise W to at least WATERMARK_US: a checkpoint restored at start.
+void zetl_admit_restore (zetl_admit_t *self, int64_t watermark_us);
 //  Fill *COUNTERS.
 void zetl_admit_counters (zetl_admit_t *self, zetl_admit_counters_t *counters);
 

@@ -28,6 +28,7 @@ typedef struct {
     uint32_t data_failures;       //  failures caused by its data
     uint32_t crashes;             //  workers that died while it was the one they were processing
     uint64_t dispatch_seq;        //  order of its last dispatch among all batches
+    int64_t first_wm_us;          //  the watermark when its first record was taken in
     zetl_batch_state_t state;     //  where it is in its life
     zetl_peer_t *worker;          //  while dispatched: the worker (borrowed)
     zetl_peer_t *sink;            //  while dispatched or processed: the sink (borrowed)
@@ -44,6 +45,7 @@ struct zetl_partition {
     zetl_body_writer_t *writer;   //  the open batch
     uint32_t building;            //  records in the open batch
     int64_t first_ms;             //  when its first record came
+    int64_t first_wm_us;          //  the watermark then (set by the caller)
     zlistx_t *queue;              //  sealed batches waiting, oldest first
     zetl_batch_t *inflight;       //  the one batch dispatched, or NULL
     bool runnable;                //  in the runnable list

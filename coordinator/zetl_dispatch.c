@@ -227,6 +227,7 @@ s_tick (zetl_dispatcher_t *self)
         zetl_dispatch_peer_gone (self, peer, "heartbeats stopped");
     zlistx_destroy (&gone);
     s_publish (self, now);
+    zetl_dispatch_watermark_checkpoint (self, false);
     zetl_dispatch_luts_tick (self, now);
     if (now >= self->next_beat_ms) {
         zetl_msg_t *beat = zetl_dispatch_msg (self, ZETL_MSG_HEARTBEAT);
@@ -584,5 +585,6 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
             }
         }
     }
+    zetl_dispatch_watermark_checkpoint (self, true);  //  Where this run leaves it
     s_destroy (self);
 }

@@ -64,6 +64,7 @@ typedef struct {
     uint32_t source_id;           //  the file source's id in admit
     int64_t published_watermark;  //  the watermark last published
     uint64_t committed;           //  records in committed batches this run
+    int64_t checkpointed_wm_us;   //  the watermark last checkpointed (or restored)
 } zetl_dispatch_pipeline_t;
 
 typedef struct {
@@ -89,6 +90,7 @@ typedef struct {
     bool draining;                //  taking no new records, committing those in flight
     int64_t drain_deadline_ms;    //  stop draining then, committed or not
     uint64_t redispatched;        //  batches dispatched again
+    int64_t next_watermark_ms;    //  when watermark checkpoints are considered next
     uint64_t dispatches;          //  batches sent to workers, ever (orders them: zetl_batch_t dispatch_seq)
     zactor_t *luts;               //  lookup-table versions (zetl_luts), NULL when nothing enriches
     zlist_t *lut_tables;          //  the tables pipelines enrich from
@@ -130,6 +132,15 @@ int zetl_dispatch_start_pipelines (zetl_dispatcher_t *self, PGconn *conn);
 void zetl_dispatch_handle_source (zetl_dispatcher_t *self, zactor_t *actor);
 //  Ordered mode: release what W lets go (everything once the files are read).
 void zetl_dispatch_ordered_release (zetl_dispatch_pipeline_t *pipeline);
+
+//  Watermark checkpoints (zetl_dispatch_watermark.c)
+//  Restore PIPELINE's checkpointed watermark from CONN, if it has one.
+//  Returns 0, or -1 if it cannot be read.
+int zetl_dispatch_watermark_restore (zetl_dispatcher_t *self, zetl_dispatch_pipeline_t *pipeline,
+                                     PGconn *conn);
+//  Checkpoint each pipeline's watermark that is safe to restore, when it
+//  rose: once a second, or NOW (at the end).
+void zetl_dispatch_watermark_checkpoint (zetl_dispatcher_t *self, bool now);
 
 //  Lookup tables (zetl_dispatch_luts.c)
 //  Start the zetl_luts actor when a pipeline enriches, and add it to the poller.

@@ -30,6 +30,8 @@ zetl_dispatch_append (zetl_dispatch_pipeline_t *pipeline, uint32_t partition, co
         zlistx_add_end (track->tags, entry);
     }
     track->appended++;
+    if (pipeline->partitions[partition].building == 0)
+        pipeline->partitions[partition].first_wm_us = zetl_admit_watermark (pipeline->admit);
     zetl_batches_append (pipeline->batches, &pipeline->partitions[partition], source, position,
                          event_us, flags, payload, len, pipeline->now_ms);
 }
@@ -157,6 +159,8 @@ zetl_dispatch_start_pipelines (zetl_dispatcher_t *self, PGconn *conn)
         pipeline->reading = true;
         pipeline->published_watermark = INT64_MIN;
         zetl_admit_reading (pipeline->admit, true, zclock_mono ());
+        if (zetl_dispatch_watermark_restore (self, pipeline, conn) != 0)
+            return -1;
         const char *targets[64];
         size_t target_count = 0;
         for (size_t index = 0; index < pipeline->pipeline->target_count && index < 64; index++)

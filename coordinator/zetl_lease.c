@@ -1,6 +1,7 @@
 /*  zetl_lease - one coordinator per pipeline: advisory locks and the epoch, as an actor  */
 #include "zetl_lease.h"
 #include "zetl_backoff.h"
+#include "zetl_checkpoint.h"
 #include "zetl_log.h"
 #include "zetl_pg.h"
 
@@ -27,14 +28,32 @@ s_key (const char *pipeline)
     return (int64_t) XXH3_64bits (text, (size_t) len);
 }
 
-//  Wait MS for $TERM on the pipe
+//  "WATERMARK" PIPELINE VALUE: checkpoint the watermark the dispatcher may
+//  restart PIPELINE from (zetl_dispatch_watermark), while the locks are held
+static void
+s_write_watermark (s_lease_t *self, const char *pipeline, const char *value)
+{
+    if (self->conn && pipeline && value)
+        zetl_checkpoint_write (self->conn, pipeline, "watermark", value, NULL);
+}
+
+//  Wait up to MS for a command on the pipe: $TERM, or a watermark to write
 static void
 s_wait (s_lease_t *self, int64_t ms)
 {
     if (zpoller_wait (self->poller, (int) ms)) {
-        char *command = zstr_recv (self->pipe);
-        self->terminated = true;  //  Only $TERM comes on the pipe
-        free (command);
+        zmsg_t *msg = zmsg_recv (self->pipe);
+        char *command = msg ? zmsg_popstr (msg) : NULL;
+        if (command && streq (command, "WATERMARK")) {
+            char *pipeline = zmsg_popstr (msg), *value = zmsg_popstr (msg);
+            s_write_watermark (self, pipeline, value);
+            zstr_free (&pipeline);
+            zstr_free (&value);
+        }
+        else
+            self->terminated = true;  //  $TERM, or interrupted
+        zstr_free (&command);
+        zmsg_destroy (&msg);
     }
     else if (zpoller_terminated (self->poller))
         self->terminated = true;

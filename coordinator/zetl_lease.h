@@ -23,6 +23,10 @@
 
     PostgreSQL being down before the locks are held only delays (retry with
     backoff, logged).
+
+    Commands on the pipe besides $TERM: "WATERMARK" pipeline value, a
+    watermark checkpoint (zetl_dispatch_watermark) it writes on the
+    connection that holds the locks.
 */
 #ifndef ZETL_LEASE_H_INCLUDED
 #define ZETL_LEASE_H_INCLUDED
