@@ -5,6 +5,8 @@
 #include <malloc.h>
 #include <signal.h>
 
+#define S_SIGNAL_CHECK_MS 200  //  how often zetl_main_run looks for a signal another thread took
+
 void
 zetl_main_init (const char *proc)
 {
@@ -48,7 +50,13 @@ int
 zetl_main_run (zactor_t **actor_p)
 {
     int rc = 0;
+    //  SIGINT/SIGTERM may land on any thread (libzmq's, libmicrohttpd's):
+    //  czmq's handler then sets zsys_interrupted without waking this one,
+    //  so it looks at the flag at least every S_SIGNAL_CHECK_MS
+    zpoller_t *poller = zpoller_new (*actor_p, NULL);
     while (!zsys_interrupted) {
+        if (!zpoller_wait (poller, S_SIGNAL_CHECK_MS))
+            continue;  //  A timeout, or interrupted: the loop's test decides
         char *status = NULL, *detail = NULL;
         if (zsock_recv (*actor_p, "ss", &status, &detail) != 0)
             break;  //  Interrupted
@@ -60,6 +68,7 @@ zetl_main_run (zactor_t **actor_p)
         if (done)
             break;
     }
+    zpoller_destroy (&poller);
     zactor_destroy (actor_p);
     return rc;
 }
