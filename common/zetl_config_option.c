@@ -154,8 +154,9 @@ s_hostport_valid (const char *text)
 {
     const char *colon = strrchr (text, ':');
     int64_t port = 0;
+    //  Port 0: any free port (the process logs the one it got)
     return colon && colon != text && s_parse_int (colon + 1, &port) == 0 && colon[1] != '-' &&
-           port >= 1 && port <= 65535;
+           port >= 0 && port <= 65535;
 }
 
 //  Units of durations (in ms) and sizes (in bytes), largest first

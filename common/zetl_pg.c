@@ -175,6 +175,10 @@ zetl_pg_ensure_meta (PGconn *conn)
         "CREATE TABLE IF NOT EXISTS zetl_refresh_requests ("
         "  id bigserial PRIMARY KEY, pipeline text NOT NULL, force boolean NOT NULL,"
         "  requested_at timestamptz NOT NULL DEFAULT now(), taken_at timestamptz);"
+        //  "Run retention now" requests (zetl_cleanup)
+        "CREATE TABLE IF NOT EXISTS zetl_cleanup_requests ("
+        "  id bigserial PRIMARY KEY, requested_at timestamptz NOT NULL DEFAULT now(),"
+        "  done_at timestamptz);"
         "CREATE TABLE IF NOT EXISTS zetl_coordinators ("
         "  pipeline text PRIMARY KEY, epoch integer NOT NULL,"
         "  since timestamptz NOT NULL DEFAULT now());"

@@ -1,6 +1,7 @@
 /*  zetl-coordinator - reads sources, shards records to workers, tracks every batch  */
 #include "zetl_config.h"
 #include "zetl_dispatch.h"
+#include "zetl_http.h"
 #include "zetl_log.h"
 #include "zetl_main.h"
 
@@ -17,7 +18,9 @@ s_usage (FILE *out)
                   "  --once         stop when every source is drained and committed, print the\n"
                   "                 reconciliation (one JSON line per pipeline) and exit\n"
                   "  --help, --version\n\n"
-                  "Environment: ZETL_POSTGRES overrides postgres:, ZETL_LOG_LEVEL.\n"
+                  "HTTP (cluster.http): /healthz, /readyz, /metrics, /api/v1/... (docs/API.md).\n\n"
+                  "Environment: ZETL_POSTGRES overrides postgres:, ZETL_LOG_LEVEL;\n"
+                  "ZETL_API_TOKEN enables the API's POST calls (Authorization: Bearer).\n"
                   "Exit codes: 0 done, 1 failure, 2 bad configuration or usage, 3 the\n"
                   "reconciliation does not balance.\n");
 }
@@ -60,9 +63,21 @@ main (int argc, char **argv)
     }
     //  Once, before any thread: HTTP sources use libcurl
     curl_global_init (CURL_GLOBAL_DEFAULT);
-    zetl_dispatch_args_t args = {config, config->postgres, once};
+    //  The dispatcher publishes its status to the snapshot; the HTTP server serves it
+    zetl_snapshot_t *snapshot = zetl_snapshot_new ();
+    zetl_http_args_t http_args = {config, snapshot, getenv ("ZETL_API_TOKEN")};
+    zetl_http_t *http = zetl_http_new (&http_args);
+    if (!http) {
+        zetl_snapshot_destroy (&snapshot);
+        zetl_config_destroy (&config);
+        curl_global_cleanup ();
+        return 2;  //  cluster.http does not resolve (logged)
+    }
+    zetl_dispatch_args_t args = {config, config->postgres, once, snapshot};
     zactor_t *dispatch = zactor_new (zetl_dispatch_actor, &args);
     int rc = zetl_main_run (&dispatch);
+    zetl_http_destroy (&http);
+    zetl_snapshot_destroy (&snapshot);
     zetl_config_destroy (&config);
     curl_global_cleanup ();
     zetl_log_info ("coordinator", "stopped", json_pack ("{s:i}", "exit_code", rc));

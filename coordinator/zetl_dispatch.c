@@ -139,6 +139,10 @@ s_publish (zetl_dispatcher_t *self, int64_t now)
     if (now < self->next_stats_ms)
         return;
     self->next_stats_ms = now + 1000;
+    if (self->args.snapshot) {
+        json_t *status = zetl_dispatch_status (self);
+        zetl_snapshot_publish (self->args.snapshot, &status);
+    }
     zetl_events_load_t load = {zetl_batches_count (self->batches),
                                zetl_batches_held (self->batches), 0, self->redispatched,
                                (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_WORKER),

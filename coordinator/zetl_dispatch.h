@@ -17,6 +17,9 @@
     stop, nothing new is dispatched, and it ends once every batch already
     dispatched is committed (or after ZETL_DRAIN_MS).
 
+    Once a second it publishes its state as a JSON status to the snapshot
+    its args name (for the HTTP API and /metrics).
+
     Replies on the pipe: "DONE" + exit code (int as string) when `once`
     finishes, or "FAILED" + reason if the sockets cannot be bound.
 */
@@ -24,6 +27,7 @@
 #define ZETL_DISPATCH_H_INCLUDED
 
 #include "zetl_config.h"
+#include "zetl_snapshot.h"
 #include <czmq.h>
 
 #define ZETL_SINK_CREDIT 48  //  uncommitted batches per sink until it grants its own
@@ -33,6 +37,8 @@ typedef struct {
     const zetl_config_t *config;  //  borrowed: outlives the actor
     const char *postgres;         //  PostgreSQL connection string (checkpoints, counters)
     bool once;                    //  stop once every source is drained and committed
+    zetl_snapshot_t *snapshot;    //  borrowed, outlives the actor: where the status goes once a
+                                  //  second (zetl_dispatch_status), or NULL
 } zetl_dispatch_args_t;
 
 void zetl_dispatch_actor (zsock_t *pipe, void *args);

@@ -64,6 +64,10 @@ typedef struct {
     uint32_t source_id;           //  the file source's id in admit
     int64_t published_watermark;  //  the watermark last published
     uint64_t committed;           //  records in committed batches this run
+    uint64_t status_records;      //  records taken in, at the last status (zetl_dispatch_status)
+    int64_t last_record_us;       //  wall clock of the status that first saw more (0: none yet)
+    uint64_t status_committed;    //  committed, at the last status
+    int64_t last_commit_us;       //  wall clock of the status that first saw more (0: none yet)
     int64_t checkpointed_wm_us;   //  the watermark last checkpointed (or restored)
 } zetl_dispatch_pipeline_t;
 
@@ -155,6 +159,13 @@ void zetl_dispatch_handle_luts (zetl_dispatcher_t *self);
 bool zetl_dispatch_luts_pin (zetl_dispatcher_t *self, zetl_batch_t *batch);
 //  Renew the pins of the versions uncommitted batches use, when due.
 void zetl_dispatch_luts_tick (zetl_dispatcher_t *self, int64_t now);
+
+//  Status (zetl_dispatch_status.c)
+//  The dispatcher's state now as a JSON object (the snapshot zetl_http
+//  serves; its fields are listed in docs/API.md). Notes when records last
+//  came and batches last committed, to the second of its calls. Caller owns
+//  the result.
+json_t *zetl_dispatch_status (zetl_dispatcher_t *self);
 
 //  Producers (zetl_dispatch_producers.c)
 //  Bind the producers socket. Returns 0 or -1.

@@ -1,6 +1,7 @@
 /*  zetl_pg_writer - one PostgreSQL connection of a sink, as an actor  */
 #include "zetl_pg_writer.h"
 #include "zetl_breaker.h"
+#include "zetl_cleanup.h"
 #include "zetl_group.h"
 #include "zetl_log.h"
 #include "zetl_partition.h"
@@ -13,6 +14,7 @@
 #define S_BACKOFF_MAX_MS 5000
 #define S_UPKEEP_MS (3600 * 1000)      //  partition_by_day: partitions ahead, retention, hourly
 #define S_UPKEEP_RETRY_MS (60 * 1000)  //  and again after a minute when that failed
+#define S_CLEANUP_POLL_MS 5000         //  partition_by_day: look for a cleanup request this often
 
 typedef struct {
     zetl_pg_writer_args_t args;  //  what to write where
@@ -25,6 +27,9 @@ typedef struct {
     zetl_breaker_t breaker;              //  in front of PostgreSQL: open after a failure, for a
                                          //  period doubling with each failed retry
     int64_t next_upkeep_ms;              //  partition_by_day: when partition upkeep is due (mono)
+    int64_t next_cleanup_ms;             //  partition_by_day: when to look for a cleanup request
+    int64_t cleanup_seen;                //  the newest cleanup request seen (zetl_cleanup)
+    int64_t cleanup_pending;             //  a request the next upkeep answers (0: none)
     bool terminated;
 } s_writer_t;
 
@@ -87,17 +92,47 @@ s_succeeded (s_writer_t *self)
                               "failures_total", (json_int_t) self->breaker.failures_total));
 }
 
+//  partition_by_day: a cleanup request (POST /api/v1/cleanup) not seen yet
+//  makes the upkeep due now. The first look after a start takes the
+//  requests made meanwhile, which the upkeep at connection answers.
+static void
+s_cleanup_check (s_writer_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (now < self->next_cleanup_ms)
+        return;
+    self->next_cleanup_ms = now + S_CLEANUP_POLL_MS;
+    int64_t latest = 0;
+    if (zetl_cleanup_latest (self->conn, &latest) != 0)
+        return;  //  Logged; a broken connection shows at the next transaction
+    if (latest > self->cleanup_seen) {
+        self->cleanup_seen = latest;
+        self->cleanup_pending = latest;
+        self->next_upkeep_ms = now;
+    }
+}
+
 //  partition_by_day: create the next days' partitions and drop the expired
 //  ones, when due
 static void
 s_upkeep (s_writer_t *self)
 {
     zetl_partition_t *partition = self->sql ? zetl_target_sql_partitions (self->sql) : NULL;
-    if (!partition || zclock_mono () < self->next_upkeep_ms)
+    if (!partition)
+        return;
+    s_cleanup_check (self);
+    if (zclock_mono () < self->next_upkeep_ms)
         return;
     char *error = NULL;
     if (zetl_partition_maintain (partition, zetl_time_now_us (), &error) == 0) {
         self->next_upkeep_ms = zclock_mono () + S_UPKEEP_MS;
+        if (self->cleanup_pending && zetl_cleanup_done (self->conn, self->cleanup_pending) == 0) {
+            zetl_log_info ("pg_writer", "cleanup_done",
+                           json_pack ("{s:s, s:s, s:I}", "writer", self->args.writer, "table",
+                                      self->target->table, "request",
+                                      (json_int_t) self->cleanup_pending));
+            self->cleanup_pending = 0;
+        }
         return;
     }
     zetl_log_warn ("pg_writer", "partition_upkeep_failed",
@@ -159,7 +194,9 @@ s_wait_ms (s_writer_t *self)
     int wait = zetl_group_wait_ms (self->group, &self->breaker);
     if (!self->sql || !zetl_target_sql_partitions (self->sql))
         return wait;
-    int64_t due = self->next_upkeep_ms - zclock_mono ();
+    int64_t next = self->next_cleanup_ms < self->next_upkeep_ms ? self->next_cleanup_ms
+                                                                 : self->next_upkeep_ms;
+    int64_t due = next - zclock_mono ();
     int upkeep = due <= 0 ? 0 : due > INT32_MAX ? INT32_MAX : (int) due;
     return wait < 0 || upkeep < wait ? upkeep : wait;
 }
