@@ -163,6 +163,7 @@ typedef struct {
     int64_t dedup_memory_bytes;  //  dedup_memory, default 256MiB
     int too_late_accept;         //  too_late: 0 dead_letter (default), 1 accept
     bool ordered;                //  ordered, default false
+    bool acknowledgements;       //  acknowledgements, default true (false: for measuring their cost)
     int64_t reorder_records;     //  reorder_records: most records the reorder buffer holds
     int64_t reorder_memory_bytes;//  reorder_memory: most bytes it holds
     int64_t batch_size;          //  batch_size: 100..10000, default 1000

@@ -401,6 +401,14 @@ zetl_config_check_pipeline (zetl_config_walk_t *walk, const zetl_config_node_t *
                         pipeline->partition_key, NULL))
         return -1;
 
+    if (!pipeline->acknowledgements && pipeline->ordered) {
+        s_place (&at, node, path, "acknowledgements");
+        return zetl_config_walk_error (
+            walk, at.node, at.path,
+            "ordered: true needs acknowledgements: the order holds only while each partition "
+            "waits for its batch to commit");
+    }
+
     //  Watermarks and last-write-wins need a point in time, not a day
     const zetl_field_t *time_column;
     s_place (&event_time, node, path, "event_time");

@@ -265,6 +265,8 @@ static const zetl_config_option_t s_pipeline_options[] = {
      .doc = "a partition with no record for this long stops holding the watermark back"},
     {"ordered",         ZETL_OPT_BOOL,        "false", 0,        0,             S_FIELD (zetl_pipeline_t, ordered),
      .doc = "release each partition's records in event-time order once the watermark passes them"},
+    {"acknowledgements", ZETL_OPT_BOOL,       "true",  0,        0,             S_FIELD (zetl_pipeline_t, acknowledgements),
+     .doc = "false only to measure what they cost (tests/bench/e2e_bench.sh): a batch is done once its worker hands it to its sink, PostgreSQL targets keep no positions, and a crash may lose or repeat records; not with ordered"},
     {"reorder_records", ZETL_OPT_INT,         "100000", 1,       100000000,     S_FIELD (zetl_pipeline_t, reorder_records),
      .doc = "with ordered: most records held for event-time order; beyond it the oldest leave early, counted as reorder_overflow"},
     {"reorder_memory",  ZETL_OPT_SIZE,        "64MiB", 1 << 16,  1LL << 40,     S_FIELD (zetl_pipeline_t, reorder_memory_bytes),

@@ -297,7 +297,8 @@ s_all_done (zetl_dispatcher_t *self)
         if (ordered.held)
             return false;
     }
-    return zetl_batches_count (self->batches) == 0 && zetl_batches_held (self->batches) == 0;
+    return zetl_batches_count (self->batches) == 0 && zetl_batches_held (self->batches) == 0
+           && self->unconfirmed == 0;
 }
 
 //  Print the reconciliation of each pipeline (one JSON line each on

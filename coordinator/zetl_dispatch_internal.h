@@ -95,6 +95,7 @@ typedef struct {
     int64_t drain_deadline_ms;    //  stop draining then, committed or not
     uint64_t redispatched;        //  batches dispatched again
     int64_t next_watermark_ms;    //  when watermark checkpoints are considered next
+    uint64_t unconfirmed;         //  without acknowledgements: batches done whose sink's COMMIT is yet to come
     uint64_t dispatches;          //  batches sent to workers, ever (orders them: zetl_batch_t dispatch_seq)
     zactor_t *luts;               //  lookup-table versions (zetl_luts), NULL when nothing enriches
     zlist_t *lut_tables;          //  the tables pipelines enrich from

@@ -126,12 +126,11 @@ s_handle_hello (zetl_dispatcher_t *self, zsock_t *router, zframe_t *routing_id, 
         s_send_sinks (self, peer);
 }
 
+//  BATCH is done: committed by its sink (or, without acknowledgements,
+//  handed on by its worker). It is forgotten.
 static void
-s_handle_commit (zetl_dispatcher_t *self, zetl_msg_t *msg)
+s_commit (zetl_dispatcher_t *self, zetl_batch_t *batch)
 {
-    zetl_batch_t *batch = zetl_batches_lookup (self->batches, msg->batch_id);
-    if (!batch)
-        return;  //  An earlier try of a batch already committed
     if (batch->state != ZETL_BATCH_QUEUED) {
         if (batch->worker)
             batch->worker->assigned--;
@@ -146,6 +145,16 @@ s_handle_commit (zetl_dispatcher_t *self, zetl_msg_t *msg)
                                        batch->partition->number, batch->count);
     zetl_batches_commit (self->batches, batch);
     zetl_dispatch_grant_credit (self);
+}
+
+static void
+s_handle_commit (zetl_dispatcher_t *self, zetl_msg_t *msg)
+{
+    zetl_batch_t *batch = zetl_batches_lookup (self->batches, msg->batch_id);
+    if (batch)
+        s_commit (self, batch);
+    else if (self->unconfirmed)  //  Done without acknowledgements, or an earlier try
+        self->unconfirmed--;
 }
 
 //  BATCH failed for its data at a peer of STAGE ("worker" or "sink"): it is
@@ -268,6 +277,10 @@ zetl_dispatch_handle_message (zetl_dispatcher_t *self, zsock_t *router)
                     batch->state = ZETL_BATCH_PROCESSED;
                     batch->worker = NULL;
                     peer->assigned--;
+                    if (!self->pipelines[batch->partition->pipeline].pipeline->acknowledgements) {
+                        s_commit (self, batch);  //  Handed on: done, without waiting for its sink
+                        self->unconfirmed++;     //  (`once` still waits for its sink to end)
+                    }
                 }
             }
             else if (msg->type == ZETL_MSG_COMMIT && peer->role == ZETL_ROLE_SINK)

@@ -63,8 +63,13 @@ static int
 s_lock_keys (zetl_pg_transaction_t *self, zetl_commit_keys_t *keys)
 {
     zetl_commit_keys_columns (keys, self->pipeline->ordered);
-    int rc = zetl_target_sql_lock_keys (self->sql, keys->count, keys->sources, keys->partitions,
+    int rc = 0;
+    if (self->pipeline->acknowledgements)
+        rc = zetl_target_sql_lock_keys (self->sql, keys->count, keys->sources, keys->partitions,
                                         keys->positions, keys->above);
+    else  //  No positions kept: nothing counts as committed before
+        for (size_t index = 0; index < keys->count; index++)
+            keys->positions[index] = -1;
     if (rc == 0)
         zetl_commit_keys_locked (keys);
     return rc;
@@ -75,6 +80,8 @@ static int
 s_set_positions (zetl_pg_transaction_t *self, zetl_commit_keys_t *keys)
 {
     size_t count = zetl_commit_keys_moved (keys);
+    if (!self->pipeline->acknowledgements)
+        return 0;
     return self->pipeline->ordered
                ? zetl_target_sql_set_ranges (self->sql, count, keys->sources, keys->partitions,
                                              keys->positions, keys->added)

@@ -5,10 +5,14 @@
 # + last-write-wins upsert in transactions of the same size, on one connection and on two.
 # Prints records/s, the ratio to the one-connection limit, CPU-seconds per million records of
 # zetl's own processes and each process's peak RSS; then the coordinator's peak RSS for 3x the
-# records, to show it does not grow with input size. Exits 1 if a target is missed:
-# ratio >= 0.7, CPU <= 1.5 s per million records, coordinator RSS at 3N <= 1.25 x at N.
-# ZETL_BENCH_RECORDS sets N; ZETL_BENCH_SKIP_3X=1 skips the 3N run; ZETL_BENCH_PIPELINE adds YAML
-# lines to the pipeline (e.g. "    dedup_window: 0s" to compare without deduplication).
+# records, to show it does not grow with input size; then the same run without acknowledgements
+# and checkpoints (acknowledgements: false: a batch is done once its worker hands it on, and the
+# sink neither locks nor writes positions), to print what they cost. Exits 1 if a target is
+# missed: ratio >= 0.7, CPU <= 1.5 s per million records, coordinator RSS at 3N <= 1.25 x at N,
+# throughput with acknowledgements >= 0.85 x without.
+# ZETL_BENCH_RECORDS sets N; ZETL_BENCH_SKIP_3X=1 skips the 3N run; ZETL_BENCH_SKIP_ACKS=1 the run
+# without acknowledgements; ZETL_BENCH_PIPELINE adds YAML lines to the pipeline (e.g.
+# "    dedup_window: 0s" to compare without deduplication).
 set -euo pipefail
 source "$(dirname "$0")/../helpers/testenv.sh"
 source "$(dirname "$0")/../helpers/bookings.sh"
@@ -25,12 +29,13 @@ gen () {  # gen COUNT DIR
         --seed 11 --out "$2/bookings.jsonl" 2>/dev/null
 }
 
-#  zetl_run NAME DIR: load DIR into database NAME; prints "seconds cpu_ms coordinator_rss_kb" and
+#  zetl_run NAME DIR [YAML]: load DIR into database NAME, YAML lines added to the pipeline; prints "seconds cpu_ms coordinator_rss_kb" and
 #  leaves the per-process figures in $TESTENV_DIR/NAME.procs
 zetl_run () {
-    local name=$1 dir=$2 start end
+    local name=$1 dir=$2 yaml=${3:-} start end
     testenv_psql "CREATE DATABASE $name" >/dev/null
-    bookings_config "$TESTENV_DIR/$name.yaml" "$dir/*.jsonl" "$name" "${ZETL_BENCH_PIPELINE:-}"
+    bookings_config "$TESTENV_DIR/$name.yaml" "$dir/*.jsonl" "$name" "${ZETL_BENCH_PIPELINE:-}
+$yaml"
     start=$(testenv_now_us)
     bookings_up "$name" "$TESTENV_DIR/$name.yaml" "$name" --workers 2 --sinks 1
     end=$(testenv_now_us)
@@ -79,6 +84,18 @@ awk '{ printf "  %-12s cpu %6.2f s  peak RSS %7.1f MiB\n", $1, $2 / 1000, $3 / 1
 fail=0
 awk -v r="$ratio" 'BEGIN { exit !(r >= 0.70) }' || { echo "FAIL: ratio $ratio < 0.70"; fail=1; }
 awk -v c="$cpu_per_m" 'BEGIN { exit !(c <= 1.50) }' || { echo "FAIL: $cpu_per_m CPU-s per million > 1.50"; fail=1; }
+
+if [ "${ZETL_BENCH_SKIP_ACKS:-0}" != 1 ]; then
+    read -r seconds_off _ _ < <(zetl_run zetl_noack "$TESTENV_DIR/n" "    acknowledgements: false")
+    rate_off=$(awk -v l="$lines" -v s="$seconds_off" 'BEGIN { printf "%.0f", l / s }')
+    ratio_off=$(awk -v r="$rate_off" -v l="$limit1" 'BEGIN { printf "%.2f", r / l }')
+    cost=$(awk -v on="$rate" -v off="$rate_off" 'BEGIN { printf "%.2f", on / off }')
+    echo "without acknowledgements and checkpoints: $rate_off records/s, ratio to the limit $ratio_off;" \
+         "with them / without: $cost (limit 0.85)"
+    [ "$(bookings_table_md5 zetl_noack)" = "$(bookings_table_md5 zetl_n)" ] \
+        || { echo "FAIL: the run without acknowledgements loaded another table"; fail=1; }
+    awk -v c="$cost" 'BEGIN { exit !(c >= 0.85) }' || { echo "FAIL: acknowledgements cost more than 15 %"; fail=1; }
+fi
 
 if [ "${ZETL_BENCH_SKIP_3X:-0}" != 1 ]; then
     gen $((records * 3)) "$TESTENV_DIR/n3"

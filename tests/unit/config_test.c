@@ -563,7 +563,7 @@ test_unknown_key_at_each_level (void **state)
     s_slot_error (S_PIPELINE, "    sourse: x",
                   S_NAME ":9: pipelines[0].sourse: unknown key; expected one of: id, source, "
                          "id_field, delete_field, partition_key, partitions, event_time, watermark_delay, "
-                         "late_window, dedup_window, dedup_memory, too_late, idle_timeout, ordered, reorder_records, reorder_memory, batch_size, "
+                         "late_window, dedup_window, dedup_memory, too_late, idle_timeout, ordered, acknowledgements, reorder_records, reorder_memory, batch_size, "
                          "batch_linger, batch_timeout, max_retries, retry_delay, schema, transform, enrich, sinks");
     s_slot_error (S_COLUMN, "      amount: { type: number, minimum: 0 }",
                   S_NAME ":15: pipelines[0].schema.amount.minimum: unknown key; expected one of: "
@@ -772,6 +772,10 @@ test_bad_types (void **state)
     s_slot_error (S_PIPELINE, "    ordered: yes",
                   S_NAME ":9: pipelines[0].ordered: \"yes\" is not a bool; use true or false "
                          "(default false)");
+    s_slot_error (S_PIPELINE, "    ordered: true\n    acknowledgements: false",
+                  S_NAME ":10: pipelines[0].acknowledgements: ordered: true needs acknowledgements: "
+                         "the order holds only while each partition waits for its batch to commit");
+    s_slot_ok (S_PIPELINE, "    acknowledgements: false");
     s_slot_error (S_PIPELINE, "    watermark_delay: 15",
                   S_NAME ":9: pipelines[0].watermark_delay: \"15\" is not a duration; use a whole "
                          "number and a unit (ms, s, m, h, d) in 0..1d (default 15m)");
