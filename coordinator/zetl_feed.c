@@ -19,6 +19,9 @@ zetl_feed_init (zetl_feed_t *self, zsock_t *pipe, const zetl_config_t *config, s
     self->jsonl = zetl_jsonl_new (self->names, ZETL_EXTRACT_COUNT);
     msgpack_zone_init (&self->zone, 8192);
     self->poller = zpoller_new (pipe, NULL);
+    //  The dispatcher ends us (STOP, $TERM), signal or not: a source that
+    //  ended on its own would leave the dispatcher's next command blocked
+    zpoller_set_nonstop (self->poller, true);
 }
 
 //  Forget the current source's committed positions
@@ -63,6 +66,8 @@ void
 zetl_feed_take_command (zetl_feed_t *self)
 {
     char *command = zstr_recv (self->pipe);
+    if (!command && zsys_interrupted)
+        return;  //  A signal broke the wait: the dispatcher's command is still to come
     if (!command || streq (command, "$TERM"))
         self->terminated = true;
     else if (streq (command, "MORE"))
@@ -82,8 +87,8 @@ zetl_feed_idle (zetl_feed_t *self, int64_t ms)
             break;
         if (zpoller_wait (self->poller, (int) left))
             zetl_feed_take_command (self);
-        else if (zpoller_terminated (self->poller))
-            self->terminated = true;
+        else if (zpoller_terminated (self->poller) && !zsys_interrupted)
+            self->terminated = true;  //  The context is going: no command will come
     }
 }
 
@@ -311,8 +316,8 @@ zetl_feed_finish (zetl_feed_t *self)
         //  Nothing more will be sent: the dispatcher may now destroy us
         zstr_send (self->pipe, "STOPPED");
         char *command = NULL;
-        while ((command = zstr_recv (self->pipe)) && !streq (command, "$TERM"))
-            zstr_free (&command);
+        while (!(command = zstr_recv (self->pipe)) ? zsys_interrupted : !streq (command, "$TERM"))
+            zstr_free (&command);  //  A signal, or a command too late to matter
         zstr_free (&command);
     }
 }

@@ -55,8 +55,8 @@ s_wait (s_lease_t *self, int64_t ms)
         zstr_free (&command);
         zmsg_destroy (&msg);
     }
-    else if (zpoller_terminated (self->poller))
-        self->terminated = true;
+    else if (zpoller_terminated (self->poller) && !zsys_interrupted)
+        self->terminated = true;  //  The context is going: no $TERM will come
 }
 
 //  Run SQL with one bigint parameter returning one boolean: true if "t"
@@ -176,6 +176,7 @@ zetl_lease_actor (zsock_t *pipe, void *args)
     self->pipe = pipe;
     self->args = *(zetl_lease_args_t *) args;
     self->poller = zpoller_new (pipe, NULL);
+    zpoller_set_nonstop (self->poller, true);  //  Ended by $TERM only, as the dispatcher sends on
     zetl_backoff_init (&self->backoff, 100, 5000);
     zsock_signal (pipe, 0);
 

@@ -96,6 +96,7 @@ zetl_files_writer_actor (zsock_t *pipe, void *args)
     }
 
     zpoller_t *poller = zpoller_new (pipe, NULL);
+    zpoller_set_nonstop (poller, true);  //  Ended by the sink server, which sends on
     while (!self->terminated) {
         int wait_ms = zetl_group_wait_ms (self->group, &self->breaker);
         if (wait_ms != 0) {
@@ -104,8 +105,8 @@ zetl_files_writer_actor (zsock_t *pipe, void *args)
                 self->terminated = zetl_group_recv (self->group) != 0;
                 continue;  //  Drain every queued batch before deciding to commit
             }
-            if (zpoller_terminated (poller))
-                break;
+            if (zpoller_terminated (poller) && !zsys_interrupted)
+                break;  //  The context is going
         }
         if (zetl_group_size (self->group) > 0 &&
             zetl_group_wait_ms (self->group, &self->breaker) == 0)

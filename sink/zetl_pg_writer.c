@@ -219,6 +219,7 @@ zetl_pg_writer_actor (zsock_t *pipe, void *args)
         s_schedule_retry (self);
 
     zpoller_t *poller = zpoller_new (pipe, NULL);
+    zpoller_set_nonstop (poller, true);  //  Ended by the sink server, which sends on
     while (!self->terminated) {
         int wait_ms = s_wait_ms (self);
         if (wait_ms != 0) {
@@ -227,8 +228,8 @@ zetl_pg_writer_actor (zsock_t *pipe, void *args)
                 self->terminated = zetl_group_recv (self->group) != 0;
                 continue;  //  Drain every queued batch before deciding to flush
             }
-            if (zpoller_terminated (poller))
-                break;
+            if (zpoller_terminated (poller) && !zsys_interrupted)
+                break;  //  The context is going
         }
         if (zetl_group_size (self->group) > 0 &&
             zetl_group_wait_ms (self->group, &self->breaker) == 0)
