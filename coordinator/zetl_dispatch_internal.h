@@ -141,8 +141,7 @@ void zetl_dispatch_ordered_release (zetl_dispatch_pipeline_t *pipeline);
 //  Watermark checkpoints (zetl_dispatch_watermark.c)
 //  Restore PIPELINE's checkpointed watermark from CONN, if it has one.
 //  Returns 0, or -1 if it cannot be read.
-int zetl_dispatch_watermark_restore (zetl_dispatcher_t *self, zetl_dispatch_pipeline_t *pipeline,
-                                     PGconn *conn);
+int zetl_dispatch_watermark_restore (zetl_dispatch_pipeline_t *pipeline, PGconn *conn);
 //  Checkpoint each pipeline's watermark that is safe to restore, when it
 //  rose: once a second, or NOW (at the end).
 void zetl_dispatch_watermark_checkpoint (zetl_dispatcher_t *self, bool now);

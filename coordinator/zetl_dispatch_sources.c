@@ -159,7 +159,7 @@ zetl_dispatch_start_pipelines (zetl_dispatcher_t *self, PGconn *conn)
         pipeline->reading = true;
         pipeline->published_watermark = INT64_MIN;
         zetl_admit_reading (pipeline->admit, true, zclock_mono ());
-        if (zetl_dispatch_watermark_restore (self, pipeline, conn) != 0)
+        if (zetl_dispatch_watermark_restore (pipeline, conn) != 0)
             return -1;
         const char *targets[64];
         size_t target_count = 0;

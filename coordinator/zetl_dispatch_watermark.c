@@ -24,10 +24,8 @@
 #define S_SOURCE "watermark"  //  its name in zetl_checkpoints
 
 int
-zetl_dispatch_watermark_restore (zetl_dispatcher_t *self, zetl_dispatch_pipeline_t *pipeline,
-                                 PGconn *conn)
+zetl_dispatch_watermark_restore (zetl_dispatch_pipeline_t *pipeline, PGconn *conn)
 {
-    (void) self;
     pipeline->checkpointed_wm_us = INT64_MIN;
     if (pipeline->ordered)
         return 0;
@@ -47,23 +45,27 @@ zetl_dispatch_watermark_restore (zetl_dispatcher_t *self, zetl_dispatch_pipeline
     return 0;
 }
 
-//  The watermark PIPELINE (index P) may restart from: the lowest noted by
-//  its batches not yet committed, or W itself when none is held
-static int64_t
-s_safe (zetl_dispatcher_t *self, size_t p)
+//  The watermark each pipeline may restart from, into SAFE[pipeline]: the
+//  lowest noted by its batches not yet committed, or W itself when none is
+//  held. One pass over the batches for all pipelines.
+static void
+s_safe (zetl_dispatcher_t *self, int64_t *safe)
 {
-    zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
-    int64_t safe = zetl_admit_watermark (pipeline->admit);
-    for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
-        const zetl_partition_t *partition = &pipeline->partitions[number];
-        if (partition->building && partition->first_wm_us < safe)
-            safe = partition->first_wm_us;
+    for (size_t p = 0; p < self->pipeline_count; p++) {
+        zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
+        safe[p] = zetl_admit_watermark (pipeline->admit);
+        for (uint32_t number = 0; number < pipeline->pipeline->partitions; number++) {
+            const zetl_partition_t *partition = &pipeline->partitions[number];
+            if (partition->building && partition->first_wm_us < safe[p])
+                safe[p] = partition->first_wm_us;
+        }
     }
     for (zetl_batch_t *batch = zetl_batches_first (self->batches); batch;
-         batch = zetl_batches_next (self->batches))
-        if (batch->partition->pipeline == p && batch->first_wm_us < safe)
-            safe = batch->first_wm_us;
-    return safe;
+         batch = zetl_batches_next (self->batches)) {
+        size_t p = batch->partition->pipeline;
+        if (batch->first_wm_us < safe[p])
+            safe[p] = batch->first_wm_us;
+    }
 }
 
 void
@@ -73,16 +75,19 @@ zetl_dispatch_watermark_checkpoint (zetl_dispatcher_t *self, bool now)
     if (!now && clock < self->next_watermark_ms)
         return;
     self->next_watermark_ms = clock + 1000;
+    if (!self->lease || self->pipeline_count == 0)
+        return;
+    int64_t *safe = (int64_t *) malloc (self->pipeline_count * sizeof (int64_t));
+    assert (safe);
+    s_safe (self, safe);
     for (size_t p = 0; p < self->pipeline_count; p++) {
         zetl_dispatch_pipeline_t *pipeline = &self->pipelines[p];
-        if (pipeline->ordered || !self->lease)
-            continue;
-        int64_t safe = s_safe (self, p);
-        if (safe <= pipeline->checkpointed_wm_us)
+        if (pipeline->ordered || safe[p] <= pipeline->checkpointed_wm_us)
             continue;
         char text[24];
-        snprintf (text, sizeof text, "%" PRId64, safe);
+        snprintf (text, sizeof text, "%" PRId64, safe[p]);
         if (zsock_send (self->lease, "sss", "WATERMARK", pipeline->pipeline->id, text) == 0)
-            pipeline->checkpointed_wm_us = safe;
+            pipeline->checkpointed_wm_us = safe[p];
     }
+    free (safe);
 }

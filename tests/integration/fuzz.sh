@@ -3,7 +3,7 @@
 #
 #  The main build may use gcc, which has no libFuzzer: this makes a build of its own with clang
 #  and -DZETL_FUZZ=ON (the zetl libraries instrumented too) in the work dir, builds only the fuzz
-#  targets, and runs each one for ZETL_FUZZ_SECONDS (default 15) on a copy of its seed corpus
+#  targets, and runs each one for ZETL_FUZZ_SECONDS (default 10) on a copy of its seed corpus
 #  (tests/fuzz/corpus/<target>), with ASan and UBSan. Any crash, leak, timeout or out-of-memory
 #  fails the test and prints the reproducer's path (the work dir is kept on failure). Skips (77)
 #  when clang or its libFuzzer is missing.
@@ -15,7 +15,7 @@ set -euo pipefail
 source "$(dirname "$0")/../helpers/testenv.sh"
 testenv_init
 
-seconds=${ZETL_FUZZ_SECONDS:-15}
+seconds=${ZETL_FUZZ_SECONDS:-10}
 jobs=${ZETL_FUZZ_JOBS:-2}
 fuzz_dir=$ZETL_SOURCE/tests/fuzz
 targets=${ZETL_FUZZ_TARGETS:-$(find "$fuzz_dir" -maxdepth 1 -name '*_fuzz.c' -printf '%f\n' \

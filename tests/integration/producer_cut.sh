@@ -115,6 +115,10 @@ lines_one=$(wc -l < "$TESTENV_DIR/one/bookings.jsonl")
 size_one=$(stat -c %s "$TESTENV_DIR/one/bookings.jsonl")
 scenario cut-once reset "$TESTENV_DIR/one/bookings.jsonl" "$TESTENV_DIR/one/bookings.jsonl" \
     "$lines_one" $((size_one / 3))
+#  Under ZETL_TEST_SHORT (the sanitizer run) one cut is enough: the plain run holds the rest
+if [ "${ZETL_TEST_SHORT:-0}" = 1 ]; then
+    testenv_pass
+fi
 #  Two cuts in one run
 lines_two=$(wc -l < "$TESTENV_DIR/two/bookings.jsonl")
 size_two=$(stat -c %s "$TESTENV_DIR/two/bookings.jsonl")
