@@ -4,7 +4,7 @@
     for a small stack machine, and zetl_expr_eval.c runs it (with
     zetl_expr_value). Each instruction pops its operands from the value
     stack and pushes one result; jumps carry the short-circuits of and, or,
-    if() and coalesce(). Only those files and expr_test use this header.
+    if() and coalesce(). Only those files and the expr_*_test unit tests use this header.
 */
 #ifndef ZETL_EXPR_CODE_H_INCLUDED
 #define ZETL_EXPR_CODE_H_INCLUDED
