@@ -200,6 +200,34 @@ typedef struct {
     int64_t timeout_ms;          //  timeout: Redis connect and command timeout
 } zetl_lookup_t;
 
+//  The autoscaling signal's thresholds and delays (zetl_autoscale)
+typedef struct {
+    uint32_t min_workers;         //  min_workers: never fewer
+    uint32_t max_workers;         //  max_workers: never more
+    int64_t queue_depth;          //  queue_depth: records held above which workers are added
+    uint32_t depth_step;          //  depth_step: how many
+    uint32_t busy_above;          //  busy_above: utilisation (%) above which workers are added
+    uint32_t busy_step;           //  busy_step: how many
+    uint32_t memory_above;        //  memory_above: worker memory (% of its limit) above which…
+    uint32_t memory_step;         //  memory_step: …this many are added
+    uint32_t idle_below;          //  idle_below: utilisation (%) below which one is removed
+    int64_t scale_up_delay_ms;    //  scale_up_delay: how long a condition holds before a step up
+    int64_t scale_down_delay_ms;  //  scale_down_delay: how long idle lasts before a step down
+} zetl_autoscaling_t;
+
+//  When the status raises its alert flags (zetl_alerts); the same
+//  conditions as the Prometheus rules in deploy/prometheus
+typedef struct {
+    uint32_t error_rate;       //  error_rate: dead-lettered over records in (%), over window
+    int64_t watermark_lag_ms;  //  watermark_lag: wall clock minus the watermark
+    int64_t stopped_after_ms;  //  stopped_after: records held and nothing committed this long
+    uint32_t completeness;     //  completeness: least loaded or deduplicated over records in (%)
+    int64_t freshness_ms;      //  freshness: no record arrived for this long
+    uint32_t variation;        //  variation: arrival rate against the baseline's (%), at most
+    int64_t window_ms;         //  window: the recent stretch rates are taken over
+    int64_t baseline_ms;       //  baseline: the stretch before it the arrival rate is compared with
+} zetl_alerts_config_t;
+
 typedef struct {
     char *path;                  //  the file's name, for messages
     char *text;                  //  the file's text, as read (sent to workers and sinks)
@@ -209,6 +237,8 @@ typedef struct {
     char *postgres;              //  postgres conninfo (or ZETL_POSTGRES), or NULL
     char *redis;                 //  redis URL (or ZETL_REDIS), or NULL
     zetl_lookup_t lookup;        //  lookup
+    zetl_autoscaling_t autoscaling;  //  autoscaling
+    zetl_alerts_config_t alerts;     //  alerts
     zetl_pipeline_t *pipelines;  //  pipelines
     size_t pipeline_count;       //  entries in pipelines
 } zetl_config_t;
@@ -239,6 +269,9 @@ int64_t zetl_source_wait_ms (const zetl_source_t *source, int64_t started_ms);
 //  Parse a duration such as "100ms", "5s", "15m", "24h", "90d" into
 //  milliseconds. Returns 0, or -1 if TEXT is not a duration.
 int zetl_duration_parse (const char *text, int64_t *ms);
+//  Parse a size such as "512MiB", "64KiB", "100" (bytes) into bytes.
+//  Returns 0, or -1 if TEXT is not a size.
+int zetl_size_parse (const char *text, int64_t *bytes);
 
 //  Write the Markdown reference of every key (docs/CONFIG.md) to OUT, from
 //  the same option tables the parser uses.

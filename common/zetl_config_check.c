@@ -441,3 +441,19 @@ zetl_config_check_pipeline (zetl_config_walk_t *walk, const zetl_config_node_t *
             return -1;
     return 0;
 }
+
+int
+zetl_config_check_autoscaling (zetl_config_walk_t *walk, const zetl_config_node_t *node,
+                               void *section, size_t index, const char *path)
+{
+    (void) index;
+    const zetl_autoscaling_t *autoscaling = (const zetl_autoscaling_t *) section;
+    if (autoscaling->min_workers <= autoscaling->max_workers)
+        return 0;
+    s_place_t at;
+    s_place (&at, node, path, "min_workers");
+    return zetl_config_walk_error (walk, at.node, at.path,
+                                   "min_workers (%u) is above max_workers (%u); lower it or "
+                                   "raise max_workers",
+                                   autoscaling->min_workers, autoscaling->max_workers);
+}

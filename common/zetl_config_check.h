@@ -18,6 +18,8 @@
 //  A pipeline: a unique id, its columns in the schema, an event time of type
 //  timestamp, its source, transform, enrichments and targets
 zetl_config_check_fn zetl_config_check_pipeline;
+//  The autoscaling section: min_workers at most max_workers.
+zetl_config_check_fn zetl_config_check_autoscaling;
 
 //  A schema column: keys that suit its type, a regex that compiles, min <= max
 zetl_config_check_fn zetl_config_check_field;

@@ -202,6 +202,12 @@ zetl_duration_parse (const char *text, int64_t *ms)
     return s_parse_units (text, s_duration_units, ms);
 }
 
+int
+zetl_size_parse (const char *text, int64_t *bytes)
+{
+    return s_parse_units (text, s_size_units, bytes);
+}
+
 //  VALUE in the largest whole unit: 90d, 15m, 100ms, 256MiB, 0
 static const char *
 s_format_units (int64_t value, const s_unit_t *units, char *buf, size_t size)
@@ -264,7 +270,7 @@ s_read_integer (const zetl_config_option_t *opt, const char *text, void *base)
     int64_t value;
     int rc = opt->type == ZETL_OPT_INT        ? s_parse_int (text, &value)
              : opt->type == ZETL_OPT_DURATION ? zetl_duration_parse (text, &value)
-                                              : s_parse_units (text, s_size_units, &value);
+                                              : zetl_size_parse (text, &value);
     if (rc)
         return S_INVALID;
     if (value < opt->min || value > opt->max)

@@ -76,7 +76,8 @@ struct zetl_config_option {
     size_t aux;            //  offset of the count, the has_ flag or the pattern
     const zetl_config_option_t *sub;  //  SECTION, LIST, MAP: the table of the elements
     size_t elem_size;                 //  LIST, MAP: sizeof an element
-    zetl_config_check_fn *check;      //  LIST, MAP: run on each element once read
+    zetl_config_check_fn *check;      //  LIST, MAP: run on each element once read;
+                                      //  SECTION: on the section (INDEX 0)
     const char *doc;                  //  one line for docs/CONFIG.md and for messages
 };
 

@@ -104,6 +104,52 @@ static const zetl_config_option_t s_lookup_options[] = {
      .doc = "Redis connect and command timeout"},
     {NULL}};
 
+static const zetl_config_option_t s_autoscaling_options[] = {
+    //  key                type               default  min  max        field
+    {"min_workers",      ZETL_OPT_INT,      "1",     1,   1000,      S_FIELD (zetl_autoscaling_t, min_workers),
+     .doc = "desired_workers never goes below this"},
+    {"max_workers",      ZETL_OPT_INT,      "100",   1,   1000,      S_FIELD (zetl_autoscaling_t, max_workers),
+     .doc = "desired_workers never goes above this"},
+    {"queue_depth",      ZETL_OPT_INT,      "10000", 0,   1LL << 40, S_FIELD (zetl_autoscaling_t, queue_depth),
+     .doc = "records held (not yet committed) above which depth_step workers are asked for"},
+    {"depth_step",       ZETL_OPT_INT,      "3",     0,   1000,      S_FIELD (zetl_autoscaling_t, depth_step),
+     .doc = "workers added when the queue is deeper than queue_depth"},
+    {"busy_above",       ZETL_OPT_INT,      "70",    0,   100,       S_FIELD (zetl_autoscaling_t, busy_above),
+     .doc = "workers' mean utilisation (%) above which busy_step workers are asked for"},
+    {"busy_step",        ZETL_OPT_INT,      "2",     0,   1000,      S_FIELD (zetl_autoscaling_t, busy_step),
+     .doc = "workers added when utilisation is above busy_above"},
+    {"memory_above",     ZETL_OPT_INT,      "80",    0,   100,       S_FIELD (zetl_autoscaling_t, memory_above),
+     .doc = "a worker's memory (% of its limit) above which memory_step workers are asked for"},
+    {"memory_step",      ZETL_OPT_INT,      "1",     0,   1000,      S_FIELD (zetl_autoscaling_t, memory_step),
+     .doc = "workers added when a worker's memory is above memory_above"},
+    {"idle_below",       ZETL_OPT_INT,      "20",    0,   100,       S_FIELD (zetl_autoscaling_t, idle_below),
+     .doc = "utilisation (%) below which, for scale_down_delay, one worker fewer is asked for"},
+    {"scale_up_delay",   ZETL_OPT_DURATION, "30s",   0,   S_DAY,     S_FIELD (zetl_autoscaling_t, scale_up_delay_ms),
+     .doc = "how long a condition for more workers must hold before each step up"},
+    {"scale_down_delay", ZETL_OPT_DURATION, "5m",    0,   S_DAY,     S_FIELD (zetl_autoscaling_t, scale_down_delay_ms),
+     .doc = "how long workers must stay idle before each step down"},
+    {NULL}};
+
+static const zetl_config_option_t s_alerts_options[] = {
+    //  key              type               default  min  max         field
+    {"error_rate",     ZETL_OPT_INT,      "5",     0,   100,        S_FIELD (zetl_alerts_config_t, error_rate),
+     .doc = "flag error_rate when more than this share (%) of the records in over window were dead-lettered"},
+    {"watermark_lag",  ZETL_OPT_DURATION, "1h",    0,   365 * S_DAY, S_FIELD (zetl_alerts_config_t, watermark_lag_ms),
+     .doc = "flag watermark_lag when the wall clock is further than this ahead of the watermark"},
+    {"stopped_after",  ZETL_OPT_DURATION, "10m",   0,   S_DAY,      S_FIELD (zetl_alerts_config_t, stopped_after_ms),
+     .doc = "flag stopped when records are held and nothing was committed for this long"},
+    {"completeness",   ZETL_OPT_INT,      "95",    0,   100,        S_FIELD (zetl_alerts_config_t, completeness),
+     .doc = "flag completeness when less than this share (%) of the records in over window reached the targets (loaded or deduplicated)"},
+    {"freshness",      ZETL_OPT_DURATION, "1h",    0,   365 * S_DAY, S_FIELD (zetl_alerts_config_t, freshness_ms),
+     .doc = "flag freshness when no record arrived for this long"},
+    {"variation",      ZETL_OPT_INT,      "50",    0,   10000,      S_FIELD (zetl_alerts_config_t, variation),
+     .doc = "flag variation when the arrival rate over window differs from the baseline's by more than this (%)"},
+    {"window",         ZETL_OPT_DURATION, "5m",    1000, S_DAY,     S_FIELD (zetl_alerts_config_t, window_ms),
+     .doc = "the recent stretch error rate, completeness and arrival rate are measured over"},
+    {"baseline",       ZETL_OPT_DURATION, "1h",    1000, 7 * S_DAY, S_FIELD (zetl_alerts_config_t, baseline_ms),
+     .doc = "the stretch before window whose arrival rate variation compares with"},
+    {NULL}};
+
 static const zetl_config_option_t s_source_options[] = {
     //  key         type                 default  min  max  field
     {"type",      ZETL_OPT_ENUM,       NULL,    0,   0,   S_FIELD (zetl_source_t, type),
@@ -327,6 +373,12 @@ const zetl_config_option_t zetl_config_top_options[] = {
     {"lookup",    ZETL_OPT_SECTION,  NULL,    0,   0,   S_FIELD (zetl_config_t, lookup),
      .sub = s_lookup_options,
      .doc = "the workers' cache of lookup-table entries"},
+    {"autoscaling", ZETL_OPT_SECTION, NULL,   0,   0,   S_FIELD (zetl_config_t, autoscaling),
+     .sub = s_autoscaling_options, .check = zetl_config_check_autoscaling,
+     .doc = "the autoscaling signal's thresholds and delays (desired_workers, DESIGN §9)"},
+    {"alerts",    ZETL_OPT_SECTION,  NULL,    0,   0,   S_FIELD (zetl_config_t, alerts),
+     .sub = s_alerts_options,
+     .doc = "when the status raises its alert flags (docs/API.md; deploy/prometheus has the same rules)"},
     {"pipelines", ZETL_OPT_LIST,     NULL,    0,   0,   S_FIELD (zetl_config_t, pipelines),
      .flags = S_REQUIRED, .sub = s_pipeline_options, .elem_size = sizeof (zetl_pipeline_t),
      .aux = offsetof (zetl_config_t, pipeline_count), .check = zetl_config_check_pipeline,

@@ -272,8 +272,11 @@ s_read_value (zetl_config_walk_t *self, const zetl_config_option_t *opt,
         return -1;
     switch (opt->type) {
     case ZETL_OPT_SECTION:
-        return zetl_config_walk_section (self, opt->sub, node, zetl_config_at (base, opt->offset),
-                                         path);
+        if (zetl_config_walk_section (self, opt->sub, node, zetl_config_at (base, opt->offset),
+                                      path))
+            return -1;
+        return opt->check ? opt->check (self, node, zetl_config_at (base, opt->offset), 0, path)
+                          : 0;
     case ZETL_OPT_LIST:
     case ZETL_OPT_MAP:
         return s_read_elements (self, opt, node, base, path);

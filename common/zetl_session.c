@@ -18,6 +18,8 @@ struct zetl_session {
     int64_t next_beat_ms;    //  when the next heartbeat is due
     int64_t next_hello_ms;   //  when to repeat HELLO while not welcomed
     zetl_log_limit_t bad_frames;  //  malformed frames from the coordinator
+    zetl_session_load_fn *load_fn;  //  fills heartbeats' load, or NULL
+    void *load_arg;                 //  its argument
 };
 
 static const char *
@@ -197,6 +199,8 @@ zetl_session_tick (zetl_session_t *self, uint32_t busy)
     if (now >= self->next_beat_ms) {
         zetl_msg_t *beat = zetl_msg_new (ZETL_MSG_HEARTBEAT);
         beat->credit = busy;
+        if (self->load_fn)
+            beat->load_count = self->load_fn (self->load_arg, beat->load);
         zetl_session_send (self, beat);
         zetl_msg_destroy (&beat);
         self->next_beat_ms = now + ZETL_HEARTBEAT_MS;
@@ -205,6 +209,13 @@ zetl_session_tick (zetl_session_t *self, uint32_t busy)
     if (!self->config && self->next_hello_ms - now < due)
         due = self->next_hello_ms - now;
     return due < 0 ? 0 : due;
+}
+
+void
+zetl_session_report_load (zetl_session_t *self, zetl_session_load_fn *fn, void *arg)
+{
+    self->load_fn = fn;
+    self->load_arg = arg;
 }
 
 const zetl_config_t *

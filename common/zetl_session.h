@@ -42,6 +42,13 @@ zetl_msg_t *zetl_session_recv (zetl_session_t *self);
 //  Returns the milliseconds until the next call is due.
 int64_t zetl_session_tick (zetl_session_t *self, uint32_t busy);
 
+//  Fills LOAD (ZETL_PROTO_MAX_LOAD figures, indexed by zetl_load_t) for a
+//  heartbeat about to leave; returns how many it filled
+typedef uint32_t (zetl_session_load_fn) (void *arg, uint64_t *load);
+//  Have each heartbeat carry the figures FN gives (ARG borrowed: must
+//  outlive the session).
+void zetl_session_report_load (zetl_session_t *self, zetl_session_load_fn *fn, void *arg);
+
 //  The current configuration, or NULL before the first WELCOME. Borrowed:
 //  valid until zetl_session_generation changes.
 const zetl_config_t *zetl_session_config (zetl_session_t *self);

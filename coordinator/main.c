@@ -1,4 +1,5 @@
 /*  zetl-coordinator - reads sources, shards records to workers, tracks every batch  */
+#include "zetl_alerts.h"
 #include "zetl_config.h"
 #include "zetl_dispatch.h"
 #include "zetl_http.h"
@@ -65,9 +66,12 @@ main (int argc, char **argv)
     curl_global_init (CURL_GLOBAL_DEFAULT);
     //  The dispatcher publishes its status to the snapshot; the HTTP server serves it
     zetl_snapshot_t *snapshot = zetl_snapshot_new ();
-    zetl_http_args_t http_args = {config, snapshot, getenv ("ZETL_API_TOKEN")};
+    //  The alert flags, judged from the status beside it, go to their own
+    zetl_snapshot_t *alerts = zetl_snapshot_new ();
+    zetl_http_args_t http_args = {config, snapshot, getenv ("ZETL_API_TOKEN"), alerts};
     zetl_http_t *http = zetl_http_new (&http_args);
     if (!http) {
+        zetl_snapshot_destroy (&alerts);
         zetl_snapshot_destroy (&snapshot);
         zetl_config_destroy (&config);
         curl_global_cleanup ();
@@ -75,8 +79,12 @@ main (int argc, char **argv)
     }
     zetl_dispatch_args_t args = {config, config->postgres, once, snapshot};
     zactor_t *dispatch = zactor_new (zetl_dispatch_actor, &args);
+    zetl_alerts_args_t alerts_args = {config, snapshot, alerts};
+    zactor_t *judge = zactor_new (zetl_alerts_actor, &alerts_args);
     int rc = zetl_main_run (&dispatch);
+    zactor_destroy (&judge);
     zetl_http_destroy (&http);
+    zetl_snapshot_destroy (&alerts);
     zetl_snapshot_destroy (&snapshot);
     zetl_config_destroy (&config);
     curl_global_cleanup ();

@@ -123,6 +123,7 @@ zetl_batches_seal (zetl_batches_t *self, zetl_partition_t *partition)
     zframe_t *body = zetl_body_writer_finish (partition->writer);
     zetl_batch_t *batch = s_batch_new (self, partition, &body, partition->building);
     batch->first_wm_us = partition->first_wm_us;
+    batch->taken_ms = partition->first_ms;
     partition->building = 0;
     zlistx_add_end (partition->queue, batch);
     zetl_batches_make_runnable (self, partition);
@@ -206,6 +207,7 @@ zetl_batches_split (zetl_batches_t *self, zetl_batch_t *batch, zframe_t **pieces
         piece->attempt = batch->attempt;
         piece->crashes = batch->crashes;
         piece->first_wm_us = batch->first_wm_us;
+        piece->taken_ms = batch->taken_ms;
         piece->not_before_ms = batch->not_before_ms;
         piece->lut_count = batch->lut_count;
         memcpy (piece->luts, batch->luts, sizeof batch->luts);

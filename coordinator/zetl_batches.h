@@ -29,6 +29,8 @@ typedef struct {
     uint32_t crashes;             //  workers that died while it was the one they were processing
     uint64_t dispatch_seq;        //  order of its last dispatch among all batches
     int64_t first_wm_us;          //  the watermark when its first record was taken in
+    int64_t taken_ms;             //  when its first record was taken in (zclock_mono)
+    int64_t dispatched_ms;        //  when it was first dispatched, 0 before
     zetl_batch_state_t state;     //  where it is in its life
     zetl_peer_t *worker;          //  while dispatched: the worker (borrowed)
     zetl_peer_t *sink;            //  while dispatched or processed: the sink (borrowed)

@@ -72,6 +72,8 @@ s_send_batch (zetl_dispatcher_t *self, zetl_batch_t *batch, zetl_peer_t *worker,
     if (rc == 0) {
         batch->attempt++;
         batch->dispatch_seq = ++self->dispatches;
+        if (!batch->dispatched_ms)
+            batch->dispatched_ms = zclock_mono ();
         batch->state = ZETL_BATCH_DISPATCHED;
         batch->worker = worker;
         batch->sink = sink;
@@ -89,6 +91,9 @@ s_dispatch (zetl_dispatcher_t *self)
 {
     size_t rounds = zetl_batches_runnable (self->batches);
     int64_t now = zclock_mono ();
+    //  Batches that wait only for want of worker credit: the signal's credit wait
+    zetl_autoscale_note_credit (self->autoscale, rounds && !s_worker_with_credit (self),
+                                zclock_usecs ());
     while (rounds-- > 0) {
         zetl_peer_t *worker = s_worker_with_credit (self);
         if (!worker)
@@ -139,6 +144,7 @@ s_publish (zetl_dispatcher_t *self, int64_t now)
     if (now < self->next_stats_ms)
         return;
     self->next_stats_ms = now + 1000;
+    zetl_dispatch_scale_tick (self, now);
     if (self->args.snapshot) {
         json_t *status = zetl_dispatch_status (self);
         zetl_snapshot_publish (self->args.snapshot, &status);
@@ -366,6 +372,7 @@ s_destroy (zetl_dispatcher_t *self)
     zetl_peers_destroy (&self->peers);
     zpoller_destroy (&self->poller);
     zetl_events_destroy (&self->events);
+    zetl_autoscale_destroy (&self->autoscale);
     for (int index = 0; index < 3; index++)
         zetl_monitor_destroy (&self->monitors[index]);
     zsock_destroy (&self->producers);
@@ -500,6 +507,7 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
     }
     self->events = zetl_events_new (self->args.config->cluster.events,
                                     self->args.config->cluster.name);
+    self->autoscale = zetl_autoscale_new (&self->args.config->autoscaling);
     self->poller = zpoller_new (pipe, self->workers, self->sinks, self->lease, NULL);
     if (zetl_dispatch_producers_start (self) == 0)
         zpoller_add (self->poller, self->producers);

@@ -8,9 +8,11 @@
 #define ZETL_DISPATCH_INTERNAL_H_INCLUDED
 
 #include "zetl_admit.h"
+#include "zetl_autoscale.h"
 #include "zetl_batches.h"
 #include "zetl_dispatch.h"
 #include "zetl_events.h"
+#include "zetl_histogram.h"
 #include "zetl_log.h"
 #include "zetl_monitor.h"
 #include "zetl_ordered.h"
@@ -69,6 +71,8 @@ typedef struct {
     uint64_t status_committed;    //  committed, at the last status
     int64_t last_commit_us;       //  wall clock of the status that first saw more (0: none yet)
     int64_t checkpointed_wm_us;   //  the watermark last checkpointed (or restored)
+    zetl_histogram_t batch_latency;       //  first dispatch to commit, per batch
+    zetl_histogram_t end_to_end_latency;  //  first record taken in to commit, per batch
 } zetl_dispatch_pipeline_t;
 
 typedef struct {
@@ -90,6 +94,8 @@ typedef struct {
     size_t held_limit;            //  above it, sources wait
     int64_t next_beat_ms;
     zetl_events_t *events;        //  the PUB event socket, or NULL
+    zetl_autoscale_t *autoscale;  //  the autoscaling signal
+    zetl_autoscale_sample_t scale_sample;  //  what it last saw
     int64_t next_stats_ms;        //  when stats are published next
     bool draining;                //  taking no new records, committing those in flight
     int64_t drain_deadline_ms;    //  stop draining then, committed or not
@@ -119,6 +125,17 @@ void zetl_dispatch_requeue (zetl_dispatcher_t *self, zetl_batch_t *batch, int64_
 void zetl_dispatch_grant_credit (zetl_dispatcher_t *self);
 //  PEER left or died (WHY): its batches go back to their queues; PEER is freed.
 void zetl_dispatch_peer_gone (zetl_dispatcher_t *self, zetl_peer_t *peer, const char *why);
+//  Membership, load and the autoscaling signal (zetl_dispatch_scale.c)
+//  Publish PEER's membership CHANGE for REASON (zetl_events_membership).
+void zetl_dispatch_membership (zetl_dispatcher_t *self, const zetl_peer_t *peer, const char *change,
+                               const char *reason);
+//  Note the load a worker's HEARTBEAT BEAT reports.
+void zetl_dispatch_peer_load (zetl_peer_t *peer, const zetl_msg_t *beat);
+//  PEER said DRAIN: no more credit; answer DRAIN.
+void zetl_dispatch_drain_peer (zetl_dispatcher_t *self, zetl_peer_t *peer);
+//  Once a second: update the autoscaling signal; publish it and the workers' load.
+void zetl_dispatch_scale_tick (zetl_dispatcher_t *self, int64_t now_ms);
+
 //  Receive and act on one message from ROUTER (workers or sinks).
 void zetl_dispatch_handle_message (zetl_dispatcher_t *self, zsock_t *router);
 //  Append one entry to PARTITION of PIPELINE, with TAG (a producer batch, or NULL).

@@ -74,6 +74,19 @@ s_crashed_on (zetl_dispatcher_t *self, zetl_peer_t *worker, zetl_batch_t *batch,
     s_data_failure (self, batch, "worker", S_CRASH_PIECES, "crashed", error);
 }
 
+//  The membership reason for a departure's WHY
+static const char *
+s_reason (const char *why, bool draining)
+{
+    if (streq (why, "said BYE"))
+        return draining ? "drained" : "bye";
+    if (streq (why, "heartbeats stopped"))
+        return "silent";
+    if (streq (why, "said HELLO again"))
+        return "hello";
+    return why;  //  "restarted", "unreachable"
+}
+
 //  A peer left or died: its batches go back to their queues
 void
 zetl_dispatch_peer_gone (zetl_dispatcher_t *self, zetl_peer_t *peer, const char *why)
@@ -96,7 +109,11 @@ zetl_dispatch_peer_gone (zetl_dispatcher_t *self, zetl_peer_t *peer, const char 
         }
     }
     int role = peer->role;
+    zetl_peer_t left = *peer;  //  For the event: its name and role
+    left.name = strdup (peer->name);
     zetl_peers_remove (self->peers, peer);
+    zetl_dispatch_membership (self, &left, "left", s_reason (why, left.draining));
+    free (left.name);
     if (role == ZETL_ROLE_SINK)
         s_send_sinks (self, NULL);
 }
@@ -120,6 +137,7 @@ s_handle_hello (zetl_dispatcher_t *self, zsock_t *router, zframe_t *routing_id, 
     zetl_msg_destroy (&welcome);
     zetl_log_info ("dispatch", role == ZETL_ROLE_WORKER ? "worker_joined" : "sink_joined",
                    json_pack ("{s:s, s:s?}", "peer", peer->name, "endpoint", peer->endpoint));
+    zetl_dispatch_membership (self, peer, "joined", "hello");
     if (role == ZETL_ROLE_SINK)
         s_send_sinks (self, NULL);
     else
@@ -139,6 +157,13 @@ s_commit (zetl_dispatcher_t *self, zetl_batch_t *batch)
     }
     zetl_dispatch_pipeline_t *pipeline = &self->pipelines[batch->partition->pipeline];
     pipeline->committed += batch->count;
+    int64_t now = zclock_mono ();
+    if (batch->dispatched_ms)
+        zetl_histogram_observe (&pipeline->batch_latency,
+                                (double) (now - batch->dispatched_ms) / 1e3);
+    if (batch->taken_ms)
+        zetl_histogram_observe (&pipeline->end_to_end_latency,
+                                (double) (now - batch->taken_ms) / 1e3);
     if (pipeline->ordered)
         zetl_ordered_committed (pipeline->ordered, batch->partition->number, batch->count);
     zetl_dispatch_producers_committed (self, batch->partition->pipeline,
@@ -265,7 +290,8 @@ zetl_dispatch_handle_message (zetl_dispatcher_t *self, zsock_t *router)
             if (msg->type == ZETL_MSG_READY && peer->role == ZETL_ROLE_SINK)
                 peer->credit = msg->credit;  //  A sink's credit is its cap of uncommitted batches
             else if (msg->type == ZETL_MSG_READY && peer->role == ZETL_ROLE_WORKER) {
-                peer->credit += msg->credit;
+                if (!peer->draining)
+                    peer->credit += msg->credit;
                 zetl_batch_t *batch =
                     msg->batch_id ? zetl_batches_lookup (self->batches, msg->batch_id) : NULL;
                 if (msg->batch_id && peer->stalled) {
@@ -287,6 +313,10 @@ zetl_dispatch_handle_message (zetl_dispatcher_t *self, zsock_t *router)
                 s_handle_commit (self, msg);
             else if (msg->type == ZETL_MSG_ERROR)
                 s_handle_error (self, peer, msg);
+            else if (msg->type == ZETL_MSG_HEARTBEAT)
+                zetl_dispatch_peer_load (peer, msg);
+            else if (msg->type == ZETL_MSG_DRAIN)
+                zetl_dispatch_drain_peer (self, peer);
             else if (msg->type == ZETL_MSG_BYE)
                 zetl_dispatch_peer_gone (self, peer, "said BYE");
         }

@@ -174,6 +174,10 @@ s_pipeline (zetl_dispatcher_t *self, size_t index, int64_t now_us)
                          pipeline->last_commit_us ? S_INT (pipeline->last_commit_us)
                                                   : json_null ());
     json_object_set_new (json, "partitions_held", partitions);
+    json_object_set_new (json, "latency",
+                         json_pack ("{s:o, s:o}", "batch",
+                                    zetl_histogram_json (&pipeline->batch_latency), "end_to_end",
+                                    zetl_histogram_json (&pipeline->end_to_end_latency)));
     return json;
 }
 
@@ -192,7 +196,11 @@ s_peers (zetl_dispatcher_t *self, int role, int64_t now_mono)
                        (json_int_t) peer->credit, "assigned", (json_int_t) peer->assigned,
                        "last_seen_ms_ago", (json_int_t) (now_mono - peer->last_seen_ms));
         if (role == ZETL_ROLE_WORKER)
-            json_object_set_new (json, "stalled", json_boolean (peer->stalled));
+            json_object_update_new (json, json_pack ("{s:b, s:b, s:f, s:I, s:I}", "stalled",
+                                                     peer->stalled, "draining", peer->draining,
+                                                     "busy", peer->busy, "rss_bytes",
+                                                     (json_int_t) peer->rss_bytes, "limit_bytes",
+                                                     (json_int_t) peer->limit_bytes));
         else
             json_object_set_new (json, "endpoint",
                                  peer->endpoint ? json_string (peer->endpoint) : json_null ());
@@ -220,6 +228,45 @@ s_lookup_tables (zetl_dispatcher_t *self, bool *known)
             *known = false;
     }
     return list;
+}
+
+//  The autoscaling signal and what it came from (zetl_dispatch_scale)
+static json_t *
+s_autoscaling (zetl_dispatcher_t *self)
+{
+    const zetl_autoscale_signal_t *signal = zetl_autoscale_signal (self->autoscale);
+    const zetl_autoscale_sample_t *sample = &self->scale_sample;
+    const zetl_autoscaling_t *config = &self->args.config->autoscaling;
+    json_t *json = json_pack (
+        "{s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "desired_workers",
+        (json_int_t) signal->desired_workers, "reason", signal->reason, "workers",
+        (json_int_t) sample->workers, "min_workers", (json_int_t) config->min_workers,
+        "max_workers", (json_int_t) config->max_workers, "queue_records",
+        (json_int_t) sample->queue_records, "time_to_drain_ms",
+        (json_int_t) signal->time_to_drain_ms, "watermark_lag_ms",
+        (json_int_t) sample->watermark_lag_ms, "partitions_lagging",
+        (json_int_t) sample->partitions_lagging, "arrival_rate", signal->arrival_rate,
+        "service_rate", signal->service_rate, "utilisation", sample->utilisation, "credit_wait",
+        signal->credit_wait, "memory", sample->memory);
+    if (signal->time_to_drain_ms < 0)  //  Nothing is being served: no time can be told
+        json_object_set_new (json, "time_to_drain_ms", json_null ());
+    return json;
+}
+
+//  The workers' lookups since they started, and the share from their caches
+static json_t *
+s_lookups (zetl_dispatcher_t *self)
+{
+    uint64_t lookups = 0, hits = 0;
+    for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
+         peer = zetl_peers_next (self->peers))
+        if (peer->role == ZETL_ROLE_WORKER) {
+            lookups += peer->lookups;
+            hits += peer->lookup_hits;
+        }
+    return json_pack ("{s:I, s:I, s:o}", "lookups", (json_int_t) lookups, "cache_hits",
+                      (json_int_t) hits, "hit_ratio",
+                      lookups ? json_real ((double) hits / (double) lookups) : json_null ());
 }
 
 //  Whether the coordinator can do its work now, and what it lacks
@@ -278,5 +325,7 @@ zetl_dispatch_status (zetl_dispatcher_t *self)
     json_object_set_new (status, "pipelines", pipelines);
     json_object_set_new (status, "workers", s_peers (self, ZETL_ROLE_WORKER, now_mono));
     json_object_set_new (status, "sinks", s_peers (self, ZETL_ROLE_SINK, now_mono));
+    json_object_set_new (status, "autoscaling", s_autoscaling (self));
+    json_object_set_new (status, "lookups", s_lookups (self));
     return status;
 }

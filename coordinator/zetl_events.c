@@ -1,6 +1,7 @@
 /*  zetl_events - the coordinator's event socket (PUB)  */
 #include "zetl_events.h"
 #include "zetl_log.h"
+#include "zetl_proto.h"
 #include "zetl_proto_event.h"
 
 struct zetl_events {
@@ -41,6 +42,11 @@ zetl_events_destroy (zetl_events_t **self_p)
 
 #define S_INT(k, v) {(k), ZETL_EVENT_INT, (int64_t) (v), NULL, 0}
 #define S_STR(k, v) {(k), ZETL_EVENT_STR, 0, (v), 0}
+#define S_DBL(k, v)                                                                                \
+    {                                                                                              \
+        (k), ZETL_EVENT_DOUBLE, 0, NULL, (v)                                                       \
+    }
+#define S_COUNT(fields) (sizeof (fields) / sizeof (fields)[0])
 
 static void
 s_send (zetl_events_t *self, const char *topic, const zetl_event_field_t *fields, size_t count)
@@ -80,7 +86,7 @@ zetl_events_stats (zetl_events_t *self, const char *pipeline, const zetl_admit_c
         S_INT ("workers", load->workers),
         S_INT ("sinks", load->sinks),
     };
-    s_send (self, "stats", fields, sizeof fields / sizeof fields[0]);
+    s_send (self, "stats", fields, S_COUNT (fields));
 }
 
 void
@@ -91,5 +97,62 @@ zetl_events_watermark (zetl_events_t *self, const char *pipeline, int64_t waterm
         S_STR ("pipeline", pipeline),
         S_INT ("watermark_us", watermark_us),
     };
-    s_send (self, "watermark", fields, sizeof fields / sizeof fields[0]);
+    s_send (self, "watermark", fields, S_COUNT (fields));
+}
+
+void
+zetl_events_membership (zetl_events_t *self, const zetl_peer_t *peer, const char *change,
+                        const char *reason, size_t workers, size_t sinks)
+{
+    const zetl_event_field_t fields[] = {
+        S_STR ("cluster", self->cluster),
+        S_STR ("role", peer->role == ZETL_ROLE_WORKER ? "worker" : "sink"),
+        S_STR ("name", peer->name),
+        S_STR ("change", change),
+        S_STR ("reason", reason),
+        S_INT ("workers", workers),
+        S_INT ("sinks", sinks),
+    };
+    s_send (self, "membership", fields, S_COUNT (fields));
+}
+
+void
+zetl_events_worker (zetl_events_t *self, const zetl_peer_t *worker)
+{
+    const zetl_event_field_t fields[] = {
+        S_STR ("cluster", self->cluster),
+        S_STR ("name", worker->name),
+        S_INT ("credit", worker->credit),
+        S_INT ("assigned", worker->assigned),
+        S_DBL ("busy", worker->busy),
+        S_INT ("rss_bytes", worker->rss_bytes),
+        S_INT ("limit_bytes", worker->limit_bytes),
+        S_INT ("stalled", worker->stalled),
+        S_INT ("draining", worker->draining),
+    };
+    s_send (self, "worker", fields, S_COUNT (fields));
+}
+
+void
+zetl_events_autoscale (zetl_events_t *self, const zetl_autoscale_signal_t *signal,
+                       const zetl_autoscale_sample_t *sample, const zetl_autoscaling_t *config)
+{
+    const zetl_event_field_t fields[] = {
+        S_STR ("cluster", self->cluster),
+        S_INT ("desired_workers", signal->desired_workers),
+        S_STR ("reason", signal->reason),
+        S_INT ("workers", sample->workers),
+        S_INT ("min_workers", config->min_workers),
+        S_INT ("max_workers", config->max_workers),
+        S_INT ("queue_records", sample->queue_records),
+        S_INT ("time_to_drain_ms", signal->time_to_drain_ms),
+        S_INT ("watermark_lag_ms", sample->watermark_lag_ms),
+        S_INT ("partitions_lagging", sample->partitions_lagging),
+        S_DBL ("arrival_rate", signal->arrival_rate),
+        S_DBL ("service_rate", signal->service_rate),
+        S_DBL ("utilisation", sample->utilisation),
+        S_DBL ("credit_wait", signal->credit_wait),
+        S_DBL ("memory", sample->memory),
+    };
+    s_send (self, "autoscale", fields, S_COUNT (fields));
 }

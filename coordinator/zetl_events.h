@@ -1,15 +1,21 @@
 /*  zetl_events - the coordinator's event socket (PUB)
 
-    Publishes, for any ZeroMQ subscriber (zetlctl status, dashboards):
-    "stats" once a second per pipeline (watermark, arrival classes,
-    deduplication, batches and peers), and "watermark" each time a
-    pipeline's watermark moves. Events carry whole state, never deltas, so
-    a dropped one costs nothing. Owned by the dispatcher.
+    Publishes, for any ZeroMQ subscriber (zetlctl status and top,
+    autoscalers, dashboards): "stats" once a second per pipeline (watermark,
+    arrival classes, deduplication, batches and peers), "watermark" each
+    time a pipeline's watermark moves, "worker" once a second per worker
+    (credit, load), "autoscale" once a second (desired_workers and what it
+    comes from) and "membership" when a worker or sink joins, starts
+    draining or leaves. Events carry whole state, never deltas, so a dropped
+    one costs nothing. PROTOCOL.md §12 lists the fields. Owned by the
+    dispatcher.
 */
 #ifndef ZETL_EVENTS_H_INCLUDED
 #define ZETL_EVENTS_H_INCLUDED
 
 #include "zetl_admit.h"
+#include "zetl_autoscale.h"
+#include "zetl_peers.h"
 
 typedef struct zetl_events zetl_events_t;
 
@@ -35,5 +41,15 @@ void zetl_events_stats (zetl_events_t *self, const char *pipeline,
                         const zetl_admit_counters_t *arrival, const zetl_events_load_t *load);
 //  Publish PIPELINE's watermark.
 void zetl_events_watermark (zetl_events_t *self, const char *pipeline, int64_t watermark_us);
+//  Publish PEER's membership CHANGE ("joined", "draining", "left") for
+//  REASON, with the WORKERS and SINKS connected after it.
+void zetl_events_membership (zetl_events_t *self, const zetl_peer_t *peer, const char *change,
+                             const char *reason, size_t workers, size_t sinks);
+//  Publish WORKER's credit and load.
+void zetl_events_worker (zetl_events_t *self, const zetl_peer_t *worker);
+//  Publish the autoscaling SIGNAL, from SAMPLE, within CONFIG's bounds.
+void zetl_events_autoscale (zetl_events_t *self, const zetl_autoscale_signal_t *signal,
+                            const zetl_autoscale_sample_t *sample,
+                            const zetl_autoscaling_t *config);
 
 #endif

@@ -318,6 +318,7 @@ s_new (const zetl_http_args_t *args)
     zetl_http_t *self = (zetl_http_t *) zmalloc (sizeof (zetl_http_t));
     self->config = args->config;
     self->snapshot = args->snapshot;
+    self->alerts = args->alerts;
     self->token = args->token && *args->token ? strdup (args->token) : NULL;
     if (s_resolve (self, args->config->cluster.http) != 0) {
         zetl_http_destroy (&self);

@@ -46,6 +46,7 @@ typedef struct {
     const zetl_config_t *config;  //  borrowed: cluster.http, the pipelines, postgres
     zetl_snapshot_t *snapshot;    //  borrowed: the status to serve
     const char *token;            //  the API token (copied), or NULL or "": POST calls refused
+    zetl_snapshot_t *alerts;  //  borrowed, or NULL: the alert flags merged into it (zetl_alerts)
 } zetl_http_args_t;
 
 //  Start serving on ARGS->config->cluster.http; logs http_listening with

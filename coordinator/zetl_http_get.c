@@ -5,6 +5,7 @@
     from the latest status the dispatcher published (zetl_snapshot), and
     the status page (GET /, zetl_http_page). Nothing here changes state.
 */
+#include "zetl_alerts.h"
 #include "zetl_http_internal.h"
 #include "zetl_metrics.h"
 #include "zetl_time.h"
@@ -141,7 +142,11 @@ zetl_http_get (zetl_http_t *self, struct MHD_Connection *connection,
         return rc;
     }
     json_t *status = zetl_snapshot_get (self->snapshot);
-    enum MHD_Result rc = s_from_status (self, connection, request, status);
+    json_t *alerts = self->alerts ? zetl_snapshot_get (self->alerts) : NULL;
+    json_t *merged = zetl_alerts_merge (status, alerts);
+    enum MHD_Result rc = s_from_status (self, connection, request, merged);
+    json_decref (merged);
+    json_decref (alerts);
     json_decref (status);
     return rc;
 }

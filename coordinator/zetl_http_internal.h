@@ -24,6 +24,7 @@
 struct zetl_http {
     const zetl_config_t *config;
     zetl_snapshot_t *snapshot;
+    zetl_snapshot_t *alerts;          //  the alert flags, or NULL
     char *token;                      //  the API token, or NULL: POST calls refused
     struct sockaddr_storage address;  //  cluster.http, resolved
     char *host;                       //  its host as written, for logs

@@ -14,7 +14,7 @@ typedef enum {
 
 typedef struct {
     const char *name;  //  after the zetl_ prefix
-    const char *type;  //  counter or gauge
+    const char *type;  //  counter, gauge or histogram (a zetl_histogram_json object)
     const char *help;
     s_scope_t scope;
     const char *object;  //  the member object holding FIELD, or NULL: FIELD is direct
@@ -72,6 +72,31 @@ static const s_family_t s_families[] = {
      S_PIPELINE, NULL, "last_record_us", 1e-6},
     {"last_commit_timestamp_seconds", "gauge", "When a batch was last committed (to the second), seconds since the epoch.",
      S_PIPELINE, NULL, "last_commit_us", 1e-6},
+    //  Pipelines: what the targets hold (zetl_stats, every run) and the alert flags (zetl_alerts)
+    {"records_loaded_total", "counter", "Rows the worst target inserted, updated or found unchanged (zetl_stats, all runs).",
+     S_PIPELINE, "outcomes", "loaded", 0},
+    {"records_dead_lettered_total", "counter", "Records the worst target dead-lettered, at any stage (zetl_stats, all runs).",
+     S_PIPELINE, "outcomes", "dead_lettered", 0},
+    {"error_ratio", "gauge", "Dead-lettered over records in, over the alerts window (absent without records).",
+     S_PIPELINE, "quality", "error_rate", 0},
+    {"completeness_ratio", "gauge", "Loaded or deduplicated over records in, over the alerts window (absent without records).",
+     S_PIPELINE, "quality", "completeness", 0},
+    {"alert_error_rate", "gauge", "1 while the error rate is above alerts.error_rate.",
+     S_PIPELINE, "alerts", "error_rate", 0},
+    {"alert_watermark_lag", "gauge", "1 while the watermark lags the clock by more than alerts.watermark_lag.",
+     S_PIPELINE, "alerts", "watermark_lag", 0},
+    {"alert_stopped", "gauge", "1 while records are held and nothing was committed for alerts.stopped_after.",
+     S_PIPELINE, "alerts", "stopped", 0},
+    {"alert_completeness", "gauge", "1 while completeness is below alerts.completeness.",
+     S_PIPELINE, "alerts", "completeness", 0},
+    {"alert_freshness", "gauge", "1 while no record arrived for alerts.freshness.",
+     S_PIPELINE, "alerts", "freshness", 0},
+    {"alert_variation", "gauge", "1 while the arrival rate differs from the baseline's by more than alerts.variation.",
+     S_PIPELINE, "alerts", "variation", 0},
+    {"batch_latency_seconds", "histogram", "Per batch, from its first dispatch to its commit.",
+     S_PIPELINE, "latency", "batch", 0},
+    {"end_to_end_latency_seconds", "histogram", "Per batch, from its first record taken in to its commit.",
+     S_PIPELINE, "latency", "end_to_end", 0},
     //  The cluster
     {"ready", "gauge", "1 when the coordinator is ready (see /readyz), else 0.",
      S_CLUSTER, NULL, "ready", 0},
@@ -83,6 +108,29 @@ static const s_family_t s_families[] = {
      S_CLUSTER, "readiness", "sinks", 0},
     {"connections", "gauge", "Connections open to the coordinator's worker, sink and producer sockets.",
      S_CLUSTER, NULL, "connections", 0},
+    {"lookup_hit_ratio", "gauge", "Share of the connected workers' lookups answered from their caches (absent before any lookup).",
+     S_CLUSTER, "lookups", "hit_ratio", 0},
+    {"lookups_total", "counter", "Lookups made by the connected workers since they started.",
+     S_CLUSTER, "lookups", "lookups", 0},
+    //  The autoscaling signal (DESIGN §9) and what it comes from
+    {"desired_workers", "gauge", "Workers the load asks for (the autoscaling signal).",
+     S_CLUSTER, "autoscaling", "desired_workers", 0},
+    {"autoscaling_queue_records", "gauge", "Records held, as the autoscaling signal saw them.",
+     S_CLUSTER, "autoscaling", "queue_records", 0},
+    {"autoscaling_time_to_drain_seconds", "gauge", "Records held over the service rate (absent while nothing is served).",
+     S_CLUSTER, "autoscaling", "time_to_drain_ms", 1e-3},
+    {"autoscaling_partitions_lagging", "gauge", "Partitions holding records: desired_workers never rises above it.",
+     S_CLUSTER, "autoscaling", "partitions_lagging", 0},
+    {"arrival_rate", "gauge", "Records taken in per second (moving average).",
+     S_CLUSTER, "autoscaling", "arrival_rate", 0},
+    {"service_rate", "gauge", "Records committed per second (moving average).",
+     S_CLUSTER, "autoscaling", "service_rate", 0},
+    {"worker_utilisation", "gauge", "Workers' mean share of time spent processing, 0 to 1.",
+     S_CLUSTER, "autoscaling", "utilisation", 0},
+    {"credit_wait_ratio", "gauge", "Share of the last second batches waited for worker credit.",
+     S_CLUSTER, "autoscaling", "credit_wait", 0},
+    {"worker_memory_ratio", "gauge", "The highest worker memory over its limit (0 without limits).",
+     S_CLUSTER, "autoscaling", "memory", 0},
     //  Workers and sinks
     {"worker_credit", "gauge", "Batches the worker will still take.",
      S_WORKER, NULL, "credit", 0},
@@ -90,6 +138,12 @@ static const s_family_t s_families[] = {
      S_WORKER, NULL, "assigned", 0},
     {"worker_stalled", "gauge", "1 when the worker is alive but held a batch past its deadline (it gets no new batch).",
      S_WORKER, NULL, "stalled", 0},
+    {"worker_draining", "gauge", "1 when the worker is draining: no new batch, leaving once its batches are out.",
+     S_WORKER, NULL, "draining", 0},
+    {"worker_busy_ratio", "gauge", "Share of the worker's last heartbeat interval spent processing.",
+     S_WORKER, NULL, "busy", 0},
+    {"worker_resident_memory_bytes", "gauge", "The worker's resident memory, as its heartbeat said.",
+     S_WORKER, NULL, "rss_bytes", 0},
     {"sink_credit", "gauge", "Uncommitted batches the sink takes at most.",
      S_SINK, NULL, "credit", 0},
     {"sink_assigned_batches", "gauge", "Batches dispatched for the sink and not yet committed.",
@@ -183,10 +237,58 @@ s_value (const s_family_t *family, const json_t *item, char *text, size_t size)
     return true;
 }
 
+//  A histogram's series (zetl_histogram_json in ITEM): zetl_NAME_bucket
+//  {labels,le="…"} for each bound and +Inf, then _sum and _count
+static void
+s_histogram (s_buf_t *buf, const s_family_t *family, const char *labels, const json_t *item)
+{
+    const json_t *histogram =
+        json_object_get (json_object_get (item, family->object), family->field);
+    const json_t *bounds = json_object_get (histogram, "le");
+    const json_t *buckets = json_object_get (histogram, "buckets");
+    if (json_array_size (buckets) != json_array_size (bounds) + 1)
+        return;
+    size_t open = strlen (labels) - 1;  //  Labels without their closing brace
+    char text[96];
+    for (size_t index = 0; index < json_array_size (buckets); index++) {
+        const json_t *bound = json_array_get (bounds, index);
+        if (bound)
+            snprintf (text, sizeof text, "%g", json_number_value (bound));
+        else
+            snprintf (text, sizeof text, "+Inf");
+        s_puts (buf, "zetl_");
+        s_puts (buf, family->name);
+        s_puts (buf, "_bucket");
+        s_put (buf, labels, open);
+        s_puts (buf, ",le=\"");
+        s_puts (buf, text);
+        snprintf (text, sizeof text, "\"} %" PRId64 "\n",
+                  (int64_t) json_integer_value (json_array_get (buckets, index)));
+        s_puts (buf, text);
+    }
+    const char *tails[2][2] = {{"_sum", "sum"}, {"_count", "count"}};
+    for (int tail = 0; tail < 2; tail++) {
+        const json_t *value = json_object_get (histogram, tails[tail][1]);
+        s_puts (buf, "zetl_");
+        s_puts (buf, family->name);
+        s_puts (buf, tails[tail][0]);
+        s_puts (buf, labels);
+        if (json_is_integer (value))
+            snprintf (text, sizeof text, " %" PRId64 "\n", (int64_t) json_integer_value (value));
+        else
+            snprintf (text, sizeof text, " %.6f\n", json_number_value (value));
+        s_puts (buf, text);
+    }
+}
+
 //  One series: zetl_NAME{labels} value
 static void
 s_series (s_buf_t *buf, const s_family_t *family, const char *labels, const json_t *item)
 {
+    if (streq (family->type, "histogram")) {
+        s_histogram (buf, family, labels, item);
+        return;
+    }
     char value[64];
     if (!s_value (family, item, value, sizeof value))
         return;

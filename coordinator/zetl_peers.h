@@ -20,6 +20,13 @@ typedef struct {
     uint32_t assigned;      //  batches at it (workers) or uncommitted for it (sinks)
     bool stalled;           //  workers: alive, but a batch passed its deadline there; no new
                             //  batch until it shows progress (a READY naming a batch)
+    bool draining;          //  workers: said DRAIN; gets no new batch, leaves by BYE
+    //  Workers: the load their last heartbeat reported (zetl_load_t)
+    double busy;           //  share of that interval spent processing, 0..1
+    uint64_t rss_bytes;    //  resident memory, 0 unknown
+    uint64_t limit_bytes;  //  its memory limit, 0 unbounded
+    uint64_t lookups;      //  lookups since it started
+    uint64_t lookup_hits;  //  of which from its cache
 } zetl_peer_t;
 
 typedef struct zetl_peers zetl_peers_t;

@@ -1,7 +1,12 @@
 /*  zetl_ctl_up - `zetlctl up`: a whole zetl cluster on this host
 
     Runs the coordinator, N workers and M sinks as supervised child
-    processes: a child that dies is started again with backoff. With no
+    processes: a child that dies is started again with backoff. With
+    --workers MIN:MAX the number of workers follows the coordinator's
+    autoscaling signal (desired_workers, read from its event socket) within
+    those bounds: more are started under load, and the newest are drained
+    (SIGTERM: a worker says DRAIN, finishes what it holds, then BYE) when
+    the signal falls. With no
     PostgreSQL configured (postgres: and ZETL_POSTGRES both unset) it starts
     a throwaway one under RUN_DIR/pg (zetl_localpg) and stops it on exit.
     Children log to RUN_DIR/logs/<name>.log. With --once it waits for the
@@ -14,10 +19,11 @@
 #include "zetl_ctl.h"
 #include "zetl_localpg.h"
 #include "zetl_localredis.h"
-#include "zetl_lut.h"
-#include "zetl_redis.h"
 #include "zetl_log.h"
+#include "zetl_lut.h"
 #include "zetl_pg.h"
+#include "zetl_proto_event.h"
+#include "zetl_redis.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -41,11 +47,16 @@ typedef struct {
     int64_t started_ms;     //  when it was last started
     zetl_backoff_t backoff; //  restart delays
     int exit_code;          //  of its last exit
+    bool enabled;           //  wanted: started, and restarted if it dies
+    bool worker;            //  a worker (the ones scaling adds and drains)
 } s_child_t;
 
 typedef struct {
     const char *config_path;
-    int workers;
+    int workers;      //  workers now wanted
+    int min_workers;  //  --workers MIN:MAX (MIN = MAX = N for --workers N)
+    int max_workers;
+    zsock_t *signal;  //  SUB to the coordinator's "autoscale" events, when MIN < MAX
     int sinks;
     bool once;
     const char *run_dir;
@@ -61,10 +72,12 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-             "Usage: zetlctl up --config FILE [--workers N] [--sinks M] [--once] [--run-dir DIR]\n"
-             "                  [--lut TABLE=FILE.csv:KEY]...\n"
+             "Usage: zetlctl up --config FILE [--workers N|MIN:MAX] [--sinks M] [--once]\n"
+             "                  [--run-dir DIR] [--lut TABLE=FILE.csv:KEY]...\n"
              "Runs a whole zetl cluster on this host: the coordinator, N workers (default 2)\n"
-             "and M sinks (default 1), restarted if they die. Without postgres: in FILE and\n"
+             "and M sinks (default 1), restarted if they die. With MIN:MAX the workers follow\n"
+             "the coordinator's autoscaling signal (desired_workers) within those bounds:\n"
+             "started under load, drained when it passes. Without postgres: in FILE and\n"
              "without ZETL_POSTGRES it starts a throwaway PostgreSQL under DIR/pg (default\n"
              "./run). When a pipeline enriches and neither redis: nor ZETL_REDIS is set, it\n"
              "starts a throwaway Redis under DIR/redis. --lut loads a CSV as lookup table\n"
@@ -110,6 +123,7 @@ s_add_child (s_up_t *self, const char *name, char **argv)
     s_child_t *child = &self->children[self->child_count++];
     child->name = strdup (name);
     child->argv = argv;
+    child->enabled = true;
     zetl_backoff_init (&child->backoff, S_RESTART_MIN_MS, S_RESTART_MAX_MS);
 }
 
@@ -234,6 +248,27 @@ s_show_rows (const zetl_config_t *config, const char *conninfo)
     PQfinish (conn);
 }
 
+//  --workers N or MIN:MAX, each 1 to 100. Returns 0, or -1 after a message
+static int
+s_parse_workers (s_up_t *self, const char *text)
+{
+    int min = 0, max = 0, used = 0;
+    bool range = sscanf (text, "%d:%d%n", &min, &max, &used) == 2 && !text[used];
+    if (!range && !(sscanf (text, "%d%n", &min, &used) == 1 && !text[used]))
+        min = 0;  //  Neither form: refused below
+    if (!range)
+        max = min;
+    if (min < 1 || max < min || max > 100) {
+        fprintf (stderr,
+                 "zetlctl up: --workers %s: expected N or MIN:MAX, 1 <= MIN <= MAX <= 100\n",
+                 text);
+        return -1;
+    }
+    self->workers = self->min_workers = min;
+    self->max_workers = max;
+    return 0;
+}
+
 static int
 s_parse (s_up_t *self, int argc, char **argv)
 {
@@ -243,7 +278,7 @@ s_parse (s_up_t *self, int argc, char **argv)
         {"run-dir", required_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'},
         {"lut", required_argument, NULL, 'l'},
         {NULL, 0, NULL, 0}};
-    self->workers = 2;
+    self->workers = self->min_workers = self->max_workers = 2;
     self->sinks = 1;
     self->run_dir = "run";
     optind = 1;
@@ -251,7 +286,10 @@ s_parse (s_up_t *self, int argc, char **argv)
     while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
         switch (option) {
         case 'c': self->config_path = optarg; break;
-        case 'w': self->workers = atoi (optarg); break;
+        case 'w':
+            if (s_parse_workers (self, optarg) != 0)
+                return 2;
+            break;
         case 's': self->sinks = atoi (optarg); break;
         case 'o': self->once = true; break;
         case 'r': self->run_dir = optarg; break;
@@ -266,8 +304,7 @@ s_parse (s_up_t *self, int argc, char **argv)
         default: s_usage (stderr); return 2;
         }
     }
-    if (!self->config_path || self->workers < 1 || self->workers > 100 || self->sinks < 1
-        || self->sinks > 100) {
+    if (!self->config_path || self->sinks < 1 || self->sinks > 100) {
         s_usage (stderr);
         return 2;
     }
@@ -285,10 +322,13 @@ s_plan_children (s_up_t *self, const zetl_config_t *config)
     s_add_child (self, "coordinator",
                  s_argv (coordinator, "--config", self->config_path, self->once ? "--once" : NULL,
                          NULL));
-    for (int index = 1; index <= self->workers; index++) {
+    //  A slot for each worker there may be; the first MIN run from the start
+    for (int index = 1; index <= self->max_workers; index++) {
         char name[32];
         snprintf (name, sizeof name, "worker-%d", index);
         s_add_child (self, name, s_argv (worker, "--coordinator", workers_ep, "--name", name, NULL));
+        self->children[self->child_count - 1].worker = true;
+        self->children[self->child_count - 1].enabled = index <= self->workers;
     }
     for (int index = 1; index <= self->sinks; index++) {
         char name[32];
@@ -369,6 +409,76 @@ s_prepare_redis (s_up_t *self, const zetl_config_t *config, zetl_localredis_t **
     return 0;
 }
 
+//  Workers wanted or running
+static int
+s_workers_enabled (s_up_t *self)
+{
+    int count = 0;
+    for (int index = 0; index < self->child_count; index++)
+        count += self->children[index].worker && self->children[index].enabled;
+    return count;
+}
+
+//  Start or drain workers until WANTED are enabled: the lowest free slots
+//  start; the highest enabled ones are drained (SIGTERM) and not restarted
+static void
+s_scale_to (s_up_t *self, int wanted, const char *reason)
+{
+    int before = s_workers_enabled (self);
+    for (int index = 0; index < self->child_count && s_workers_enabled (self) < wanted; index++) {
+        s_child_t *child = &self->children[index];
+        if (child->worker && !child->enabled && !child->pid) {
+            child->enabled = true;
+            zetl_backoff_reset (&child->backoff);
+            s_spawn (self, child);
+        }
+    }
+    for (int index = self->child_count - 1; index >= 0 && s_workers_enabled (self) > wanted;
+         index--) {
+        s_child_t *child = &self->children[index];
+        if (child->worker && child->enabled) {
+            child->enabled = false;
+            child->restart_at_ms = 0;
+            if (child->pid)
+                kill (child->pid, SIGTERM);
+            zetl_log_info ("up", "worker_draining", json_pack ("{s:s}", "child", child->name));
+        }
+    }
+    int after = s_workers_enabled (self);
+    if (after != before)
+        zetl_log_info ("up", "scaled",
+                       json_pack ("{s:i, s:i, s:s}", "workers_before", before, "workers", after,
+                                  "reason", reason));
+}
+
+//  Wait up to 50 ms for an autoscale event, and follow it within --workers
+static void
+s_follow_signal (s_up_t *self)
+{
+    if (!self->signal) {
+        zclock_sleep (50);
+        return;
+    }
+    zpoller_t *poller = zpoller_new (self->signal, NULL);
+    zsock_t *which = (zsock_t *) zpoller_wait (poller, 50);
+    zpoller_destroy (&poller);
+    if (!which)
+        return;
+    zmsg_t *msg = zmsg_recv (self->signal);
+    const char *reason = NULL;
+    json_t *event = msg ? zetl_event_decode (&msg, &reason) : NULL;
+    zmsg_destroy (&msg);
+    if (!event)
+        return;
+    json_int_t desired = json_integer_value (json_object_get (event, "desired_workers"));
+    int wanted = desired < self->min_workers   ? self->min_workers
+                 : desired > self->max_workers ? self->max_workers
+                                               : (int) desired;
+    const char *why = json_string_value (json_object_get (event, "reason"));
+    s_scale_to (self, wanted, why ? why : "signal");
+    json_decref (event);
+}
+
 //  Supervise until the coordinator finishes (--once) or a signal. Returns the exit code.
 static int
 s_supervise (s_up_t *self)
@@ -384,6 +494,12 @@ s_supervise (s_up_t *self)
             s_reaped (child, status, &usage);
             if (child == &self->children[0] && self->once && WIFEXITED (status))
                 return child->exit_code;
+            if (!child->enabled) {
+                zetl_log_info (
+                    "up", "worker_retired",
+                    json_pack ("{s:s, s:i}", "child", child->name, "exit_code", child->exit_code));
+                continue;
+            }
             if (zclock_mono () - child->started_ms > S_RESTART_MAX_MS * 2)
                 zetl_backoff_reset (&child->backoff);  //  It had been running well
             int64_t delay_ms = zetl_backoff_next (&child->backoff);
@@ -395,12 +511,13 @@ s_supervise (s_up_t *self)
         int64_t now = zclock_mono ();
         for (int index = 0; index < self->child_count; index++) {
             s_child_t *child = &self->children[index];
-            if (!child->pid && child->restart_at_ms && now >= child->restart_at_ms) {
+            if (!child->pid && child->enabled && child->restart_at_ms &&
+                now >= child->restart_at_ms) {
                 child->restart_at_ms = 0;
                 s_spawn (self, child);
             }
         }
-        zclock_sleep (50);
+        s_follow_signal (self);
     }
     return 130;
 }
@@ -457,8 +574,15 @@ zetl_ctl_up (int argc, char **argv)
         PQfinish (probe);
         s_plan_children (self, config);
         for (int index = 0; index < self->child_count; index++)
-            s_spawn (self, &self->children[index]);
+            if (self->children[index].enabled)
+                s_spawn (self, &self->children[index]);
+        if (self->min_workers < self->max_workers) {
+            char *endpoint = zetl_endpoint_local (config->cluster.events);
+            self->signal = zsock_new_sub (endpoint, "autoscale");
+            free (endpoint);
+        }
         rc = s_supervise (self);
+        zsock_destroy (&self->signal);
         s_stop_all (self);
         if (self->once && rc == 0)
             s_show_rows (config, conninfo);

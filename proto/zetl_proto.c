@@ -12,6 +12,7 @@
 
 #define HEADER_FIELDS 16  //  fields a version 1 header has at least
 #define HEADER_LUTS 16    //  the index of luts, the first field appended since
+#define HEADER_LOAD 17    //  the index of load
 
 static const char *s_type_names[] = {"UNKNOWN", "HELLO",  "WELCOME", "READY",     "BATCH",
                                      "RESULT",  "COMMIT", "ACK",     "HEARTBEAT", "WATERMARK",
@@ -118,6 +119,16 @@ s_pack_string (msgpack_packer *pk, const char *value)
         msgpack_pack_nil (pk);
 }
 
+//  An array of COUNT uint64 (at most MAX)
+static void
+s_pack_uint64s (msgpack_packer *pk, const uint64_t *values, uint32_t count, uint32_t max)
+{
+    assert (count <= max);
+    msgpack_pack_array (pk, count);
+    for (uint32_t index = 0; index < count; index++)
+        msgpack_pack_uint64 (pk, values[index]);
+}
+
 //  Pack SELF's header into DATA (ZETL_PROTO_MAX_HEADER bytes); return its size.
 //  Fields are packed as they are, so tests can play a peer that gets it wrong.
 static size_t
@@ -127,7 +138,8 @@ s_encode_header (const zetl_msg_t *self, uint8_t *data)
     header_buffer_t out = {data, 0};
     msgpack_packer pk;
     msgpack_packer_init (&pk, &out, s_header_write);
-    msgpack_pack_array (&pk, HEADER_FIELDS + (self->lut_count ? 1 : 0));
+    msgpack_pack_array (&pk, self->load_count ? HEADER_LOAD + 1
+                                              : HEADER_FIELDS + (self->lut_count ? 1 : 0));
     msgpack_pack_uint8 (&pk, self->version);
     msgpack_pack_uint8 (&pk, self->type);
     msgpack_pack_uint64 (&pk, self->config_hash);
@@ -172,33 +184,53 @@ s_encode_header (const zetl_msg_t *self, uint8_t *data)
     }
     else
         msgpack_pack_nil (&pk);
-    if (self->lut_count) {
-        assert (self->lut_count <= ZETL_PROTO_MAX_LUTS);
-        msgpack_pack_array (&pk, self->lut_count);
-        for (uint32_t index = 0; index < self->lut_count; index++)
-            msgpack_pack_uint64 (&pk, self->luts[index]);
-    }
+    if (self->lut_count || self->load_count)
+        s_pack_uint64s (&pk, self->luts, self->lut_count, ZETL_PROTO_MAX_LUTS);
+    if (self->load_count)
+        s_pack_uint64s (&pk, self->load, self->load_count, ZETL_PROTO_MAX_LOAD);
     assert (out.size <= ZETL_PROTO_MAX_HEADER && out.size > HEADER_FIELDS);
     return out.size;
 }
 
-//  Header field luts at CUR: an array of at most ZETL_PROTO_MAX_LUTS uint64
+//  A header field at CUR that is an array of at most MAX uint64, into
+//  VALUES and *COUNT; WRONG[0..2] say what was wrong (not an array, too
+//  long, not uint64)
 static const char *
-s_decode_luts (zetl_msg_t *self, zetl_walk_cursor_t *cur)
+s_decode_uint64s (zetl_walk_cursor_t *cur, uint64_t *values, uint32_t *count, uint32_t max,
+                  const char *const wrong[3])
 {
     zetl_walk_item_t item;
     if (zetl_walk_item (cur, &item) || item.type != MSGPACK_OBJECT_ARRAY)
-        return "header luts is not an array";
-    if (item.u64 > ZETL_PROTO_MAX_LUTS)
-        return "header luts has more than 16 versions";
-    self->lut_count = (uint32_t) item.u64;
-    for (uint32_t index = 0; index < self->lut_count; index++) {
-        const char *reason =
-            zetl_walk_uint (cur, UINT64_MAX, &self->luts[index], "header luts holds a non-uint64");
+        return wrong[0];
+    if (item.u64 > max)
+        return wrong[1];
+    *count = (uint32_t) item.u64;
+    for (uint32_t index = 0; index < *count; index++) {
+        const char *reason = zetl_walk_uint (cur, UINT64_MAX, &values[index], wrong[2]);
         if (reason)
             return reason;
     }
     return NULL;
+}
+
+//  The fields appended to version 1 since: luts and load, when present
+static const char *
+s_decode_appended (zetl_msg_t *self, zetl_walk_cursor_t *cur, uint64_t fields)
+{
+    static const char *const luts_wrong[3] = {"header luts is not an array",
+                                              "header luts has more than 16 versions",
+                                              "header luts holds a non-uint64"};
+    static const char *const load_wrong[3] = {"header load is not an array",
+                                              "header load has more than 16 figures",
+                                              "header load holds a non-uint64"};
+    const char *reason = NULL;
+    if (fields > HEADER_LUTS)
+        reason =
+            s_decode_uint64s (cur, self->luts, &self->lut_count, ZETL_PROTO_MAX_LUTS, luts_wrong);
+    if (!reason && fields > HEADER_LOAD)
+        reason =
+            s_decode_uint64s (cur, self->load, &self->load_count, ZETL_PROTO_MAX_LOAD, load_wrong);
+    return reason;
 }
 
 //  Decode header DATA (SIZE bytes) into SELF. Returns NULL, or a reason.
@@ -273,10 +305,10 @@ s_decode_header (zetl_msg_t *self, const uint8_t *data, size_t size)
         if (text)
             *strings[i] = s_strndup (text, length);
     }
-    if (fields > HEADER_LUTS && (reason = s_decode_luts (self, &cur)))
+    if ((reason = s_decode_appended (self, &cur, fields)))
         return reason;
     //  Fields a later revision of this version added: skipped, still checked
-    for (uint64_t i = HEADER_LUTS + 1; i < fields; i++) {
+    for (uint64_t i = HEADER_LOAD + 1; i < fields; i++) {
         size_t budget = ZETL_WALK_MAX_OBJECTS;
         if ((reason = zetl_walk_object (&cur, NULL, NULL, 1, &budget)))
             return reason;

@@ -28,6 +28,7 @@
 #define ZETL_PROTO_MAX_BODY (256 * 1024 * 1024) //  bytes in a body frame
 #define ZETL_PROTO_MAX_STRING 1024              //  bytes in a header string
 #define ZETL_PROTO_MAX_LUTS 16                  //  lookup-table versions a header carries
+#define ZETL_PROTO_MAX_LOAD 16                  //  figures a header's load carries
 
 typedef enum {
     ZETL_MSG_HELLO = 1,   //  worker/sink -> coordinator: role (code), name, endpoint (sinks), hash held
@@ -64,6 +65,17 @@ typedef enum {
                             //  Redis: pin the batch again and retry it (never counts)
 } zetl_err_t;
 
+//  A worker's HEARTBEAT load: the figures, by index (PROTOCOL.md §7)
+typedef enum {
+    ZETL_LOAD_BUSY_US = 0,  //  µs spent processing batches since its previous heartbeat
+    ZETL_LOAD_INTERVAL_US,  //  µs since its previous heartbeat
+    ZETL_LOAD_RSS_BYTES,    //  resident memory, 0 when unknown
+    ZETL_LOAD_LIMIT_BYTES,  //  the memory it may use (its cgroup's), 0 when unbounded
+    ZETL_LOAD_LOOKUPS,      //  lookups made since it started
+    ZETL_LOAD_LOOKUP_HITS,  //  of which answered from its cache
+    ZETL_LOAD_COUNT
+} zetl_load_t;
+
 //  Per-entry flags
 #define ZETL_ENTRY_DEAD 0x01       //  payload is a dead letter {reason, field, error, raw}
 #define ZETL_ENTRY_DUPLICATE 0x02  //  position only: dropped as a duplicate, payload nil
@@ -95,6 +107,8 @@ typedef struct {
     char *text;               //  ERROR: what happened; owned, or NULL
     uint32_t lut_count;       //  BATCH, RESULT: entries in luts (the pipeline's enrichments)
     uint64_t luts[ZETL_PROTO_MAX_LUTS];  //  the lookup-table version each enrichment uses
+    uint32_t load_count;                 //  HEARTBEAT from a worker: entries in load
+    uint64_t load[ZETL_PROTO_MAX_LOAD];  //  its figures, indexed by zetl_load_t
     zframe_t *body;           //  body frame; owned, or NULL
 } zetl_msg_t;
 

@@ -487,6 +487,13 @@ zetl_enrich_end (zetl_enrich_t *self)
     }
 }
 
+void
+zetl_enrich_counts (const zetl_enrich_t *self, uint64_t *lookups, uint64_t *hits)
+{
+    *lookups = self->lookups;
+    *hits = self->hits;
+}
+
 json_t *
 zetl_enrich_stats (const zetl_enrich_t *self)
 {

@@ -69,5 +69,7 @@ void zetl_enrich_end (zetl_enrich_t *self);
 //  Redis round trips and errors, fetch latency) as a new JSON object.
 //  Caller owns the result.
 json_t *zetl_enrich_stats (const zetl_enrich_t *self);
+//  Lookups made, and those answered from the cache, since SELF was made.
+void zetl_enrich_counts (const zetl_enrich_t *self, uint64_t *lookups, uint64_t *hits);
 
 #endif

@@ -17,10 +17,15 @@ zetl_fault_init (zetl_fault_t *self, const char *worker)
 {
     self->crash_on = s_env ("ZETL_FAULT_CRASH_ON");
     self->error_on = s_env ("ZETL_FAULT_ERROR_ON");
-    if (self->crash_on || self->error_on)
+    const char *slow = s_env ("ZETL_FAULT_SLOW_MS");
+    self->slow_ms = slow ? atoi (slow) : 0;
+    if (self->slow_ms < 0 || self->slow_ms > 60000)
+        self->slow_ms = 0;
+    if (self->crash_on || self->error_on || self->slow_ms)
         zetl_log_warn ("worker", "faults_injected",
-                       json_pack ("{s:s, s:s?, s:s?}", "name", worker, "crash_on", self->crash_on,
-                                  "error_on", self->error_on));
+                       json_pack ("{s:s, s:s?, s:s?, s:i}", "name", worker, "crash_on",
+                                  self->crash_on, "error_on", self->error_on, "slow_ms",
+                                  self->slow_ms));
 }
 
 //  Whether a record of BODY to be processed (not a dead letter or position
@@ -49,5 +54,7 @@ zetl_fault_check (const zetl_fault_t *self, zframe_t *body)
                         json_pack ("{s:s}", "hint", "ZETL_FAULT_CRASH_ON matched a record"));
         abort ();
     }
+    if (self->slow_ms)
+        zclock_sleep (self->slow_ms);  //  The injected fault: a slow batch
     return s_holds (body, self->error_on);
 }

@@ -8,6 +8,9 @@
                                abort(), as a bug would
     ZETL_FAULT_ERROR_ON=TEXT   such a batch is refused for its data
                                (ERROR DATA), as a record no step can read
+    ZETL_FAULT_SLOW_MS=N       each batch takes N ms more (1 to 60000), as
+                               heavy transforms would: load for the
+                               autoscaling signal to see
 
     Dead letters and positions passing through are not looked at: the
     worker does not process them either.
@@ -23,12 +26,13 @@
 typedef struct {
     const char *crash_on;  //  borrowed from the environment, or NULL
     const char *error_on;
+    int slow_ms;  //  added to each batch, 0 none
 } zetl_fault_t;
 
 //  Read the faults asked for into SELF (logged when any is set)
 void zetl_fault_init (zetl_fault_t *self, const char *worker);
-//  Act on BODY: abort() if it holds crash_on. Returns true if it holds
-//  error_on (the batch must be refused), else false.
+//  Act on BODY: abort() if it holds crash_on; sleep slow_ms. Returns true
+//  if it holds error_on (the batch must be refused), else false.
 bool zetl_fault_check (const zetl_fault_t *self, zframe_t *body);
 
 #endif

@@ -348,6 +348,14 @@ zetl_process_rejected (const zetl_process_t *self)
     return self->rejected;
 }
 
+void
+zetl_process_lookup_counts (const zetl_process_t *self, uint64_t *lookups, uint64_t *hits)
+{
+    *lookups = *hits = 0;
+    if (self->enrich)
+        zetl_enrich_counts (self->enrich, lookups, hits);
+}
+
 json_t *
 zetl_process_lookup_stats (const zetl_process_t *self)
 {

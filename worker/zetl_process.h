@@ -33,6 +33,8 @@ zetl_msg_t *zetl_process_batch (zetl_process_t *self, const zetl_msg_t *batch, c
 //  The lookup counters (zetl_enrich_stats) as a new JSON object, or NULL
 //  when no pipeline enriches. Caller owns the result.
 json_t *zetl_process_lookup_stats (const zetl_process_t *self);
+//  Lookups made and those answered from the cache (0 and 0 without enrich).
+void zetl_process_lookup_counts (const zetl_process_t *self, uint64_t *lookups, uint64_t *hits);
 
 //  Records rejected since the processor was made.
 uint64_t zetl_process_rejected (const zetl_process_t *self);

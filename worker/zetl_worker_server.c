@@ -6,8 +6,11 @@
 #include "zetl_proto.h"
 #include "zetl_proto_sinks.h"
 #include "zetl_session.h"
+#include "zetl_worker_load.h"
 
 #define S_RESULT_PATIENCE_MS 5000  //  how long a result waits for its sink
+#define S_DRAIN_MS 10000           //  the longest a drain waits for results to go out
+#define S_DRAIN_REPLY_MS 2000      //  the longest it waits for the coordinator's answer
 #define S_RESULT_RETRY_MS 20       //  between tries
 #define S_STATS_MS 10000           //  lookup counters are logged this often while they move
 
@@ -31,8 +34,15 @@ typedef struct {
     uint64_t processed;           //  batches processed
     int64_t next_stats_ms;        //  when the lookup counters are logged next
     uint64_t lookups_logged;      //  lookups when they were logged last
+    uint64_t lookups_before;      //  lookups of processors since replaced
+    uint64_t hits_before;         //  their cache hits
     zetl_log_limit_t bad_frames;
     zetl_fault_t faults;          //  injected, when the environment asks for them
+    zetl_worker_load_t load;      //  what heartbeats report
+    bool draining;                //  leaving: takes no more batches, finishes those held
+    bool drain_granted;           //  the coordinator answered DRAIN: no batch is on its way
+    int64_t drain_reply_ms;       //  when to stop waiting for that answer
+    int64_t drain_deadline_ms;    //  when to leave whatever is still held
     bool terminated;
 } s_server_t;
 
@@ -57,7 +67,7 @@ static void
 s_send_ready (s_server_t *self, uint32_t credit, uint64_t batch_id)
 {
     zetl_msg_t *ready = zetl_msg_new (ZETL_MSG_READY);
-    ready->credit = credit;
+    ready->credit = self->draining ? 0 : credit;
     ready->batch_id = batch_id;
     zetl_session_send (self->session, ready);
     zetl_msg_destroy (&ready);
@@ -135,9 +145,11 @@ s_handle_batch (s_server_t *self, zetl_msg_t *batch)
     }
     const char *reason = "refused: ZETL_FAULT_ERROR_ON matched";
     uint32_t code = ZETL_ERR_DATA;
+    int64_t begun_us = zclock_usecs ();
     zetl_msg_t *result = zetl_fault_check (&self->faults, batch->body)
                              ? NULL
                              : zetl_process_batch (self->process, batch, &reason, &code);
+    zetl_worker_load_busy (&self->load, zclock_usecs () - begun_us);
     if (!result) {
         s_send_error (self, code, batch->batch_id, reason);
         s_send_ready (self, 1, 0);
@@ -183,12 +195,66 @@ s_retry_pending (s_server_t *self)
     }
 }
 
+//  The lookup counters for heartbeats: those of processors replaced by a
+//  new configuration, and the current one's
+static void
+s_count_lookups (s_server_t *self)
+{
+    uint64_t lookups = 0, hits = 0;
+    if (self->process)
+        zetl_process_lookup_counts (self->process, &lookups, &hits);
+    self->load.lookups = self->lookups_before + lookups;
+    self->load.lookup_hits = self->hits_before + hits;
+}
+
+//  Leave without losing work: say DRAIN, so the coordinator sends nothing
+//  more; finish what is held; then end (the session says BYE). Asked by
+//  $TERM (a signal) or by the coordinator (WHO).
+static void
+s_start_drain (s_server_t *self, const char *who)
+{
+    if (self->draining)
+        return;
+    self->draining = true;
+    int64_t now = zclock_mono ();
+    self->drain_deadline_ms = now + S_DRAIN_MS;
+    self->drain_reply_ms = now + S_DRAIN_REPLY_MS;
+    zetl_log_info ("worker", "draining",
+                   json_pack ("{s:s, s:s, s:i}", "name", self->args.name, "asked_by", who,
+                              "results_held", (int) zlistx_size (self->pending)));
+    zetl_msg_t *drain = zetl_msg_new (ZETL_MSG_DRAIN);
+    if (!zetl_session_config (self->session) || zetl_session_send (self->session, drain) != 0)
+        self->drain_reply_ms = now;  //  Never welcomed, or cannot say it: nothing to wait for
+    zetl_msg_destroy (&drain);
+}
+
+//  Draining: done once the coordinator answered and every result is out, or
+//  when it does not answer, or at the deadline (what is left is dispatched
+//  again once it sees BYE)
+static void
+s_check_drain (s_server_t *self)
+{
+    int64_t now = zclock_mono ();
+    bool out = zlistx_size (self->pending) == 0;
+    if ((self->drain_granted && out) || (!self->drain_granted && now >= self->drain_reply_ms) ||
+        now >= self->drain_deadline_ms) {
+        self->terminated = true;
+        zetl_log_info ("worker", self->drain_granted && out ? "drained" : "drain_cut_short",
+                       json_pack ("{s:s, s:b, s:i}", "name", self->args.name, "answered",
+                                  self->drain_granted, "results_held",
+                                  (int) zlistx_size (self->pending)));
+    }
+}
+
 static void
 s_handle_session (s_server_t *self)
 {
     zetl_msg_t *msg = zetl_session_recv (self->session);
     if (zetl_session_config (self->session)
         && zetl_session_generation (self->session) != self->generation) {
+        s_count_lookups (self);
+        self->lookups_before = self->load.lookups;
+        self->hits_before = self->load.lookup_hits;
         zetl_process_destroy (&self->process);
         self->process = zetl_process_new (zetl_session_config (self->session));
         self->generation = zetl_session_generation (self->session);
@@ -203,6 +269,10 @@ s_handle_session (s_server_t *self)
         return;
     if (msg->type == ZETL_MSG_BATCH)
         s_handle_batch (self, msg);
+    else if (msg->type == ZETL_MSG_DRAIN) {
+        s_start_drain (self, "coordinator");
+        self->drain_granted = true;
+    }
     else if (msg->type == ZETL_MSG_SINKS)
         s_update_sinks (self, msg->body);
     else if (msg->type == ZETL_MSG_ERROR)
@@ -249,22 +319,30 @@ zetl_worker_server_actor (zsock_t *pipe, void *args)
     self->pending = zlistx_new ();
     zlistx_set_destructor (self->pending, s_pending_free);
     self->session = zetl_session_new (self->args.coordinator, ZETL_ROLE_WORKER, self->args.name, NULL);
+    zetl_worker_load_init (&self->load);
+    zetl_session_report_load (self->session, zetl_worker_load_report, &self->load);
     self->poller = zpoller_new (pipe, NULL);
+    zpoller_set_nonstop (self->poller, true);  //  A signal drains, by $TERM from main
     zetl_session_poll_with (self->session, self->poller);
     zsock_signal (pipe, 0);
     zsock_send (pipe, "ss", "READY", self->args.name);
     zetl_log_info ("worker", "started",
                    json_pack ("{s:s, s:s}", "name", self->args.name, "coordinator",
                               self->args.coordinator));
+    bool told_to_end = false;  //  $TERM came: the pipe is not to be written to again
     while (!self->terminated) {
         uint32_t busy = (uint32_t) zlistx_size (self->pending);
+        s_count_lookups (self);
         int64_t wait_ms = zetl_session_tick (self->session, busy);
-        if (zlistx_size (self->pending) && wait_ms > S_RESULT_RETRY_MS)
+        if ((zlistx_size (self->pending) || self->draining) && wait_ms > S_RESULT_RETRY_MS)
             wait_ms = S_RESULT_RETRY_MS;
         void *which = zpoller_wait (self->poller, (int) wait_ms);
         if (which == pipe) {
             char *command = zstr_recv (pipe);
-            self->terminated = !command || streq (command, "$TERM");
+            if (!command || streq (command, "$TERM")) {
+                told_to_end = true;
+                s_start_drain (self, "signal");
+            }
             free (command);
         }
         else if (which == zetl_session_socket (self->session))
@@ -273,8 +351,12 @@ zetl_worker_server_actor (zsock_t *pipe, void *args)
             break;
         if (zlistx_size (self->pending))
             s_retry_pending (self);
+        if (self->draining)
+            s_check_drain (self);
         s_log_lookups (self, false);
     }
+    if (!told_to_end)
+        zsock_send (pipe, "ss", "DONE", "0");  //  Drained at the coordinator's word: main ends
     s_log_lookups (self, true);
     zetl_log_info ("worker", "stopped",
                    json_pack ("{s:s, s:I}", "name", self->args.name, "batches",

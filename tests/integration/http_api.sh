@@ -146,15 +146,24 @@ for check in "records_in_total$p $lines" "records_committed_total$p $lines" \
              "records_deduplicated_total$p $deduplicated" "queue_records$p 0" "queue_batches$p 0" \
              "batches_in_flight$p 0" 'workers_connected{cluster="test"} 1' \
              'sinks_connected{cluster="test"} 1' 'ready{cluster="test"} 1' \
-             'worker_assigned_batches{cluster="test",worker="worker-1"} 0'; do
+             'worker_assigned_batches{cluster="test",worker="worker-1"} 0' \
+             'desired_workers{cluster="test"} 1' 'worker_draining{cluster="test",worker="worker-1"} 0'; do
     [ "$(metric "${check% *}")" = "${check##* }" ] \
         || testenv_fail "/metrics: zetl_${check% *} is '$(metric "${check% *}")', not ${check##* }"
 done
 for series in "records_out_of_order_total$p" "records_late_total$p" "watermark_seconds$p" \
               "watermark_lag_seconds$p" 'worker_credit{cluster="test",worker="worker-1"}' \
-              'sink_credit{cluster="test",sink="sink-1"}'; do
+              'sink_credit{cluster="test",sink="sink-1"}' 'worker_busy_ratio{cluster="test",worker="worker-1"}' \
+              'worker_resident_memory_bytes{cluster="test",worker="worker-1"}' 'service_rate{cluster="test"}' \
+              'credit_wait_ratio{cluster="test"}' "end_to_end_latency_seconds_sum$p"; do
     [ -n "$(metric "$series")" ] || testenv_fail "/metrics lacks zetl_$series"
 done
+#  Latency histograms: one observation per committed batch, every one under +Inf
+batches=$(metric "batch_latency_seconds_count$p")
+[ "${batches:-0}" -gt 0 ] && [ "$(metric "end_to_end_latency_seconds_count$p")" = "$batches" ] \
+    && [ "$(metric "batch_latency_seconds_bucket${p%\}},le=\"+Inf\"}")" = "$batches" ] \
+    || testenv_fail "/metrics: the latency histograms do not count each committed batch once"
+
 [ "$(metric "records_out_of_order_total$p")" -gt 0 ] || testenv_fail "30 % disorder, yet no out-of-order record counted"
 times=()
 for _ in 1 2 3 4 5; do

@@ -210,7 +210,7 @@ s_setup (void **state)
     if (!env->config)
         fail_msg ("%s", error);
     env->snapshot = zetl_snapshot_new ();
-    zetl_http_args_t args = {env->config, env->snapshot, S_TOKEN};
+    zetl_http_args_t args = {env->config, env->snapshot, S_TOKEN, NULL};
     env->http = zetl_http_new (&args);
     args.token = "";
     env->open = zetl_http_new (&args);
@@ -300,7 +300,7 @@ test_readiness (void **state)
 {
     s_env_t *env = (s_env_t *) *state;
     zetl_snapshot_t *empty = zetl_snapshot_new ();
-    zetl_http_args_t args = {env->config, empty, NULL};
+    zetl_http_args_t args = {env->config, empty, NULL, NULL};
     zetl_http_t *starting = zetl_http_new (&args);
     assert_int_equal (s_call (env, starting, "GET", "/healthz", NULL, NULL, NULL), 200);
     s_expect_error (env, starting, 503, "GET", "/readyz", NULL, NULL);
@@ -354,7 +354,7 @@ test_page (void **state)
 {
     s_env_t *env = (s_env_t *) *state;
     zetl_snapshot_t *empty = zetl_snapshot_new ();
-    zetl_http_args_t args = {env->config, empty, NULL};
+    zetl_http_args_t args = {env->config, empty, NULL, NULL};
     zetl_http_t *starting = zetl_http_new (&args);
     //  Served before any status too: the page itself says the coordinator is starting
     assert_int_equal (s_call (env, starting, "GET", "/", NULL, NULL, NULL), 200);

@@ -75,8 +75,8 @@ s_header_with (size_t fields, size_t replace, const void *raw, size_t raw_len)
             msgpack_sbuffer_write (&packed.buffer, (const char *) raw, raw_len);
         else if (i < 16)
             s_pack_default_field (&packed.pk, i, 0);
-        else if (i == 16)
-            msgpack_pack_array (&packed.pk, 0);  //  luts, the first field appended
+        else if (i == 16 || i == 17)
+            msgpack_pack_array (&packed.pk, 0);  //  luts and load, the fields appended
         else
             msgpack_pack_uint64 (&packed.pk, i);
     }
@@ -237,17 +237,19 @@ s_raw_entry_head (packed_t *packed)
 }
 
 //  Start a header of FIELDS (16 or more) fields: the array head and the 16
-//  default fields, then, past 16, an empty luts; the caller packs the rest
+//  default fields, then, past 16, an empty luts and load; the caller packs the rest
 static inline void
 s_header_start (packed_t *packed, size_t fields)
 {
     s_packed_init (packed);
-    //  Past the 16 fields, luts (empty) comes first: FIELDS counts the ones after it
-    msgpack_pack_array (&packed->pk, fields > 16 ? fields + 1 : fields);
+    //  Past the 16 fields, luts and load (empty) come first: FIELDS counts the ones after them
+    msgpack_pack_array (&packed->pk, fields > 16 ? fields + 2 : fields);
     for (size_t i = 0; i < 16; i++)
         s_pack_default_field (&packed->pk, i, 0);
-    if (fields > 16)
+    if (fields > 16) {
         msgpack_pack_array (&packed->pk, 0);
+        msgpack_pack_array (&packed->pk, 0);
+    }
 }
 
 //  Read every entry of BODY. Returns the reader's last answer (0 or -1) and

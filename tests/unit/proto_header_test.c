@@ -376,6 +376,62 @@ test_bad_header_fields (void **state)
     assert_null (s_decode_header_only (s_header_with (16, 7, signed_count, 2)));
 }
 
+//  load, header field 17: a worker's HEARTBEAT figures go and come back
+//  (an empty luts before them); absent when there are none; anything but an
+//  array of at most 16 uint64 is refused
+static void
+test_load (void **state)
+{
+    (void) state;
+    zetl_msg_t *msg = zetl_msg_new (ZETL_MSG_HEARTBEAT);
+    msg->load_count = ZETL_LOAD_COUNT;
+    for (uint32_t index = 0; index < ZETL_LOAD_COUNT; index++)
+        msg->load[index] = index == ZETL_LOAD_RSS_BYTES ? UINT64_MAX : index * 1000;
+    zmsg_t *zmsg = zetl_msg_encode (msg);
+    const char *reason = NULL;
+    zetl_msg_t *copy = zetl_msg_decode (&zmsg, &reason);
+    assert_non_null (copy);
+    assert_int_equal (copy->lut_count, 0);
+    assert_int_equal (copy->load_count, ZETL_LOAD_COUNT);
+    assert_memory_equal (copy->load, msg->load, ZETL_LOAD_COUNT * sizeof (uint64_t));
+    zetl_msg_destroy (&copy);
+    //  With luts as well (a later type might carry both)
+    msg->lut_count = 1;
+    msg->luts[0] = 9;
+    zmsg = zetl_msg_encode (msg);
+    copy = zetl_msg_decode (&zmsg, &reason);
+    assert_true (copy->lut_count == 1 && copy->luts[0] == 9 && copy->load_count == ZETL_LOAD_COUNT);
+    zetl_msg_destroy (&copy);
+    zetl_msg_destroy (&msg);
+
+    packed_t packed;
+    s_packed_init (&packed);
+    msgpack_pack_array (&packed.pk, 18);
+    for (size_t i = 0; i < 16; i++)
+        s_pack_default_field (&packed.pk, i, 0);
+    msgpack_pack_array (&packed.pk, 0);  //  luts
+    msgpack_pack_str (&packed.pk, 1);    //  load: not an array
+    msgpack_pack_str_body (&packed.pk, "x", 1);
+    s_assert_reason (s_decode_header_only (s_packed_frame (&packed)), "load is not an array");
+    s_packed_init (&packed);
+    msgpack_pack_array (&packed.pk, 18);
+    for (size_t i = 0; i < 16; i++)
+        s_pack_default_field (&packed.pk, i, 0);
+    msgpack_pack_array (&packed.pk, 0);
+    msgpack_pack_array (&packed.pk, 17);
+    for (int i = 0; i < 17; i++)
+        msgpack_pack_uint8 (&packed.pk, 1);
+    s_assert_reason (s_decode_header_only (s_packed_frame (&packed)), "more than 16 figures");
+    s_packed_init (&packed);
+    msgpack_pack_array (&packed.pk, 18);
+    for (size_t i = 0; i < 16; i++)
+        s_pack_default_field (&packed.pk, i, 0);
+    msgpack_pack_array (&packed.pk, 0);
+    msgpack_pack_array (&packed.pk, 1);
+    msgpack_pack_double (&packed.pk, 1.5);
+    s_assert_reason (s_decode_header_only (s_packed_frame (&packed)), "load holds a non-uint64");
+}
+
 int
 main (void)
 {
@@ -385,6 +441,7 @@ main (void)
         cmocka_unit_test (test_round_trip_every_type),
         cmocka_unit_test (test_extra_header_fields_are_ignored),
         cmocka_unit_test (test_luts),
+        cmocka_unit_test (test_load),
         cmocka_unit_test (test_error_text_is_cut_to_fit),
         cmocka_unit_test (test_unknown_version),
         cmocka_unit_test (test_unknown_type),
