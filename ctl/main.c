@@ -25,6 +25,7 @@ static const s_command_t s_commands[] = {
     {"reprocess", zetl_ctl_reprocess, "send a pipeline's dead letters (e.g. too_late) back through it"},
     {"refresh", zetl_ctl_refresh, "ask a PostgreSQL or HTTP source to read now (--force: from the start)"},
     {"status", zetl_ctl_status, "show each pipeline's watermark, arrival classes and load (from the event socket)"},
+    {"top", zetl_ctl_top, "watch a running cluster live: pipelines, rates, lag, workers, membership (event socket)"},
     {"produce", zetl_ctl_produce, "send JSON lines to a pipeline as a producer and wait until they are ACKed"},
     {"lut", zetl_ctl_lut, "load a lookup table into Redis from CSV (lut load), list the tables (lut list)"},
     {NULL, NULL, NULL}};

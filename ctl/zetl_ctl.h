@@ -23,6 +23,9 @@ int zetl_ctl_gen (int argc, char **argv);
 int zetl_ctl_up (int argc, char **argv);
 //  zetlctl status: stats from the coordinator's event socket.
 int zetl_ctl_status (int argc, char **argv);
+//  zetlctl top --config FILE: a live view of the cluster from the event
+//  socket, redrawn every interval (plain text frames with --plain).
+int zetl_ctl_top (int argc, char **argv);
 //  zetlctl reprocess: send a pipeline's dead letters (by reason) back through it.
 int zetl_ctl_reprocess (int argc, char **argv);
 //  zetlctl refresh PIPELINE [--force]: ask a PostgreSQL or HTTP source to read now.
