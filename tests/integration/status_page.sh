@@ -77,7 +77,7 @@ class Page(html.parser.HTMLParser):
 
 page = Page()
 page.feed(open(sys.argv[1], encoding="utf-8").read())
-summary = {"pipelines": {}, "workers": [], "sinks": []}
+summary = {"pipelines": {}, "workers": [], "sinks": [], "alerts": []}
 for element in page.elements:
     attrs = element["attrs"]
     if element["tag"] == "body":
@@ -87,6 +87,10 @@ for element in page.elements:
         summary[attrs["id"]] = element["text"].strip()
     if attrs.get("id") in ("missing", "alerts", "pipelines"):
         summary[attrs["id"] + "_count"] = int(attrs.get("data-count", "-1"))
+    if "data-alert" in attrs:
+        summary["alerts"].append(attrs["data-alert-pipeline"] + "/" + attrs["data-alert"])
+    if attrs.get("id") == "scaling":
+        summary["desired_workers"] = attrs.get("data-value")
     for role in ("worker", "sink"):
         if "data-" + role in attrs:
             summary[role + "s"].append(attrs["data-" + role])
@@ -174,7 +178,9 @@ dump idle
 for check in "p['records_in'] $lines" "p['committed'] $lines" "p['recon_records_in'] $lines" \
              "p['recon_committed'] $lines" "p['pending'] 0" "p['queue_records'] 0" \
              "p['balanced'] true" "j['ready'] ready" "j['missing_count'] 0" \
-             "j['workers'] ['worker-1']" "j['sinks'] ['sink-1']" "j['cluster'] test"; do
+             "j['workers'] ['worker-1']" "j['sinks'] ['sink-1']" "j['cluster'] test" \
+             "j['desired_workers'] 1" "'bookings-etl/watermark_lag'in(j['alerts']) True" \
+             "j['alerts_count']==len(j['alerts']) True"; do
     [ "$(page idle "${check% *}")" = "${check##* }" ] \
         || testenv_fail "on the page, ${check% *} is '$(page idle "${check% *}")', not ${check##* }"
 done
