@@ -208,3 +208,9 @@ zetl_source_wait_ms (const zetl_source_t *source, int64_t started_ms)
     return zetl_schedule_wait_ms (source->scheduled_by_cron ? &source->cron : NULL,
                                   source->schedule_ms, started_ms);
 }
+
+bool
+zetl_config_off (const char *endpoint)
+{
+    return endpoint && strcmp (endpoint, "off") == 0;
+}

@@ -281,6 +281,9 @@ void zetl_config_write_reference (FILE *out);
 //  tcp://*:5571 -> tcp://127.0.0.1:5571; others unchanged. Caller owns the result.
 char *zetl_endpoint_local (const char *bind);
 
+//  Whether an optional endpoint (cluster.events, cluster.http) is "off".
+bool zetl_config_off (const char *endpoint);
+
 //  Return true if NAME is a valid SQL identifier for zetl: [a-z_][a-z0-9_]*, at most 63 bytes,
 //  not starting with "zetl_" (reserved for zetl's own tables and columns). NULL is not valid.
 bool zetl_identifier_valid (const char *name);

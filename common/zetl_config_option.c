@@ -247,7 +247,8 @@ s_read_text (const zetl_config_option_t *opt, const char *text, void *base)
     if (opt->type == ZETL_OPT_STRING && !*text)
         return S_EMPTY;
     s_valid_fn *valid = s_types[opt->type].valid;
-    if ((valid && !valid (text)) ||
+    bool off = (opt->flags & ZETL_OPT_OFF) && zetl_config_off (text);
+    if ((valid && !off && !valid (text)) ||
         (opt->values && zetl_config_values_index (opt->values, text) < 0))
         return S_INVALID;
     s_set_string (base, opt->offset, text);
@@ -363,7 +364,8 @@ zetl_config_option_read (const zetl_config_option_t *opt, const char *text, void
     if (type->ranged)
         zetl_config_option_range (opt, range, sizeof range);
     if (type->hinted && opt->def)
-        snprintf (hint, sizeof hint, " (default %s)", opt->def);
+        snprintf (hint, sizeof hint, "%s (default %s)", opt->flags & ZETL_OPT_OFF ? ", or off" : "",
+                  opt->def);
     if (rc == S_OUT_OF_RANGE)
         return zetl_config_printf ("%s is out of range; use %s%s", text, range, hint);
     //  The advice ends with the allowed values, or with the range

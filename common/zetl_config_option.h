@@ -49,8 +49,10 @@ typedef enum {
 } zetl_opt_type_t;
 
 enum {
-    ZETL_OPT_REQUIRED = 1,      //  the key must be given
-    ZETL_OPT_DISCRIMINATOR = 2  //  the section's type: read first, picks the keys that apply (WHEN)
+    ZETL_OPT_REQUIRED = 1,  //  the key must be given
+    ZETL_OPT_DISCRIMINATOR =
+        2,            //  the section's type: read first, picks the keys that apply (WHEN)
+    ZETL_OPT_OFF = 4  //  ENDPOINT, HOSTPORT: "off" is also taken (zetl_config_off)
 };
 
 typedef struct zetl_config_walk zetl_config_walk_t;

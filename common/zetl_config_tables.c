@@ -356,9 +356,11 @@ static const zetl_config_option_t s_cluster_options[] = {
     {"sinks",     ZETL_OPT_ENDPOINT, "tcp://*:5572",   0,   0,   S_FIELD (zetl_cluster_t, sinks),
      .doc = "ROUTER endpoint sinks connect to"},
     {"events",    ZETL_OPT_ENDPOINT, "tcp://*:5573",   0,   0,   S_FIELD (zetl_cluster_t, events),
-     .doc = "PUB endpoint for watermarks, statistics, autoscaling signals and membership"},
+     .flags = ZETL_OPT_OFF,
+     .doc = "PUB endpoint for watermarks, statistics, autoscaling signals and membership (off: none)"},
     {"http",      ZETL_OPT_HOSTPORT, "127.0.0.1:8080", 0,   0,   S_FIELD (zetl_cluster_t, http),
-     .doc = "address of the HTTP API, status page and metrics"},
+     .flags = ZETL_OPT_OFF,
+     .doc = "address of the HTTP API, status page and metrics (off: none, nor alert flags)"},
     {NULL}};
 
 const zetl_config_option_t zetl_config_top_options[] = {

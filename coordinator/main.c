@@ -64,23 +64,28 @@ main (int argc, char **argv)
     }
     //  Once, before any thread: HTTP sources use libcurl
     curl_global_init (CURL_GLOBAL_DEFAULT);
-    //  The dispatcher publishes its status to the snapshot; the HTTP server serves it
-    zetl_snapshot_t *snapshot = zetl_snapshot_new ();
-    //  The alert flags, judged from the status beside it, go to their own
-    zetl_snapshot_t *alerts = zetl_snapshot_new ();
-    zetl_http_args_t http_args = {config, snapshot, getenv ("ZETL_API_TOKEN"), alerts};
-    zetl_http_t *http = zetl_http_new (&http_args);
-    if (!http) {
-        zetl_snapshot_destroy (&alerts);
-        zetl_snapshot_destroy (&snapshot);
-        zetl_config_destroy (&config);
-        curl_global_cleanup ();
-        return 2;  //  cluster.http does not resolve (logged)
+    //  The dispatcher publishes its status to the snapshot; the HTTP server serves it, with
+    //  the alert flags judged beside it in their own. With http: off, none of the three
+    zetl_snapshot_t *snapshot = NULL, *alerts = NULL;
+    zetl_http_t *http = NULL;
+    zactor_t *judge = NULL;
+    if (!zetl_config_off (config->cluster.http)) {
+        snapshot = zetl_snapshot_new ();
+        alerts = zetl_snapshot_new ();
+        zetl_http_args_t http_args = {config, snapshot, getenv ("ZETL_API_TOKEN"), alerts};
+        http = zetl_http_new (&http_args);
+        if (!http) {
+            zetl_snapshot_destroy (&alerts);
+            zetl_snapshot_destroy (&snapshot);
+            zetl_config_destroy (&config);
+            curl_global_cleanup ();
+            return 2;  //  cluster.http does not resolve (logged)
+        }
+        zetl_alerts_args_t alerts_args = {config, snapshot, alerts};
+        judge = zactor_new (zetl_alerts_actor, &alerts_args);
     }
     zetl_dispatch_args_t args = {config, config->postgres, once, snapshot};
     zactor_t *dispatch = zactor_new (zetl_dispatch_actor, &args);
-    zetl_alerts_args_t alerts_args = {config, snapshot, alerts};
-    zactor_t *judge = zactor_new (zetl_alerts_actor, &alerts_args);
     int rc = zetl_main_run (&dispatch);
     zactor_destroy (&judge);
     zetl_http_destroy (&http);

@@ -8,6 +8,7 @@
 
 #define S_TICK_MS 1000   //  flags are computed this often
 #define S_STATS_EVERY 2  //  zetl_stats is read every this many ticks
+#define S_STAGES_EVERY 10  //  zetl_dead_letters is counted by stage every this many
 
 //  One pipeline's figures at one tick
 typedef struct {
@@ -22,6 +23,7 @@ typedef struct {
     s_sample_t *ring;          //  the history, oldest overwritten
     size_t size, head, count;  //  capacity, next slot, held
     json_t *targets;           //  zetl_stats per target, last read
+    json_t *stages;            //  dead letters held by stage (the worst target's), last counted
     //  Those of its worst target (most dead letters, then fewest rows): each
     //  target writes its own dead letters, so a sum would count them twice
     uint64_t loaded, dead_lettered, deduplicated;
@@ -96,6 +98,31 @@ s_read_stats (s_alerts_t *self)
     else if (zetl_log_every (&self->pg_errors, 60000))
         zetl_log_warn ("alerts", "stats_unreadable",
                        json_pack ("{s:s}", "error", PQresultErrorMessage (res)));
+    PQclear (res);
+}
+
+//  The dead letters held per pipeline and stage, the most any target holds
+static void
+s_count_stages (s_alerts_t *self)
+{
+    if (!self->pg)
+        return;  //  s_read_stats connects, and says when it cannot
+    PGresult *res = PQexec (self->pg, "SELECT pipeline, stage, max(n)::int8 FROM"
+                                      " (SELECT pipeline, target, stage, count(*) AS n"
+                                      "  FROM zetl_dead_letters GROUP BY 1, 2, 3) t"
+                                      " GROUP BY 1, 2");
+    if (PQresultStatus (res) == PGRES_TUPLES_OK) {
+        for (size_t p = 0; p < self->pipeline_count; p++) {
+            json_decref (self->pipelines[p].stages);
+            self->pipelines[p].stages = json_object ();
+        }
+        for (int row = 0; row < PQntuples (res); row++) {
+            s_pipeline_t *pipeline = s_pipeline (self, PQgetvalue (res, row, 0));
+            if (pipeline)
+                json_object_set_new (pipeline->stages, PQgetvalue (res, row, 1),
+                                     json_integer (atoll (PQgetvalue (res, row, 2))));
+        }
+    }
     PQclear (res);
 }
 
@@ -175,10 +202,12 @@ s_judge (s_alerts_t *self, const s_pipeline_t *pipeline, const json_t *status, i
                    base_rate >= 0 ? json_real (base_rate) : json_null (), "variation", variation,
                    "window_full", whole_window);
     json_t *targets = pipeline->targets ? json_incref (pipeline->targets) : json_array ();
-    return json_pack ("{s:o, s:o, s:o, s:{s:I, s:I, s:I}}", "alerts", flags, "quality", quality,
-                      "targets", targets, "outcomes", "loaded", (json_int_t) pipeline->loaded,
-                      "dead_lettered", (json_int_t) pipeline->dead_lettered, "deduplicated",
-                      (json_int_t) pipeline->deduplicated);
+    json_t *stages = pipeline->stages ? json_incref (pipeline->stages) : json_object ();
+    return json_pack ("{s:o, s:o, s:o, s:{s:I, s:I, s:I}, s:o}", "alerts", flags, "quality",
+                      quality, "targets", targets, "outcomes", "loaded",
+                      (json_int_t) pipeline->loaded, "dead_lettered",
+                      (json_int_t) pipeline->dead_lettered, "deduplicated",
+                      (json_int_t) pipeline->deduplicated, "dead_letters", stages);
 }
 
 //  One tick: note each pipeline's figures, judge them, publish
@@ -190,6 +219,8 @@ s_tick (s_alerts_t *self, uint64_t tick)
         return;
     if (tick % S_STATS_EVERY == 0)
         s_read_stats (self);
+    if (tick % S_STAGES_EVERY == 0)
+        s_count_stages (self);
     int64_t now_ms = zclock_mono ();
     json_t *result = json_object ();
     size_t index;
@@ -222,6 +253,7 @@ s_destroy (s_alerts_t *self)
     for (size_t p = 0; p < self->pipeline_count; p++) {
         free (self->pipelines[p].ring);
         json_decref (self->pipelines[p].targets);
+        json_decref (self->pipelines[p].stages);
     }
     free (self->pipelines);
     if (self->pg)

@@ -442,6 +442,18 @@ s_monitor_of (zetl_dispatcher_t *self, void *which)
 }
 
 //  Stand by until the lease is held; returns the epoch, or 0 on $TERM
+//  A socket event from MONITOR: counted, logged, and published when a
+//  connection came or went
+static void
+s_handle_monitor (zetl_dispatcher_t *self, zetl_monitor_t *monitor)
+{
+    int change = zetl_monitor_handle (monitor);
+    if (change && self->events)
+        zetl_events_connection (self->events, zetl_monitor_role (monitor),
+                                change > 0 ? "accepted" : "closed",
+                                zetl_monitor_connections (monitor));
+}
+
 static uint32_t
 s_wait_lease (zetl_dispatcher_t *self)
 {
@@ -505,8 +517,9 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
         s_destroy (self);
         return;
     }
-    self->events = zetl_events_new (self->args.config->cluster.events,
-                                    self->args.config->cluster.name);
+    if (!zetl_config_off (self->args.config->cluster.events))
+        self->events =
+            zetl_events_new (self->args.config->cluster.events, self->args.config->cluster.name);
     self->autoscale = zetl_autoscale_new (&self->args.config->autoscaling);
     self->poller = zpoller_new (pipe, self->workers, self->sinks, self->lease, NULL);
     if (zetl_dispatch_producers_start (self) == 0)
@@ -566,7 +579,7 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
         else if (which && which == self->luts)
             zetl_dispatch_handle_luts (self);
         else if (which && s_monitor_of (self, which))
-            zetl_monitor_handle (s_monitor_of (self, which));
+            s_handle_monitor (self, s_monitor_of (self, which));
         else if (which && which == self->producers) {
             for (int count = 0; count < 256 && (zsock_events (which) & ZMQ_POLLIN); count++)
                 zetl_dispatch_handle_producer (self);

@@ -156,3 +156,16 @@ zetl_events_autoscale (zetl_events_t *self, const zetl_autoscale_signal_t *signa
     };
     s_send (self, "autoscale", fields, S_COUNT (fields));
 }
+
+void
+zetl_events_connection (zetl_events_t *self, const char *role, const char *change,
+                        size_t connections)
+{
+    const zetl_event_field_t fields[] = {
+        S_STR ("cluster", self->cluster),
+        S_STR ("socket", role),
+        S_STR ("change", change),
+        S_INT ("connections", connections),
+    };
+    s_send (self, "connection", fields, S_COUNT (fields));
+}

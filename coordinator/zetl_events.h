@@ -45,6 +45,10 @@ void zetl_events_watermark (zetl_events_t *self, const char *pipeline, int64_t w
 //  REASON, with the WORKERS and SINKS connected after it.
 void zetl_events_membership (zetl_events_t *self, const zetl_peer_t *peer, const char *change,
                              const char *reason, size_t workers, size_t sinks);
+//  Publish a connection CHANGE ("accepted", "closed") on the socket of
+//  ROLE ("workers", "sinks", "producers"), which has CONNECTIONS open now.
+void zetl_events_connection (zetl_events_t *self, const char *role, const char *change,
+                             size_t connections);
 //  Publish WORKER's credit and load.
 void zetl_events_worker (zetl_events_t *self, const zetl_peer_t *worker);
 //  Publish the autoscaling SIGNAL, from SAMPLE, within CONFIG's bounds.

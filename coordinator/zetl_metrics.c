@@ -20,134 +20,137 @@ typedef struct {
     const char *object;  //  the member object holding FIELD, or NULL: FIELD is direct
     const char *field;   //  integer, real or bool (1/0); null or missing: no series
     double scale;        //  the value times this (0: as it is)
+    const char *label;   //  or FIELD is an object: a series per member, its name in this label
 } s_family_t;
 
 // clang-format off
 static const s_family_t s_families[] = {
     //  Pipelines: arrival, as the coordinator took records in
     {"records_in_total", "counter", "Records read from the pipeline's sources (reprocessed ones aside).",
-     S_PIPELINE, "arrival", "records_in", 0},
+     S_PIPELINE, "arrival", "records_in", 0, NULL},
     {"records_reprocessed_total", "counter", "Dead-lettered records sent back through the pipeline by a reprocess request.",
-     S_PIPELINE, "arrival", "reprocessed", 0},
+     S_PIPELINE, "arrival", "reprocessed", 0, NULL},
     {"records_on_time_total", "counter", "Records at or after the watermark when they arrived.",
-     S_PIPELINE, "arrival", "on_time", 0},
+     S_PIPELINE, "arrival", "on_time", 0, NULL},
     {"records_out_of_order_total", "counter", "On-time records older than their partition's newest.",
-     S_PIPELINE, "arrival", "out_of_order", 0},
+     S_PIPELINE, "arrival", "out_of_order", 0, NULL},
     {"records_late_total", "counter", "Records behind the watermark within late_window: processed and flagged.",
-     S_PIPELINE, "arrival", "late", 0},
+     S_PIPELINE, "arrival", "late", 0, NULL},
     {"records_too_late_total", "counter", "Records behind the watermark by more than late_window (dead-lettered as too_late, or accepted with too_late: accept).",
-     S_PIPELINE, "arrival", "too_late", 0},
+     S_PIPELINE, "arrival", "too_late", 0, NULL},
     {"records_deduplicated_total", "counter", "Exact duplicates dropped within dedup_window.",
-     S_PIPELINE, "arrival", "deduplicated", 0},
+     S_PIPELINE, "arrival", "deduplicated", 0, NULL},
     {"records_id_conflicts_total", "counter", "Records whose id was seen with other content: another version.",
-     S_PIPELINE, "arrival", "id_conflicts", 0},
+     S_PIPELINE, "arrival", "id_conflicts", 0, NULL},
     {"dedup_evicted_early_total", "counter", "Deduplication keys forced out before dedup_window by the dedup_memory budget.",
-     S_PIPELINE, "arrival", "dedup_evicted_early", 0},
+     S_PIPELINE, "arrival", "dedup_evicted_early", 0, NULL},
     {"records_committed_total", "counter", "Records in batches every target of the pipeline committed.",
-     S_PIPELINE, NULL, "committed_records", 0},
+     S_PIPELINE, NULL, "committed_records", 0, NULL},
     {"records_reorder_overflow_total", "counter", "ordered: true: records that left the reorder buffer early because it was full.",
-     S_PIPELINE, "reorder", "overflow", 0},
+     S_PIPELINE, "reorder", "overflow", 0, NULL},
     //  Pipelines: state now
     {"queue_records", "gauge", "Queue depth: records the coordinator holds (open, waiting and in-flight batches).",
-     S_PIPELINE, "queue", "records_held", 0},
+     S_PIPELINE, "queue", "records_held", 0, NULL},
     {"queue_batches", "gauge", "Queue depth: sealed batches not yet committed (waiting or in flight).",
-     S_PIPELINE, "queue", "batches_held", 0},
+     S_PIPELINE, "queue", "batches_held", 0, NULL},
     {"batches_in_flight", "gauge", "Batches dispatched to a worker and not yet committed.",
-     S_PIPELINE, "queue", "batches_in_flight", 0},
+     S_PIPELINE, "queue", "batches_in_flight", 0, NULL},
     {"partitions_backlogged", "gauge", "Partitions with a sealed batch waiting for dispatch.",
-     S_PIPELINE, "queue", "partitions_backlogged", 0},
+     S_PIPELINE, "queue", "partitions_backlogged", 0, NULL},
     {"reorder_records", "gauge", "ordered: true: records held in the reorder buffer.",
-     S_PIPELINE, "reorder", "held", 0},
+     S_PIPELINE, "reorder", "held", 0, NULL},
     {"dedup_keys", "gauge", "Keys in the deduplication set.",
-     S_PIPELINE, "arrival", "dedup_keys", 0},
+     S_PIPELINE, "arrival", "dedup_keys", 0, NULL},
     {"dedup_bytes", "gauge", "Bytes the deduplication set holds.",
-     S_PIPELINE, "arrival", "dedup_bytes", 0},
+     S_PIPELINE, "arrival", "dedup_bytes", 0, NULL},
     {"dedup_window_seconds", "gauge", "The deduplication window in force (shorter than dedup_window when the budget evicts early).",
-     S_PIPELINE, "arrival", "dedup_window_seconds", 0},
+     S_PIPELINE, "arrival", "dedup_window_seconds", 0, NULL},
     {"watermark_seconds", "gauge", "The pipeline's event-time watermark, seconds since the epoch (absent before any record).",
-     S_PIPELINE, NULL, "watermark_us", 1e-6},
+     S_PIPELINE, NULL, "watermark_us", 1e-6, NULL},
     {"watermark_lag_seconds", "gauge", "Wall clock minus the watermark, in seconds.",
-     S_PIPELINE, NULL, "watermark_lag_seconds", 0},
+     S_PIPELINE, NULL, "watermark_lag_seconds", 0, NULL},
     {"last_record_timestamp_seconds", "gauge", "When records last arrived (to the second), seconds since the epoch.",
-     S_PIPELINE, NULL, "last_record_us", 1e-6},
+     S_PIPELINE, NULL, "last_record_us", 1e-6, NULL},
     {"last_commit_timestamp_seconds", "gauge", "When a batch was last committed (to the second), seconds since the epoch.",
-     S_PIPELINE, NULL, "last_commit_us", 1e-6},
+     S_PIPELINE, NULL, "last_commit_us", 1e-6, NULL},
     //  Pipelines: what the targets hold (zetl_stats, every run) and the alert flags (zetl_alerts)
     {"records_loaded_total", "counter", "Rows the worst target inserted, updated or found unchanged (zetl_stats, all runs).",
-     S_PIPELINE, "outcomes", "loaded", 0},
+     S_PIPELINE, "outcomes", "loaded", 0, NULL},
     {"records_dead_lettered_total", "counter", "Records the worst target dead-lettered, at any stage (zetl_stats, all runs).",
-     S_PIPELINE, "outcomes", "dead_lettered", 0},
+     S_PIPELINE, "outcomes", "dead_lettered", 0, NULL},
+    {"dead_letters", "gauge", "Dead letters held in zetl_dead_letters now, by the stage that refused them (the worst target's).",
+     S_PIPELINE, NULL, "dead_letters", 0, "stage"},
     {"error_ratio", "gauge", "Dead-lettered over records in, over the alerts window (absent without records).",
-     S_PIPELINE, "quality", "error_rate", 0},
+     S_PIPELINE, "quality", "error_rate", 0, NULL},
     {"completeness_ratio", "gauge", "Loaded or deduplicated over records in, over the alerts window (absent without records).",
-     S_PIPELINE, "quality", "completeness", 0},
+     S_PIPELINE, "quality", "completeness", 0, NULL},
     {"alert_error_rate", "gauge", "1 while the error rate is above alerts.error_rate.",
-     S_PIPELINE, "alerts", "error_rate", 0},
+     S_PIPELINE, "alerts", "error_rate", 0, NULL},
     {"alert_watermark_lag", "gauge", "1 while the watermark lags the clock by more than alerts.watermark_lag.",
-     S_PIPELINE, "alerts", "watermark_lag", 0},
+     S_PIPELINE, "alerts", "watermark_lag", 0, NULL},
     {"alert_stopped", "gauge", "1 while records are held and nothing was committed for alerts.stopped_after.",
-     S_PIPELINE, "alerts", "stopped", 0},
+     S_PIPELINE, "alerts", "stopped", 0, NULL},
     {"alert_completeness", "gauge", "1 while completeness is below alerts.completeness.",
-     S_PIPELINE, "alerts", "completeness", 0},
+     S_PIPELINE, "alerts", "completeness", 0, NULL},
     {"alert_freshness", "gauge", "1 while no record arrived for alerts.freshness.",
-     S_PIPELINE, "alerts", "freshness", 0},
+     S_PIPELINE, "alerts", "freshness", 0, NULL},
     {"alert_variation", "gauge", "1 while the arrival rate differs from the baseline's by more than alerts.variation.",
-     S_PIPELINE, "alerts", "variation", 0},
+     S_PIPELINE, "alerts", "variation", 0, NULL},
     {"batch_latency_seconds", "histogram", "Per batch, from its first dispatch to its commit.",
-     S_PIPELINE, "latency", "batch", 0},
+     S_PIPELINE, "latency", "batch", 0, NULL},
     {"end_to_end_latency_seconds", "histogram", "Per batch, from its first record taken in to its commit.",
-     S_PIPELINE, "latency", "end_to_end", 0},
+     S_PIPELINE, "latency", "end_to_end", 0, NULL},
     //  The cluster
     {"ready", "gauge", "1 when the coordinator is ready (see /readyz), else 0.",
-     S_CLUSTER, NULL, "ready", 0},
+     S_CLUSTER, NULL, "ready", 0, NULL},
     {"batches_redispatched_total", "counter", "Batches dispatched again (a peer left or stalled, a deadline passed, a retry).",
-     S_CLUSTER, NULL, "redispatched", 0},
+     S_CLUSTER, NULL, "redispatched", 0, NULL},
     {"workers_connected", "gauge", "Workers connected to the coordinator.",
-     S_CLUSTER, "readiness", "workers", 0},
+     S_CLUSTER, "readiness", "workers", 0, NULL},
     {"sinks_connected", "gauge", "Sinks connected to the coordinator.",
-     S_CLUSTER, "readiness", "sinks", 0},
+     S_CLUSTER, "readiness", "sinks", 0, NULL},
     {"connections", "gauge", "Connections open to the coordinator's worker, sink and producer sockets.",
-     S_CLUSTER, NULL, "connections", 0},
+     S_CLUSTER, NULL, "connections", 0, NULL},
     {"lookup_hit_ratio", "gauge", "Share of the connected workers' lookups answered from their caches (absent before any lookup).",
-     S_CLUSTER, "lookups", "hit_ratio", 0},
+     S_CLUSTER, "lookups", "hit_ratio", 0, NULL},
     {"lookups_total", "counter", "Lookups made by the connected workers since they started.",
-     S_CLUSTER, "lookups", "lookups", 0},
+     S_CLUSTER, "lookups", "lookups", 0, NULL},
     //  The autoscaling signal (DESIGN §9) and what it comes from
     {"desired_workers", "gauge", "Workers the load asks for (the autoscaling signal).",
-     S_CLUSTER, "autoscaling", "desired_workers", 0},
+     S_CLUSTER, "autoscaling", "desired_workers", 0, NULL},
     {"autoscaling_queue_records", "gauge", "Records held, as the autoscaling signal saw them.",
-     S_CLUSTER, "autoscaling", "queue_records", 0},
+     S_CLUSTER, "autoscaling", "queue_records", 0, NULL},
     {"autoscaling_time_to_drain_seconds", "gauge", "Records held over the service rate (absent while nothing is served).",
-     S_CLUSTER, "autoscaling", "time_to_drain_ms", 1e-3},
+     S_CLUSTER, "autoscaling", "time_to_drain_ms", 1e-3, NULL},
     {"autoscaling_partitions_lagging", "gauge", "Partitions holding records: desired_workers never rises above it.",
-     S_CLUSTER, "autoscaling", "partitions_lagging", 0},
+     S_CLUSTER, "autoscaling", "partitions_lagging", 0, NULL},
     {"arrival_rate", "gauge", "Records taken in per second (moving average).",
-     S_CLUSTER, "autoscaling", "arrival_rate", 0},
+     S_CLUSTER, "autoscaling", "arrival_rate", 0, NULL},
     {"service_rate", "gauge", "Records committed per second (moving average).",
-     S_CLUSTER, "autoscaling", "service_rate", 0},
+     S_CLUSTER, "autoscaling", "service_rate", 0, NULL},
     {"worker_utilisation", "gauge", "Workers' mean share of time spent processing, 0 to 1.",
-     S_CLUSTER, "autoscaling", "utilisation", 0},
+     S_CLUSTER, "autoscaling", "utilisation", 0, NULL},
     {"credit_wait_ratio", "gauge", "Share of the last second batches waited for worker credit.",
-     S_CLUSTER, "autoscaling", "credit_wait", 0},
+     S_CLUSTER, "autoscaling", "credit_wait", 0, NULL},
     {"worker_memory_ratio", "gauge", "The highest worker memory over its limit (0 without limits).",
-     S_CLUSTER, "autoscaling", "memory", 0},
+     S_CLUSTER, "autoscaling", "memory", 0, NULL},
     //  Workers and sinks
     {"worker_credit", "gauge", "Batches the worker will still take.",
-     S_WORKER, NULL, "credit", 0},
+     S_WORKER, NULL, "credit", 0, NULL},
     {"worker_assigned_batches", "gauge", "Batches at the worker now.",
-     S_WORKER, NULL, "assigned", 0},
+     S_WORKER, NULL, "assigned", 0, NULL},
     {"worker_stalled", "gauge", "1 when the worker is alive but held a batch past its deadline (it gets no new batch).",
-     S_WORKER, NULL, "stalled", 0},
+     S_WORKER, NULL, "stalled", 0, NULL},
     {"worker_draining", "gauge", "1 when the worker is draining: no new batch, leaving once its batches are out.",
-     S_WORKER, NULL, "draining", 0},
+     S_WORKER, NULL, "draining", 0, NULL},
     {"worker_busy_ratio", "gauge", "Share of the worker's last heartbeat interval spent processing.",
-     S_WORKER, NULL, "busy", 0},
+     S_WORKER, NULL, "busy", 0, NULL},
     {"worker_resident_memory_bytes", "gauge", "The worker's resident memory, as its heartbeat said.",
-     S_WORKER, NULL, "rss_bytes", 0},
+     S_WORKER, NULL, "rss_bytes", 0, NULL},
     {"sink_credit", "gauge", "Uncommitted batches the sink takes at most.",
-     S_SINK, NULL, "credit", 0},
+     S_SINK, NULL, "credit", 0, NULL},
     {"sink_assigned_batches", "gauge", "Batches dispatched for the sink and not yet committed.",
-     S_SINK, NULL, "assigned", 0},
+     S_SINK, NULL, "assigned", 0, NULL},
 };
 // clang-format on
 #define S_FAMILIES (sizeof s_families / sizeof s_families[0])
@@ -281,12 +284,46 @@ s_histogram (s_buf_t *buf, const s_family_t *family, const char *labels, const j
     }
 }
 
+static void s_series (s_buf_t *buf, const s_family_t *family, const char *labels,
+                      const json_t *item);
+
+//  A series per member of FAMILY's object in ITEM, the member's name in
+//  the label family->label
+static void
+s_labelled (s_buf_t *buf, const s_family_t *family, const char *labels, const json_t *item)
+{
+    const json_t *members = json_object_get (item, family->field);
+    s_family_t one = *family;
+    one.label = NULL;
+    const char *key;
+    const json_t *value;
+    json_object_foreach ((json_t *) members, key, value)
+    {
+        s_buf_t more = {(char *) malloc (128), 0, 128};
+        assert (more.data);
+        s_put (&more, labels, strlen (labels) - 1);  //  Without the closing brace
+        s_puts (&more, ",");
+        s_puts (&more, family->label);
+        s_puts (&more, "=\"");
+        s_put_label (&more, key);
+        s_puts (&more, "\"}");
+        more.data[more.len] = '\0';
+        one.field = key;
+        s_series (buf, &one, more.data, members);
+        free (more.data);
+    }
+}
+
 //  One series: zetl_NAME{labels} value
 static void
 s_series (s_buf_t *buf, const s_family_t *family, const char *labels, const json_t *item)
 {
     if (streq (family->type, "histogram")) {
         s_histogram (buf, family, labels, item);
+        return;
+    }
+    if (family->label) {
+        s_labelled (buf, family, labels, item);
         return;
     }
     char value[64];

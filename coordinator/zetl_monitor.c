@@ -37,7 +37,7 @@ zetl_monitor_actor (zetl_monitor_t *self)
     return self->actor;
 }
 
-void
+int
 zetl_monitor_handle (zetl_monitor_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->actor);
@@ -45,10 +45,13 @@ zetl_monitor_handle (zetl_monitor_t *self)
     char *value = msg ? zmsg_popstr (msg) : NULL;
     char *endpoint = msg ? zmsg_popstr (msg) : NULL;
     bool accepted = event && streq (event, "ACCEPTED");
+    int change = accepted ? 1 : 0;
     if (accepted)
         self->connections++;
-    else if (event && streq (event, "DISCONNECTED") && self->connections > 0)
+    else if (event && streq (event, "DISCONNECTED") && self->connections > 0) {
         self->connections--;
+        change = -1;
+    }
     if (event)
         zetl_log_info ("monitor", accepted ? "connection_accepted" : "connection_closed",
                        json_pack ("{s:s, s:s, s:I}", "socket", self->role, "endpoint",
@@ -58,6 +61,13 @@ zetl_monitor_handle (zetl_monitor_t *self)
     free (value);
     free (endpoint);
     zmsg_destroy (&msg);
+    return change;
+}
+
+const char *
+zetl_monitor_role (zetl_monitor_t *self)
+{
+    return self->role;
 }
 
 size_t

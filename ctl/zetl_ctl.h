@@ -23,6 +23,9 @@ int zetl_ctl_gen (int argc, char **argv);
 int zetl_ctl_up (int argc, char **argv);
 //  zetlctl status: stats from the coordinator's event socket.
 int zetl_ctl_status (int argc, char **argv);
+//  The event socket of CONFIG as this host reaches it, for COMMAND; NULL
+//  after a message when cluster.events is off. Caller frees the result.
+char *zetl_ctl_events_endpoint (const zetl_config_t *config, const char *command);
 //  zetlctl top --config FILE: a live view of the cluster from the event
 //  socket, redrawn every interval (plain text frames with --plain).
 int zetl_ctl_top (int argc, char **argv);

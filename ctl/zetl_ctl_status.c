@@ -44,6 +44,19 @@ s_print_text (json_t *event)
                 (long long) json_integer_value (json_object_get (event, rows[index][0])));
 }
 
+char *
+zetl_ctl_events_endpoint (const zetl_config_t *config, const char *command)
+{
+    if (zetl_config_off (config->cluster.events)) {
+        fprintf (stderr,
+                 "%s: cluster.events is off in %s, and this reads the event socket; "
+                 "give it an endpoint\n",
+                 command, config->path);
+        return NULL;
+    }
+    return zetl_endpoint_local (config->cluster.events);
+}
+
 int
 zetl_ctl_status (int argc, char **argv)
 {
@@ -80,7 +93,11 @@ zetl_ctl_status (int argc, char **argv)
         free (error);
         return 2;
     }
-    char *endpoint = zetl_endpoint_local (config->cluster.events);
+    char *endpoint = zetl_ctl_events_endpoint (config, "zetlctl status");
+    if (!endpoint) {
+        zetl_config_destroy (&config);
+        return 2;
+    }
     zsock_t *sub = zsock_new_sub (endpoint, "stats");
     zhashx_t *seen = zhashx_new ();
     int64_t deadline = zclock_mono () + timeout_s * 1000;

@@ -227,7 +227,11 @@ zetl_ctl_top (int argc, char **argv)
         free (error);
         return 2;
     }
-    char *endpoint = zetl_endpoint_local (config->cluster.events);
+    char *endpoint = zetl_ctl_events_endpoint (config, "zetlctl top");
+    if (!endpoint) {
+        zetl_config_destroy (&config);
+        return 2;
+    }
     zsock_t *sub = zsock_new (ZMQ_SUB);
     const char *topics[] = {"stats", "watermark", "membership", "worker", "autoscale"};
     for (size_t index = 0; index < sizeof topics / sizeof topics[0]; index++)

@@ -537,6 +537,12 @@ zetl_ctl_up (int argc, char **argv)
         free (error);
         return 2;
     }
+    char *events = NULL;
+    if (self->min_workers < self->max_workers &&
+        !(events = zetl_ctl_events_endpoint (config, "zetlctl up --workers MIN:MAX"))) {
+        zetl_config_destroy (&config);
+        return 2;
+    }
     zsys_init ();
     mkdir (self->run_dir, 0755);
     self->log_dir = zsys_sprintf ("%s/logs", self->run_dir);
@@ -552,6 +558,7 @@ zetl_ctl_up (int argc, char **argv)
             fprintf (stderr, "zetlctl up: %s\n", error);
             free (error);
             zetl_config_destroy (&config);
+            free (events);
             free (self->log_dir);
             free (self->bin_dir);
             return 1;
@@ -576,11 +583,8 @@ zetl_ctl_up (int argc, char **argv)
         for (int index = 0; index < self->child_count; index++)
             if (self->children[index].enabled)
                 s_spawn (self, &self->children[index]);
-        if (self->min_workers < self->max_workers) {
-            char *endpoint = zetl_endpoint_local (config->cluster.events);
-            self->signal = zsock_new_sub (endpoint, "autoscale");
-            free (endpoint);
-        }
+        if (events)
+            self->signal = zsock_new_sub (events, "autoscale");
         rc = s_supervise (self);
         zsock_destroy (&self->signal);
         s_stop_all (self);
@@ -595,6 +599,7 @@ zetl_ctl_up (int argc, char **argv)
         free (self->children[index].argv);
         free (self->children[index].name);
     }
+    free (events);
     free (self->log_dir);
     free (self->bin_dir);
     zetl_config_destroy (&config);

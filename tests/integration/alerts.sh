@@ -122,8 +122,12 @@ for name in error_rate watermark_lag stopped completeness freshness variation; d
 done
 grep -q "^zetl_alert_watermark_lag$p 1\$" "$TESTENV_DIR/metrics.txt" || testenv_fail "zetl_alert_watermark_lag is not 1"
 dead=$(testenv_psql "SELECT sum(dead_lettered) FROM zetl_stats")
-testenv_wait_until 10 grep -q "^zetl_records_dead_lettered_total$p $dead\$" \
-    <(curl -s --max-time 5 "$url/metrics") || testenv_fail "zetl_records_dead_lettered_total is not $dead"
+metric_is () { curl -s --max-time 5 "$url/metrics" | grep -q "^$1 $2\$"; }
+testenv_wait_until 10 metric_is "zetl_records_dead_lettered_total$p" "$dead"
+#  Dead letters by stage: all of them the worker's (the schema refused them), counted every 10 s
+worker_dead=$(testenv_psql "SELECT count(*) FROM zetl_dead_letters WHERE stage = 'worker'")
+[ "$worker_dead" = "$dead" ] || testenv_fail "$worker_dead of $dead dead letters are the worker's"
+testenv_wait_until 15 metric_is "zetl_dead_letters${p%\}},stage=\"worker\"}" "$dead"
 
 #  Every metric the alert rules use exists here (or is Prometheus' own)
 rules=$TESTENV_SOURCE/deploy/prometheus/zetl-alerts.yaml

@@ -133,6 +133,9 @@ workers = [e for e in events if e["topic"] == "worker"]
 assert workers and all({"name", "credit", "assigned", "busy", "rss_bytes", "draining"} <= set(e) for e in workers)
 assert any(e["busy"] > 0.5 for e in workers), "no worker was seen busy under load"
 assert any(e["rss_bytes"] > 0 for e in workers)
+sockets = [e for e in events if e["topic"] == "connection"]
+assert any(e["socket"] == "workers" and e["change"] == "closed" for e in sockets), "no connection closed"
+assert any(e["socket"] == "workers" and e["change"] == "accepted" for e in sockets), "no connection accepted"
 scale = [e for e in events if e["topic"] == "autoscale"]
 keys = {"desired_workers", "reason", "workers", "queue_records", "time_to_drain_ms", "watermark_lag_ms",
         "partitions_lagging", "arrival_rate", "service_rate", "utilisation", "credit_wait", "memory"}

@@ -220,10 +220,14 @@ test_bad_types (void **state)
                          "tcp://host:port, ipc://path or inproc://name (default tcp://*:5570)");
     s_slot_error (S_CLUSTER, "  http: 8080",
                   S_NAME ":3: cluster.http: \"8080\" is not host:port; use an address and a port "
-                         "such as 127.0.0.1:8080 (default 127.0.0.1:8080)");
+                         "such as 127.0.0.1:8080, or off (default 127.0.0.1:8080)");
+    //  off is for the optional endpoints only
+    s_slot_error (S_CLUSTER, "  workers: off",
+                  S_NAME ":3: cluster.workers: \"off\" is not a ZeroMQ endpoint; use "
+                         "tcp://host:port, ipc://path or inproc://name (default tcp://*:5571)");
     s_slot_error (S_CLUSTER, "  http: localhost:99999",
                   S_NAME ":3: cluster.http: \"localhost:99999\" is not host:port; use an address "
-                         "and a port such as 127.0.0.1:8080 (default 127.0.0.1:8080)");
+                         "and a port such as 127.0.0.1:8080, or off (default 127.0.0.1:8080)");
     s_expect_error ("cluster: { name: EU West }\n",
                     S_NAME ":1: cluster.name: \"EU West\" is not a valid name; use lowercase "
                            "letters, digits, _ and -, at most 63 bytes");

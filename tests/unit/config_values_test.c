@@ -182,6 +182,7 @@ test_values_are_read (void **state)
         "  name: eu-west\n"
         "  producers: ipc:///tmp/zetl/producers\n"
         "  http: \"[::1]:9090\"\n"
+        "  events: off\n"
         "postgres: \"host=/tmp/zetl dbname=zetl\"\n"
         "redis: unix:///tmp/zetl/redis.sock\n"
         "pipelines:\n"
@@ -232,6 +233,7 @@ test_values_are_read (void **state)
         S_STRING (config->cluster.producers, "ipc:///tmp/zetl/producers"),
         S_STRING (config->cluster.workers, "tcp://*:5571"),
         S_STRING (config->cluster.http, "[::1]:9090"),
+        S_STRING (config->cluster.events, "off"),
         S_STRING (config->postgres, "host=/tmp/zetl dbname=zetl"),
         S_STRING (config->redis, "unix:///tmp/zetl/redis.sock"),
         S_STRING (pipeline->id_field, "id"),
