@@ -228,6 +228,12 @@ typedef struct {
     int64_t baseline_ms;       //  baseline: the stretch before it the arrival rate is compared with
 } zetl_alerts_config_t;
 
+//  CURVE on the coordinator's sockets (zetl_curve)
+typedef struct {
+    char *certificate;           //  certificate: the coordinator's key pair (NAME, NAME_secret)
+    char *allowed;               //  allowed: directory of the public certificates let in
+} zetl_curve_config_t;
+
 typedef struct {
     char *path;                  //  the file's name, for messages
     char *text;                  //  the file's text, as read (sent to workers and sinks)
@@ -239,6 +245,7 @@ typedef struct {
     zetl_lookup_t lookup;        //  lookup
     zetl_autoscaling_t autoscaling;  //  autoscaling
     zetl_alerts_config_t alerts;     //  alerts
+    zetl_curve_config_t curve;       //  curve (ZETL_CURVE_CERT, ZETL_CURVE_ALLOWED replace it)
     zetl_pipeline_t *pipelines;  //  pipelines
     size_t pipeline_count;       //  entries in pipelines
 } zetl_config_t;

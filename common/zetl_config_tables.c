@@ -130,6 +130,14 @@ static const zetl_config_option_t s_autoscaling_options[] = {
      .doc = "how long workers must stay idle before each step down"},
     {NULL}};
 
+static const zetl_config_option_t s_curve_options[] = {
+    //  key            type             default  min  max  field
+    {"certificate",  ZETL_OPT_STRING, NULL,    0,   0,   S_FIELD (zetl_curve_config_t, certificate),
+     .doc = "the coordinator's key pair: a czmq certificate NAME with NAME_secret beside it (zetlctl keys new); ZETL_CURVE_CERT replaces it"},
+    {"allowed",      ZETL_OPT_STRING, NULL,    0,   0,   S_FIELD (zetl_curve_config_t, allowed),
+     .doc = "directory of the public certificates of the workers, sinks, producers and subscribers let in; ZETL_CURVE_ALLOWED replaces it"},
+    {NULL}};
+
 static const zetl_config_option_t s_alerts_options[] = {
     //  key              type               default  min  max         field
     {"error_rate",     ZETL_OPT_INT,      "5",     0,   100,        S_FIELD (zetl_alerts_config_t, error_rate),
@@ -378,6 +386,9 @@ const zetl_config_option_t zetl_config_top_options[] = {
     {"autoscaling", ZETL_OPT_SECTION, NULL,   0,   0,   S_FIELD (zetl_config_t, autoscaling),
      .sub = s_autoscaling_options, .check = zetl_config_check_autoscaling,
      .doc = "the autoscaling signal's thresholds and delays (desired_workers, DESIGN §9)"},
+    {"curve",     ZETL_OPT_SECTION,  NULL,    0,   0,   S_FIELD (zetl_config_t, curve),
+     .sub = s_curve_options,
+     .doc = "CURVE on every socket the coordinator binds (docs/SECURITY.md); without it, traffic is in the clear"},
     {"alerts",    ZETL_OPT_SECTION,  NULL,    0,   0,   S_FIELD (zetl_config_t, alerts),
      .sub = s_alerts_options,
      .doc = "when the status raises its alert flags (docs/API.md; deploy/prometheus has the same rules)"},

@@ -72,3 +72,15 @@ zetl_main_run (zactor_t **actor_p)
     zactor_destroy (actor_p);
     return rc;
 }
+
+int
+zetl_main_curve (zetl_curve_args_t *args, const char *proc)
+{
+    zetl_curve_args_from_env (args);
+    char *error = NULL;
+    if (zetl_curve_setup (args, &error) == 0)
+        return 0;
+    fprintf (stderr, "%s: %s\n", proc, error);
+    free (error);
+    return 2;
+}

@@ -9,6 +9,8 @@
 #ifndef ZETL_MAIN_H_INCLUDED
 #define ZETL_MAIN_H_INCLUDED
 
+#include "zetl_curve.h"
+
 #include <czmq.h>
 #include <stdio.h>
 
@@ -23,6 +25,11 @@ int zetl_main_option (int option, const char *proc, void (*usage) (FILE *out));
 
 //  Write "ROLE-<pid>" into NAME (SIZE bytes): the default name of a peer.
 void zetl_main_default_name (const char *role, char *name, size_t size);
+
+//  Turn CURVE on as ARGS and the environment say (zetl_curve_setup); on a
+//  bad key, print why for PROC and return 2, else 0. The caller calls
+//  zetl_curve_teardown () before it exits.
+int zetl_main_curve (zetl_curve_args_t *args, const char *proc);
 
 //  Wait on *ACTOR_P until it reports DONE or FAILED, or a signal arrives;
 //  then destroy it. Returns the exit code: DONE's code, 1 on FAILED, 0 on a

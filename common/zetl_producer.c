@@ -1,5 +1,6 @@
 /*  zetl_producer - a client that sends records to a zetl pipeline and keeps them until ACKed  */
 #include "zetl_producer.h"
+#include "zetl_curve.h"
 #include "zetl_producer_internal.h"
 #include "zetl_proto_walk.h"
 
@@ -93,6 +94,7 @@ s_connect (zetl_producer_t *self)
     zsock_set_heartbeat_ivl (self->dealer, S_HEARTBEAT_IVL_MS);
     zsock_set_heartbeat_timeout (self->dealer, S_HEARTBEAT_TIMEOUT_MS);
     zsock_set_heartbeat_ttl (self->dealer, S_HEARTBEAT_TIMEOUT_MS);
+    zetl_curve_connect (self->dealer, NULL);  //  A CURVE client when the process set it up
     zsock_set_sndhwm (self->dealer, (int) self->options.window * 2 + 16);
     zsock_set_rcvhwm (self->dealer, 10000);
     zsock_set_maxmsgsize (self->dealer, ZETL_PROTO_MAX_BODY);

@@ -1,5 +1,6 @@
 /*  zetl_session - a worker's or sink's link to the coordinator  */
 #include "zetl_session.h"
+#include "zetl_curve.h"
 #include "zetl_log.h"
 
 struct zetl_session {
@@ -36,6 +37,9 @@ s_send_hello (zetl_session_t *self)
     hello->config_hash = self->config ? self->config->hash : 0;
     zetl_msg_set_str (&hello->name, self->name);
     zetl_msg_set_str (&hello->endpoint, self->advertise);
+    //  A sink says which key its data endpoint serves with, for the workers
+    if (self->role == ZETL_ROLE_SINK)
+        zetl_msg_set_str (&hello->text, zetl_curve_public ());
     zetl_msg_send (hello, self->dealer);
     zetl_msg_destroy (&hello);
     self->next_hello_ms = zclock_mono () + ZETL_HEARTBEAT_MS;
@@ -54,6 +58,7 @@ s_connect (zetl_session_t *self)
     zsock_set_linger (self->dealer, 0);
     zsock_set_sndhwm (self->dealer, 10000);
     zsock_set_rcvhwm (self->dealer, 10000);
+    zetl_curve_connect (self->dealer, NULL);
     if (zsock_connect (self->dealer, "%s", self->endpoint) != 0)
         zetl_log_error ("session", "connect_failed",
                         json_pack ("{s:s, s:s}", "endpoint", self->endpoint, "hint",

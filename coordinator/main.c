@@ -1,6 +1,7 @@
 /*  zetl-coordinator - reads sources, shards records to workers, tracks every batch  */
 #include "zetl_alerts.h"
 #include "zetl_config.h"
+#include "zetl_curve.h"
 #include "zetl_dispatch.h"
 #include "zetl_http.h"
 #include "zetl_log.h"
@@ -24,6 +25,42 @@ s_usage (FILE *out)
                   "ZETL_API_TOKEN enables the API's POST calls (Authorization: Bearer).\n"
                   "Exit codes: 0 done, 1 failure, 2 bad configuration or usage, 3 the\n"
                   "reconciliation does not balance.\n");
+}
+
+//  Whether ENDPOINT is reached only from this host (ipc, inproc, or TCP on loopback)
+static bool
+s_local_only (const char *endpoint)
+{
+    if (!endpoint || zetl_config_off (endpoint) || strncmp (endpoint, "tcp://", 6) != 0)
+        return true;
+    const char *host = endpoint + 6;
+    return strncmp (host, "127.", 4) == 0 || strncmp (host, "localhost:", 10) == 0
+           || strncmp (host, "[::1]:", 6) == 0;
+}
+
+//  CURVE as the environment (ZETL_CURVE_CERT, ZETL_CURVE_ALLOWED) or the
+//  curve: section says; a warning when the sockets are open beyond this
+//  host in the clear. Returns 0, or 2 after a message.
+static int
+s_secure (const zetl_config_t *config)
+{
+    zetl_curve_args_t curve = {.serves = true};
+    zetl_curve_args_from_env (&curve);
+    if (!curve.certificate)
+        curve.certificate = config->curve.certificate;
+    if (!curve.allowed)
+        curve.allowed = config->curve.allowed;
+    if (zetl_main_curve (&curve, "zetl-coordinator") != 0)
+        return 2;
+    const char *endpoints[] = {config->cluster.workers, config->cluster.sinks,
+                               config->cluster.producers, config->cluster.events};
+    for (size_t index = 0; index < sizeof endpoints / sizeof endpoints[0]; index++)
+        if (!zetl_curve_on () && !s_local_only (endpoints[index]))
+            zetl_log_warn ("coordinator", "listening_in_clear",
+                           json_pack ("{s:s, s:s}", "endpoint", endpoints[index], "hint",
+                                      "anyone who reaches it can join: configure curve: "
+                                      "(docs/SECURITY.md) or bind to 127.0.0.1"));
+    return 0;
 }
 
 int
@@ -62,6 +99,10 @@ main (int argc, char **argv)
         zetl_config_destroy (&config);
         return 2;
     }
+    if (s_secure (config) != 0) {
+        zetl_config_destroy (&config);
+        return 2;
+    }
     //  Once, before any thread: HTTP sources use libcurl
     curl_global_init (CURL_GLOBAL_DEFAULT);
     //  The dispatcher publishes its status to the snapshot; the HTTP server serves it, with
@@ -92,6 +133,7 @@ main (int argc, char **argv)
     zetl_snapshot_destroy (&alerts);
     zetl_snapshot_destroy (&snapshot);
     zetl_config_destroy (&config);
+    zetl_curve_teardown ();
     curl_global_cleanup ();
     zetl_log_info ("coordinator", "stopped", json_pack ("{s:i}", "exit_code", rc));
     return rc;

@@ -1,6 +1,7 @@
 /*  zetl_dispatch - the coordinator's dispatcher, as an actor  */
 #include "zetl_dispatch.h"
 #include "zetl_dispatch_internal.h"
+#include "zetl_curve.h"
 #include "zetl_backoff.h"
 #include "zetl_chunk.h"
 #include "zetl_lease.h"
@@ -153,7 +154,7 @@ s_publish (zetl_dispatcher_t *self, int64_t now)
                                zetl_batches_held (self->batches), 0, self->redispatched,
                                (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_WORKER),
                                (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_SINK), 0, 0, 0};
-    for (int index = 0; index < 3; index++)
+    for (int index = 0; index < ZETL_DISPATCH_MONITORS; index++)
         if (self->monitors[index])
             load.connections += zetl_monitor_connections (self->monitors[index]);
     for (size_t p = 0; p < self->pipeline_count; p++) {
@@ -338,6 +339,7 @@ s_bind_router (zetl_dispatcher_t *self, const char *endpoint)
     zsock_set_linger (router, 0);
     zsock_set_sndhwm (router, 100000);
     zsock_set_rcvhwm (router, 100000);
+    zetl_curve_serve (router);
     if (zsock_bind (router, "%s", endpoint) < 0) {
         zetl_log_error ("dispatch", "bind_failed",
                         json_pack ("{s:s, s:s, s:s}", "endpoint", endpoint, "error",
@@ -371,10 +373,11 @@ s_destroy (zetl_dispatcher_t *self)
     zetl_reconcile_destroy (&self->reconcile);
     zetl_peers_destroy (&self->peers);
     zpoller_destroy (&self->poller);
+    //  Monitors before the sockets they watch (the events socket among them)
+    for (int index = 0; index < ZETL_DISPATCH_MONITORS; index++)
+        zetl_monitor_destroy (&self->monitors[index]);
     zetl_events_destroy (&self->events);
     zetl_autoscale_destroy (&self->autoscale);
-    for (int index = 0; index < 3; index++)
-        zetl_monitor_destroy (&self->monitors[index]);
     zsock_destroy (&self->producers);
     zactor_destroy (&self->lease);
     zsock_destroy (&self->workers);
@@ -435,7 +438,7 @@ s_check_drain (zetl_dispatcher_t *self)
 static zetl_monitor_t *
 s_monitor_of (zetl_dispatcher_t *self, void *which)
 {
-    for (int index = 0; index < 3; index++)
+    for (int index = 0; index < ZETL_DISPATCH_MONITORS; index++)
         if (self->monitors[index] && (void *) zetl_monitor_actor (self->monitors[index]) == which)
             return self->monitors[index];
     return NULL;
@@ -450,7 +453,9 @@ s_handle_monitor (zetl_dispatcher_t *self, zetl_monitor_t *monitor)
     int change = zetl_monitor_handle (monitor);
     if (change && self->events)
         zetl_events_connection (self->events, zetl_monitor_role (monitor),
-                                change > 0 ? "accepted" : "closed",
+                                change == ZETL_MONITOR_REFUSED ? "refused"
+                                : change > 0                   ? "accepted"
+                                                               : "closed",
                                 zetl_monitor_connections (monitor));
 }
 
@@ -525,9 +530,11 @@ zetl_dispatch_actor (zsock_t *pipe, void *args)
     if (zetl_dispatch_producers_start (self) == 0)
         zpoller_add (self->poller, self->producers);
     zetl_dispatch_luts_start (self);
-    zsock_t *monitored[3] = {self->workers, self->sinks, self->producers};
-    const char *roles[3] = {"workers", "sinks", "producers"};
-    for (int index = 0; index < 3; index++)
+    zsock_t *monitored[ZETL_DISPATCH_MONITORS] = {
+        self->workers, self->sinks, self->producers,
+        self->events ? zetl_events_socket (self->events) : NULL};
+    const char *roles[ZETL_DISPATCH_MONITORS] = {"workers", "sinks", "producers", "events"};
+    for (int index = 0; index < ZETL_DISPATCH_MONITORS; index++)
         if (monitored[index]) {
             self->monitors[index] = zetl_monitor_new (monitored[index], roles[index]);
             zpoller_add (self->poller, zetl_monitor_actor (self->monitors[index]));

@@ -75,6 +75,8 @@ typedef struct {
     zetl_histogram_t end_to_end_latency;  //  first record taken in to commit, per batch
 } zetl_dispatch_pipeline_t;
 
+#define ZETL_DISPATCH_MONITORS 4  //  sockets watched: workers, sinks, producers, events
+
 typedef struct {
     zetl_dispatch_args_t args;
     zsock_t *pipe;
@@ -82,7 +84,8 @@ typedef struct {
     zsock_t *workers;             //  ROUTER
     zsock_t *sinks;               //  ROUTER
     zsock_t *producers;           //  ROUTER
-    zetl_monitor_t *monitors[3];  //  connections to workers, sinks, producers (counts, logs)
+    zetl_monitor_t *monitors[ZETL_DISPATCH_MONITORS];  //  the workers, sinks, producers and
+                                  //  events sockets' connections and refusals (counts, logs)
     zhashx_t *producer_states;    //  name -> the producer's sequence state
     zpoller_t *poller;
     zetl_peers_t *peers;
@@ -126,9 +129,10 @@ void zetl_dispatch_grant_credit (zetl_dispatcher_t *self);
 //  PEER left or died (WHY): its batches go back to their queues; PEER is freed.
 void zetl_dispatch_peer_gone (zetl_dispatcher_t *self, zetl_peer_t *peer, const char *why);
 //  Membership, load and the autoscaling signal (zetl_dispatch_scale.c)
-//  Publish PEER's membership CHANGE for REASON (zetl_events_membership).
-void zetl_dispatch_membership (zetl_dispatcher_t *self, const zetl_peer_t *peer, const char *change,
-                               const char *reason);
+//  Publish the membership CHANGE of the peer of ROLE called NAME, for
+//  REASON (zetl_events_membership).
+void zetl_dispatch_membership (zetl_dispatcher_t *self, int role, const char *name,
+                               const char *change, const char *reason);
 //  Note the load a worker's HEARTBEAT BEAT reports.
 void zetl_dispatch_peer_load (zetl_peer_t *peer, const zetl_msg_t *beat);
 //  PEER said DRAIN: no more credit; answer DRAIN.

@@ -3,6 +3,7 @@
     HELLO and WELCOME, the sink set sent to workers, READY credit, COMMIT,
     ERROR and BYE, and what happens to a peer's batches when it goes.
 */
+#include "zetl_curve.h"
 #include "zetl_dispatch_internal.h"
 #include "zetl_split.h"
 #include "zetl_proto_sinks.h"
@@ -20,13 +21,15 @@ s_send_sinks (zetl_dispatcher_t *self, zetl_peer_t *only)
 {
     zetl_peer_t *sinks[ZETL_DISPATCH_MAX_SINKS];
     size_t count = zetl_peers_of_role (self->peers, ZETL_ROLE_SINK, sinks, ZETL_DISPATCH_MAX_SINKS);
-    const char *names[ZETL_DISPATCH_MAX_SINKS], *endpoints[ZETL_DISPATCH_MAX_SINKS];
+    const char *names[ZETL_DISPATCH_MAX_SINKS], *endpoints[ZETL_DISPATCH_MAX_SINKS],
+        *keys[ZETL_DISPATCH_MAX_SINKS];
     for (size_t index = 0; index < count; index++) {
         names[index] = sinks[index]->name;
         endpoints[index] = sinks[index]->endpoint ? sinks[index]->endpoint : "";
+        keys[index] = sinks[index]->curve_key;
     }
     zetl_msg_t *msg = zetl_dispatch_msg (self, ZETL_MSG_SINKS);
-    zframe_t *body = zetl_sinks_encode (names, endpoints, count);
+    zframe_t *body = zetl_sinks_encode (names, endpoints, keys, count);
     zetl_msg_set_body (msg, &body);
     for (zetl_peer_t *peer = zetl_peers_first (self->peers); peer;
          peer = zetl_peers_next (self->peers))
@@ -109,11 +112,11 @@ zetl_dispatch_peer_gone (zetl_dispatcher_t *self, zetl_peer_t *peer, const char 
         }
     }
     int role = peer->role;
-    zetl_peer_t left = *peer;  //  For the event: its name and role
-    left.name = strdup (peer->name);
+    char *name = strdup (peer->name);  //  For the event, once it is gone from the counts
+    const char *reason = s_reason (why, peer->draining);
     zetl_peers_remove (self->peers, peer);
-    zetl_dispatch_membership (self, &left, "left", s_reason (why, left.draining));
-    free (left.name);
+    zetl_dispatch_membership (self, role, name, "left", reason);
+    free (name);
     if (role == ZETL_ROLE_SINK)
         s_send_sinks (self, NULL);
 }
@@ -126,6 +129,9 @@ s_handle_hello (zetl_dispatcher_t *self, zsock_t *router, zframe_t *routing_id, 
     if (peer)
         zetl_dispatch_peer_gone (self, peer, "said HELLO again");
     peer = zetl_peers_add (self->peers, routing_id, role, msg->name, msg->endpoint);
+    //  A sink's HELLO carries the CURVE key its data endpoint serves with
+    if (role == ZETL_ROLE_SINK && zetl_curve_key_valid (msg->text))
+        peer->curve_key = strdup (msg->text);
     //  A process restarted under the same name: its old self is gone
     zetl_peer_t *old = zetl_peers_find_name (self->peers, role, peer->name, peer);
     if (old)
@@ -137,7 +143,7 @@ s_handle_hello (zetl_dispatcher_t *self, zsock_t *router, zframe_t *routing_id, 
     zetl_msg_destroy (&welcome);
     zetl_log_info ("dispatch", role == ZETL_ROLE_WORKER ? "worker_joined" : "sink_joined",
                    json_pack ("{s:s, s:s?}", "peer", peer->name, "endpoint", peer->endpoint));
-    zetl_dispatch_membership (self, peer, "joined", "hello");
+    zetl_dispatch_membership (self, role, peer->name, "joined", "hello");
     if (role == ZETL_ROLE_SINK)
         s_send_sinks (self, NULL);
     else

@@ -20,6 +20,7 @@
     producer waits (backpressure, never loss).
 */
 #include "zetl_dispatch_internal.h"
+#include "zetl_curve.h"
 #include "zetl_feed.h"
 #include "zetl_pg.h"
 
@@ -67,6 +68,7 @@ zetl_dispatch_producers_start (zetl_dispatcher_t *self)
     zsock_set_sndtimeo (self->producers, 0);
     zsock_set_linger (self->producers, 0);
     zsock_set_maxmsgsize (self->producers, ZETL_PROTO_MAX_BODY);
+    zetl_curve_serve (self->producers);
     if (zsock_bind (self->producers, "%s", endpoint) < 0) {
         zetl_log_error ("dispatch", "bind_failed",
                         json_pack ("{s:s, s:s, s:s}", "endpoint", endpoint, "error",

@@ -11,11 +11,11 @@
 #include "zetl_time.h"
 
 void
-zetl_dispatch_membership (zetl_dispatcher_t *self, const zetl_peer_t *peer, const char *change,
+zetl_dispatch_membership (zetl_dispatcher_t *self, int role, const char *name, const char *change,
                           const char *reason)
 {
     if (self->events)
-        zetl_events_membership (self->events, peer, change, reason,
+        zetl_events_membership (self->events, role, name, change, reason,
                                 zetl_peers_count (self->peers, ZETL_ROLE_WORKER),
                                 zetl_peers_count (self->peers, ZETL_ROLE_SINK));
 }
@@ -51,7 +51,7 @@ zetl_dispatch_drain_peer (zetl_dispatcher_t *self, zetl_peer_t *peer)
         return;
     zetl_log_info ("dispatch", "worker_draining",
                    json_pack ("{s:s, s:i}", "peer", peer->name, "batches", (int) peer->assigned));
-    zetl_dispatch_membership (self, peer, "draining", "drain");
+    zetl_dispatch_membership (self, peer->role, peer->name, "draining", "drain");
 }
 
 //  What the dispatcher sees now, for the signal

@@ -7,6 +7,7 @@
     credit. Counters are this run's (they start again from zero when the
     coordinator restarts). docs/API.md lists every field.
 */
+#include "zetl_curve.h"
 #include "zetl_dispatch_internal.h"
 #include "zetl_time.h"
 
@@ -306,10 +307,12 @@ zetl_dispatch_status (zetl_dispatcher_t *self)
     bool redis_ok = true, ready = false;
     json_t *tables = s_lookup_tables (self, &redis_ok);
     json_t *readiness = s_readiness (self, json_array_size (tables) > 0, redis_ok, &ready);
-    uint64_t connections = 0;
-    for (int index = 0; index < 3; index++)
-        if (self->monitors[index])
+    uint64_t connections = 0, refused = 0;
+    for (int index = 0; index < ZETL_DISPATCH_MONITORS; index++)
+        if (self->monitors[index]) {
             connections += zetl_monitor_connections (self->monitors[index]);
+            refused += zetl_monitor_refused (self->monitors[index]);
+        }
     json_t *status = json_pack ("{s:s, s:s, s:I, s:s, s:I, s:b, s:o, s:I, s:I, s:I, s:I, s:o}",
                                 "cluster", self->args.config->cluster.name, "state",
                                 self->draining ? "draining" : "running", "epoch",
@@ -325,6 +328,8 @@ zetl_dispatch_status (zetl_dispatcher_t *self)
     json_object_set_new (status, "pipelines", pipelines);
     json_object_set_new (status, "workers", s_peers (self, ZETL_ROLE_WORKER, now_mono));
     json_object_set_new (status, "sinks", s_peers (self, ZETL_ROLE_SINK, now_mono));
+    json_object_set_new (status, "connections_refused", S_INT (refused));
+    json_object_set_new (status, "curve", json_boolean (zetl_curve_on ()));
     json_object_set_new (status, "autoscaling", s_autoscaling (self));
     json_object_set_new (status, "lookups", s_lookups (self));
     return status;

@@ -1,5 +1,6 @@
 /*  zetl_events - the coordinator's event socket (PUB)  */
 #include "zetl_events.h"
+#include "zetl_curve.h"
 #include "zetl_log.h"
 #include "zetl_proto.h"
 #include "zetl_proto_event.h"
@@ -15,6 +16,7 @@ zetl_events_new (const char *endpoint, const char *cluster)
     zsock_t *pub = zsock_new (ZMQ_PUB);
     zsock_set_linger (pub, 0);
     zsock_set_sndhwm (pub, 1000);  //  Slow subscribers lose events, never slow us
+    zetl_curve_serve (pub);         //  With CURVE, only allowed keys subscribe
     if (zsock_bind (pub, "%s", endpoint) < 0) {
         zetl_log_error ("events", "bind_failed",
                         json_pack ("{s:s, s:s, s:s}", "endpoint", endpoint, "error",
@@ -38,6 +40,12 @@ zetl_events_destroy (zetl_events_t **self_p)
         free (*self_p);
         *self_p = NULL;
     }
+}
+
+zsock_t *
+zetl_events_socket (zetl_events_t *self)
+{
+    return self->pub;
 }
 
 #define S_INT(k, v) {(k), ZETL_EVENT_INT, (int64_t) (v), NULL, 0}
@@ -101,13 +109,13 @@ zetl_events_watermark (zetl_events_t *self, const char *pipeline, int64_t waterm
 }
 
 void
-zetl_events_membership (zetl_events_t *self, const zetl_peer_t *peer, const char *change,
+zetl_events_membership (zetl_events_t *self, int role, const char *name, const char *change,
                         const char *reason, size_t workers, size_t sinks)
 {
     const zetl_event_field_t fields[] = {
         S_STR ("cluster", self->cluster),
-        S_STR ("role", peer->role == ZETL_ROLE_WORKER ? "worker" : "sink"),
-        S_STR ("name", peer->name),
+        S_STR ("role", role == ZETL_ROLE_WORKER ? "worker" : "sink"),
+        S_STR ("name", name),
         S_STR ("change", change),
         S_STR ("reason", reason),
         S_INT ("workers", workers),

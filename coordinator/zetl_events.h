@@ -36,14 +36,17 @@ typedef struct {
 //  NULL (logged) if it cannot bind. Caller owns the result.
 zetl_events_t *zetl_events_new (const char *endpoint, const char *cluster);
 void zetl_events_destroy (zetl_events_t **self_p);
+//  The PUB socket, to monitor. Borrowed.
+zsock_t *zetl_events_socket (zetl_events_t *self);
 //  Publish PIPELINE's stats.
 void zetl_events_stats (zetl_events_t *self, const char *pipeline,
                         const zetl_admit_counters_t *arrival, const zetl_events_load_t *load);
 //  Publish PIPELINE's watermark.
 void zetl_events_watermark (zetl_events_t *self, const char *pipeline, int64_t watermark_us);
-//  Publish PEER's membership CHANGE ("joined", "draining", "left") for
-//  REASON, with the WORKERS and SINKS connected after it.
-void zetl_events_membership (zetl_events_t *self, const zetl_peer_t *peer, const char *change,
+//  Publish the membership CHANGE ("joined", "draining", "left") of the peer
+//  of ROLE (ZETL_ROLE_WORKER, _SINK) called NAME, for REASON, with the
+//  WORKERS and SINKS connected after it.
+void zetl_events_membership (zetl_events_t *self, int role, const char *name, const char *change,
                              const char *reason, size_t workers, size_t sinks);
 //  Publish a connection CHANGE ("accepted", "closed") on the socket of
 //  ROLE ("workers", "sinks", "producers"), which has CONNECTIONS open now.

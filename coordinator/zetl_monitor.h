@@ -20,9 +20,14 @@ zetl_monitor_t *zetl_monitor_new (zsock_t *socket, const char *role);
 void zetl_monitor_destroy (zetl_monitor_t **self_p);
 //  The actor to poll: call zetl_monitor_handle when it is readable.
 zactor_t *zetl_monitor_actor (zetl_monitor_t *self);
+#define ZETL_MONITOR_REFUSED 2  //  zetl_monitor_handle: a handshake refused
+
 //  Take one event. Returns 1 when it was a connection accepted, -1 when
-//  one closed, 0 otherwise.
+//  one closed, ZETL_MONITOR_REFUSED when a handshake was refused (a CURVE
+//  key not allowed: counted, and logged at most every 10 s), 0 otherwise.
 int zetl_monitor_handle (zetl_monitor_t *self);
+//  Handshakes refused so far.
+uint64_t zetl_monitor_refused (zetl_monitor_t *self);
 //  The role given at creation ("workers").
 const char *zetl_monitor_role (zetl_monitor_t *self);
 //  Connections open now.

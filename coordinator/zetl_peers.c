@@ -14,6 +14,7 @@ s_peer_free (void **item_p)
         free (peer->key);
         free (peer->name);
         free (peer->endpoint);
+        free (peer->curve_key);
         free (peer);
         *item_p = NULL;
     }

@@ -15,6 +15,7 @@ typedef struct {
     int role;               //  ZETL_ROLE_WORKER or ZETL_ROLE_SINK
     char *name;             //  peer's name
     char *endpoint;         //  sinks: advertised data endpoint
+    char *curve_key;        //  sinks: the CURVE key that endpoint serves with, or NULL (owned)
     int64_t last_seen_ms;   //  monotonic time of its last message
     uint32_t credit;        //  workers: batches it will still take; sinks: uncommitted batches it takes
     uint32_t assigned;      //  batches at it (workers) or uncommitted for it (sinks)

@@ -21,6 +21,8 @@ int zetl_ctl_gen (int argc, char **argv);
 //  supervised child processes (coordinator, workers, sinks, and throwaway
 //  PostgreSQL/Redis when the configuration names none).
 int zetl_ctl_up (int argc, char **argv);
+//  zetlctl keys new NAME [--dir DIR]: a CURVE key pair (DIR/NAME, DIR/NAME_secret).
+int zetl_ctl_keys (int argc, char **argv);
 //  zetlctl status: stats from the coordinator's event socket.
 int zetl_ctl_status (int argc, char **argv);
 //  The event socket of CONFIG as this host reaches it, for COMMAND; NULL

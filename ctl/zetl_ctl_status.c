@@ -8,6 +8,7 @@
 */
 #include "zetl_config.h"
 #include "zetl_ctl.h"
+#include "zetl_curve.h"
 #include "zetl_proto_event.h"
 #include "zetl_time.h"
 
@@ -98,7 +99,7 @@ zetl_ctl_status (int argc, char **argv)
         zetl_config_destroy (&config);
         return 2;
     }
-    zsock_t *sub = zsock_new_sub (endpoint, "stats");
+    zsock_t *sub = zetl_curve_new_sub (endpoint, "stats");
     zhashx_t *seen = zhashx_new ();
     int64_t deadline = zclock_mono () + timeout_s * 1000;
     while (sub && zhashx_size (seen) < config->pipeline_count && zclock_mono () < deadline) {

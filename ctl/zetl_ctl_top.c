@@ -11,6 +11,7 @@
 */
 #include "zetl_config.h"
 #include "zetl_ctl.h"
+#include "zetl_curve.h"
 #include "zetl_ctl_top_view.h"
 #include "zetl_proto_event.h"
 #include "zetl_time.h"
@@ -233,6 +234,7 @@ zetl_ctl_top (int argc, char **argv)
         return 2;
     }
     zsock_t *sub = zsock_new (ZMQ_SUB);
+    zetl_curve_connect (sub, NULL);
     const char *topics[] = {"stats", "watermark", "membership", "worker", "autoscale"};
     for (size_t index = 0; index < sizeof topics / sizeof topics[0]; index++)
         zsock_set_subscribe (sub, topics[index]);

@@ -17,6 +17,7 @@
 #include "zetl_backoff.h"
 #include "zetl_config.h"
 #include "zetl_ctl.h"
+#include "zetl_curve.h"
 #include "zetl_localpg.h"
 #include "zetl_localredis.h"
 #include "zetl_log.h"
@@ -584,7 +585,7 @@ zetl_ctl_up (int argc, char **argv)
             if (self->children[index].enabled)
                 s_spawn (self, &self->children[index]);
         if (events)
-            self->signal = zsock_new_sub (events, "autoscale");
+            self->signal = zetl_curve_new_sub (events, "autoscale");
         rc = s_supervise (self);
         zsock_destroy (&self->signal);
         s_stop_all (self);

@@ -55,8 +55,12 @@ main (int argc, char **argv)
                          "string such as \"host=/tmp/zetl port=5432 dbname=zetl\"\n");
         return 2;
     }
+    zetl_curve_args_t curve = {.connects = true, .serves = true};
+    if (zetl_main_curve (&curve, "zetl-sink") != 0)
+        return 2;
     zactor_t *server = zactor_new (zetl_sink_server_actor, &args);
     int rc = zetl_main_run (&server);
+    zetl_curve_teardown ();
     zetl_log_info ("sink", "stopped", NULL);
     return rc;
 }

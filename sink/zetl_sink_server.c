@@ -1,5 +1,6 @@
 /*  zetl_sink_server - the sink process's loop, as an actor  */
 #include "zetl_sink_server.h"
+#include "zetl_curve.h"
 #include "zetl_files_writer.h"
 #include "zetl_log.h"
 #include "zetl_pg_writer.h"
@@ -346,6 +347,7 @@ s_bind (s_server_t *self)
     self->data = zsock_new (ZMQ_ROUTER);
     zsock_set_rcvhwm (self->data, 10000);
     zsock_set_linger (self->data, 0);
+    zetl_curve_serve (self->data);  //  With CURVE, only allowed workers send results
     if (zsock_bind (self->data, "%s", self->args.bind) < 0) {
         zsock_send (self->pipe, "ss", "FAILED", "cannot bind the data endpoint");
         zetl_log_error ("sink", "bind_failed",

@@ -39,6 +39,11 @@ main (int argc, char **argv)
         else
             return zetl_main_option (option, "zetl-worker", s_usage);
     }
+    zetl_curve_args_t curve = {.connects = true};
+    if (zetl_main_curve (&curve, "zetl-worker") != 0)
+        return 2;
     zactor_t *server = zactor_new (zetl_worker_server_actor, &args);
-    return zetl_main_run (&server);
+    int rc = zetl_main_run (&server);
+    zetl_curve_teardown ();
+    return rc;
 }

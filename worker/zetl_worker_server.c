@@ -7,6 +7,7 @@
 #include "zetl_proto_sinks.h"
 #include "zetl_session.h"
 #include "zetl_worker_load.h"
+#include "zetl_curve.h"
 
 #define S_RESULT_PATIENCE_MS 5000  //  how long a result waits for its sink
 #define S_DRAIN_MS 10000           //  the longest a drain waits for results to go out
@@ -29,7 +30,7 @@ typedef struct {
     uint64_t generation;          //  configuration the processor was made for
     uint64_t welcomes;            //  WELCOMEs seen: credit is granted again after each
     zhashx_t *sinks;              //  sink name -> zsock_t * DEALER
-    zhashx_t *endpoints;          //  sink name -> endpoint
+    zhashx_t *endpoints;          //  sink name -> "endpoint key" it was connected with
     zlistx_t *pending;            //  s_pending_t
     uint64_t processed;           //  batches processed
     int64_t next_stats_ms;        //  when the lookup counters are logged next
@@ -84,11 +85,61 @@ s_send_error (s_server_t *self, uint32_t code, uint64_t batch_id, const char *te
     zetl_msg_destroy (&error);
 }
 
-//  Adopt a new sink set: keep the DEALERs whose endpoint did not change
+//  The sinks of a SINKS BODY as name -> "endpoint key" ("-": no key), or
+//  NULL if malformed. Caller owns the result.
+static zhashx_t *
+s_sink_addresses (zframe_t *body)
+{
+    zhashx_t *keys = NULL;
+    zhashx_t *endpoints = zetl_sinks_decode (body, &keys);
+    if (!endpoints)
+        return NULL;
+    zhashx_t *addresses = zhashx_new ();
+    zhashx_set_destructor (addresses, (zhashx_destructor_fn *) zstr_free);
+    for (const char *endpoint = (const char *) zhashx_first (endpoints); endpoint;
+         endpoint = (const char *) zhashx_next (endpoints)) {
+        const char *name = (const char *) zhashx_cursor (endpoints);
+        const char *key = (const char *) zhashx_lookup (keys, name);
+        zhashx_insert (addresses, name, zsys_sprintf ("%s %s", endpoint, key ? key : "-"));
+    }
+    zhashx_destroy (&endpoints);
+    zhashx_destroy (&keys);
+    return addresses;
+}
+
+//  A DEALER to the sink at ADDRESS ("endpoint key"), a CURVE client of its
+//  key when CURVE is on; NULL (logged) when CURVE is on and it gave none
+static zsock_t *
+s_sink_dealer (const char *name, const char *address)
+{
+    const char *space = strchr (address, ' ');
+    char *endpoint = strndup (address, (size_t) (space - address));
+    const char *key = space + 1;
+    zsock_t *dealer = NULL;
+    if (zetl_curve_on () && !zetl_curve_key_valid (key))
+        zetl_log_error ("worker", "sink_without_key",
+                        json_pack ("{s:s, s:s, s:s}", "sink", name, "endpoint", endpoint, "hint",
+                                   "CURVE is on here: give the sink a key pair (ZETL_CURVE_CERT)"));
+    else {
+        dealer = zsock_new (ZMQ_DEALER);
+        zsock_set_immediate (dealer, 1);  //  Queue only to a connected sink
+        zsock_set_linger (dealer, 0);
+        zsock_set_sndhwm (dealer, 100);
+        zetl_curve_connect (dealer, key);
+        zsock_connect (dealer, "%s", endpoint);
+        zetl_log_info ("worker", "sink_joined",
+                       json_pack ("{s:s, s:s, s:b}", "sink", name, "endpoint", endpoint, "curve",
+                                  zetl_curve_on ()));
+    }
+    free (endpoint);
+    return dealer;
+}
+
+//  Adopt a new sink set: keep the DEALERs whose endpoint and key did not change
 static void
 s_update_sinks (s_server_t *self, zframe_t *body)
 {
-    zhashx_t *fresh = zetl_sinks_decode (body);
+    zhashx_t *fresh = s_sink_addresses (body);
     if (!fresh) {
         zetl_log_warn ("worker", "sinks_malformed", NULL);
         return;
@@ -104,20 +155,16 @@ s_update_sinks (s_server_t *self, zframe_t *body)
         }
     }
     zlistx_destroy (&names);
-    for (const char *endpoint = (const char *) zhashx_first (fresh); endpoint;
-         endpoint = (const char *) zhashx_next (fresh)) {
+    for (const char *address = (const char *) zhashx_first (fresh); address;
+         address = (const char *) zhashx_next (fresh)) {
         const char *name = (const char *) zhashx_cursor (fresh);
         if (zhashx_lookup (self->sinks, name))
             continue;
-        zsock_t *dealer = zsock_new (ZMQ_DEALER);
-        zsock_set_immediate (dealer, 1);  //  Queue only to a connected sink
-        zsock_set_linger (dealer, 0);
-        zsock_set_sndhwm (dealer, 100);
-        zsock_connect (dealer, "%s", endpoint);
+        zsock_t *dealer = s_sink_dealer (name, address);
+        if (!dealer)
+            continue;
         zhashx_insert (self->sinks, name, dealer);
-        zhashx_insert (self->endpoints, name, strdup (endpoint));
-        zetl_log_info ("worker", "sink_joined",
-                       json_pack ("{s:s, s:s}", "sink", name, "endpoint", endpoint));
+        zhashx_insert (self->endpoints, name, strdup (address));
     }
     zhashx_destroy (&fresh);
 }

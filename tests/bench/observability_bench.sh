@@ -11,17 +11,12 @@
 set -euo pipefail
 source "$(dirname "$0")/../helpers/testenv.sh"
 source "$(dirname "$0")/../helpers/bookings.sh"
+source "$(dirname "$0")/../helpers/ab_bench.sh"
 testenv_init
 testenv_pg_start
-records=${ZETL_BENCH_RECORDS:-300000}
-rounds=${ZETL_BENCH_ROUNDS:-5}
-export BOOKINGS_PARTITIONS=64
 testenv_need "$TESTENV_ZETLCTL"
 "$TESTENV_PYTHON" -c 'import zmq, msgpack' 2>/dev/null || testenv_skip "python3-zmq and python3-msgpack are needed"
-"$TESTENV_ZETLCTL" gen bookings --count "$records" --disorder 0.3 --duplicates 0.05 --versions 0.2 \
-    --seed 11 --out "$TESTENV_DIR/in.jsonl" 2>/dev/null
-mkdir -p "$TESTENV_DIR/in" && mv "$TESTENV_DIR/in.jsonl" "$TESTENV_DIR/in/bookings.jsonl"
-lines=$(wc -l < "$TESTENV_DIR/in/bookings.jsonl")
+ab_setup "${ZETL_BENCH_RECORDS:-300000}"
 
 #  scrape LOG OUT: once the coordinator logged its HTTP port in LOG, GET /metrics every second
 #  (as a busy Prometheus would), appending the answer times to OUT, until killed
@@ -37,60 +32,32 @@ scrape () {
     done
 }
 
-#  run NAME observed|quiet: one load into database NAME; prints "records/s cpu_ms" (cpu_ms: all
-#  of zetl's processes)
-run () {
-    local name=$1 way=$2 start end scraper="" subscriber=""
-    testenv_psql "CREATE DATABASE $name" >/dev/null
-    bookings_config "$TESTENV_DIR/$name.yaml" "$TESTENV_DIR/in/*.jsonl" "$name"
-    if [ "$way" = observed ]; then
-        sed -i 's/^  name: test$/  name: test\n  http: 127.0.0.1:0/' "$TESTENV_DIR/$name.yaml"
-        scrape "$TESTENV_DIR/run-$name/logs/coordinator.log" "$TESTENV_DIR/$name.scrapes" &
-        scraper=$!
-        "$TESTENV_PYTHON" "$TESTENV_SOURCE/tests/helpers/events.py" \
-            "ipc://$TESTENV_DIR/$name-events.ipc" "$TESTENV_DIR/$name.events" &
-        subscriber=$!
-    else
-        sed -i "s|^  events: .*|  events: off\n  http: off|" "$TESTENV_DIR/$name.yaml"
-    fi
-    start=$(testenv_now_us)
-    bookings_up "$name" "$TESTENV_DIR/$name.yaml" "$name" --workers 2 --sinks 1
-    end=$(testenv_now_us)
-    [ -z "$scraper" ] || kill "$scraper" 2>/dev/null || true
-    [ -z "$subscriber" ] || kill "$subscriber" 2>/dev/null || true
-    wait 2>/dev/null || true
-    bookings_reconciliation_ok "$TESTENV_DIR/$name.out" || testenv_fail "$name does not balance"
-    if [ "$way" = observed ]; then
-        [ -s "$TESTENV_DIR/$name.scrapes" ] && [ -s "$TESTENV_DIR/$name.events" ] \
-            || testenv_fail "$name: nothing was scraped or no event was seen"
-    fi
-    grep '"event":"child_exited"' "$TESTENV_DIR/$name.log" \
-        | sed -E 's/.*"cpu_ms":([0-9]+).*/\1/' | awk '{ cpu += $1 } END { print cpu }' > "$TESTENV_DIR/$name.cpu"
-    awk -v l="$lines" -v us=$((end - start)) -v cpu="$(cat "$TESTENV_DIR/$name.cpu")" \
-        'BEGIN { printf "%.0f %d\n", l / (us / 1e6), cpu }'
+ab_prepare_observed () {
+    sed -i 's/^  name: test$/  name: test\n  http: 127.0.0.1:0/' "$2"
+    scrape "$TESTENV_DIR/run-$1/logs/coordinator.log" "$TESTENV_DIR/$1.scrapes" &
+    SCRAPER=$!
+    "$TESTENV_PYTHON" "$TESTENV_SOURCE/tests/helpers/events.py" "ipc://$TESTENV_DIR/$1-events.ipc" \
+        "$TESTENV_DIR/$1.events" &
+    SUBSCRIBER=$!
 }
+ab_finish_observed () {
+    kill "$SCRAPER" "$SUBSCRIBER" 2>/dev/null || true
+    wait "$SCRAPER" "$SUBSCRIBER" 2>/dev/null || true
+    [ -s "$TESTENV_DIR/$1.scrapes" ] && [ -s "$TESTENV_DIR/$1.events" ] \
+        || testenv_fail "$1: nothing was scraped or no event was seen"
+}
+ab_prepare_quiet () { sed -i "s|^  events: .*|  events: off\n  http: off|" "$2"; }
+ab_finish_quiet () { :; }
 
-median () { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-: > "$TESTENV_DIR/observed" && : > "$TESTENV_DIR/quiet"
-for round in $(seq 1 "$rounds"); do
-    if [ $((round % 2)) = 1 ]; then
-        run "observed_$round" observed >> "$TESTENV_DIR/observed"
-        run "quiet_$round" quiet >> "$TESTENV_DIR/quiet"
-    else
-        run "quiet_$round" quiet >> "$TESTENV_DIR/quiet"
-        run "observed_$round" observed >> "$TESTENV_DIR/observed"
-    fi
-    echo "round $round: observed $(tail -1 "$TESTENV_DIR/observed"), quiet $(tail -1 "$TESTENV_DIR/quiet") (records/s, cpu ms)"
-done
-on=$(cut -d' ' -f1 "$TESTENV_DIR/observed" | median)
-off=$(cut -d' ' -f1 "$TESTENV_DIR/quiet" | median)
-cpu_on=$(cut -d' ' -f2 "$TESTENV_DIR/observed" | median)
-cpu_off=$(cut -d' ' -f2 "$TESTENV_DIR/quiet" | median)
+rounds=${ZETL_BENCH_ROUNDS:-5}
+ab_rounds "$rounds" observed quiet
+on=$(ab_median observed 1) off=$(ab_median quiet 1)
+cpu_on=$(ab_median observed 2) cpu_off=$(ab_median quiet 2)
 ratio=$(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.3f", a / b }')
 cpu_cost=$(awk -v a="$cpu_on" -v b="$cpu_off" 'BEGIN { printf "%.3f", a / b - 1 }')
 scrape_ms=$(cat "$TESTENV_DIR"/observed_*.scrapes | sort -n \
     | awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; printf "%.2f", v[i] * 1000 }')
-echo "records $lines, $rounds rounds each way"
+echo "records $AB_LINES, $rounds rounds each way"
 echo "observed (metrics scraped every 1 s, every event topic subscribed): $on records/s, CPU $cpu_on ms"
 echo "quiet (cluster.http and cluster.events off): $off records/s, CPU $cpu_off ms"
 echo "throughput observed / quiet: $ratio; CPU cost of observing: $cpu_cost (limit 0.02);" \

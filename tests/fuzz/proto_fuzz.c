@@ -137,7 +137,7 @@ s_check_string (const char *value)
 static void
 s_fuzz_sinks (zframe_t *body)
 {
-    zhashx_t *sinks = zetl_sinks_decode (body);
+    zhashx_t *sinks = zetl_sinks_decode (body, NULL);
     if (!sinks)
         return;
     size_t count = zhashx_size (sinks);
@@ -155,8 +155,8 @@ s_fuzz_sinks (zframe_t *body)
         index++;
     }
     ZETL_FUZZ_CHECK (index == count);
-    zframe_t *again = zetl_sinks_encode (names, endpoints, count);
-    zhashx_t *copy = zetl_sinks_decode (again);
+    zframe_t *again = zetl_sinks_encode (names, endpoints, NULL, count);
+    zhashx_t *copy = zetl_sinks_decode (again, NULL);
     ZETL_FUZZ_CHECK (copy && zhashx_size (copy) == count);
     for (size_t i = 0; i < count; i++) {
         const char *endpoint = (const char *) zhashx_lookup (copy, names[i]);

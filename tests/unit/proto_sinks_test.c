@@ -29,7 +29,7 @@ static zhashx_t *
 s_sinks_decode_bytes (const void *data, size_t size)
 {
     zframe_t *body = zframe_new (data, size);
-    zhashx_t *sinks = zetl_sinks_decode (body);
+    zhashx_t *sinks = zetl_sinks_decode (body, NULL);
     zframe_destroy (&body);
     return sinks;
 }
@@ -56,9 +56,9 @@ test_sinks_round_trip (void **state)
     const char *endpoints[] = {"tcp://10.0.0.5:7000", "ipc:///tmp/zetl-sink", "tcp://h:1",
                                "tcp://10.0.0.6:7000"};
     for (size_t count = 0; count <= 4; count++) {
-        zframe_t *body = zetl_sinks_encode (names, endpoints, count);
+        zframe_t *body = zetl_sinks_encode (names, endpoints, NULL, count);
         assert_non_null (body);
-        zhashx_t *sinks = zetl_sinks_decode (body);
+        zhashx_t *sinks = zetl_sinks_decode (body, NULL);
         assert_non_null (sinks);
         //  pg-main given twice keeps its last endpoint
         assert_int_equal (zhashx_size (sinks), count < 4 ? count : 3);
@@ -72,7 +72,7 @@ test_sinks_round_trip (void **state)
         zhashx_destroy (&sinks);
         zframe_destroy (&body);
     }
-    assert_null (zetl_sinks_decode (NULL));
+    assert_null (zetl_sinks_decode (NULL, NULL));
 }
 
 static void
@@ -88,7 +88,9 @@ test_sinks_malformed (void **state)
         {S_BYTES ("\x91\xa1" "a")},                                  //  A pair that is a string
         {S_BYTES ("\x91\xc0")},                                      //  A pair that is nil
         {S_BYTES ("\x91\x91\xa1" "a")},                              //  A pair of 1
-        {S_BYTES ("\x91\x93\xa1" "a\xa1" "b\xa1" "c")},              //  A pair of 3
+        {S_BYTES ("\x91\x94\xa1" "a\xa1" "b\xa1" "c\xa1" "d")},      //  An entry of 4
+        {S_BYTES ("\x91\x93\xa1" "a\xa1" "b\xc0")},                  //  A key that is nil
+        {S_BYTES ("\x91\x93\xa1" "a\xa1" "b\xa0")},                  //  An empty key
         {S_BYTES ("\x91\x82\xa1" "a\xa1" "b\xa1" "c\xa1" "d")},      //  A pair that is a map
         {S_BYTES ("\x91\x92\x01\xa1" "b")},                          //  A name that is an integer
         {S_BYTES ("\x91\x92\xa1" "a\xc0")},                          //  An endpoint that is nil
@@ -118,7 +120,7 @@ test_sinks_malformed (void **state)
     //  Every prefix of a valid body, and every byte of it damaged at random
     const char *names[] = {"pg-main", "files"};
     const char *endpoints[] = {"tcp://10.0.0.5:7000", "ipc:///tmp/zetl-sink"};
-    zframe_t *body = zetl_sinks_encode (names, endpoints, 2);
+    zframe_t *body = zetl_sinks_encode (names, endpoints, NULL, 2);
     for (size_t length = 0; length < zframe_size (body); length++)
         assert_null (s_sinks_decode_bytes (zframe_data (body), length));
     uint32_t seed = 2024;
@@ -128,7 +130,7 @@ test_sinks_malformed (void **state)
         size_t at = (seed >> 8) % zframe_size (victim);
         seed = seed * 1103515245 + 12345;
         zframe_data (victim)[at] = (uint8_t) (seed >> 16);
-        zhashx_t *sinks = zetl_sinks_decode (victim);
+        zhashx_t *sinks = zetl_sinks_decode (victim, NULL);
         //  What still decodes holds only non-empty names and endpoints
         for (const char *endpoint = sinks ? (const char *) zhashx_first (sinks) : NULL; endpoint;
              endpoint = (const char *) zhashx_next (sinks)) {
@@ -174,14 +176,45 @@ test_sinks_hostile_lengths (void **state)
         names[i] = i % 2 ? "a" : "b";
         endpoints[i] = "tcp://x:1";
     }
-    zframe_t *body = zetl_sinks_encode (names, endpoints, count);
-    zhashx_t *sinks = zetl_sinks_decode (body);
+    zframe_t *body = zetl_sinks_encode (names, endpoints, NULL, count);
+    zhashx_t *sinks = zetl_sinks_decode (body, NULL);
     assert_non_null (sinks);
     assert_int_equal (zhashx_size (sinks), 2);
     zhashx_destroy (&sinks);
     zframe_destroy (&body);
     free (names);
     free (endpoints);
+}
+
+//  Entries may carry the CURVE key a sink's data endpoint serves with: it
+//  comes back for the sinks that gave one, and a later entry without one
+//  takes it away
+static void
+test_sinks_keys (void **state)
+{
+    (void) state;
+    const char *names[] = {"sink-1", "sink-2", "sink-3"};
+    const char *endpoints[] = {"tcp://a:1", "tcp://b:2", "tcp://c:3"};
+    const char *keys[] = {"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", NULL, ""};
+    zframe_t *body = zetl_sinks_encode (names, endpoints, keys, 3);
+    zhashx_t *found = NULL;
+    zhashx_t *sinks = zetl_sinks_decode (body, &found);
+    assert_non_null (sinks);
+    assert_int_equal (zhashx_size (sinks), 3);
+    assert_int_equal (zhashx_size (found), 1);
+    assert_string_equal ((const char *) zhashx_lookup (found, "sink-1"), keys[0]);
+    zhashx_destroy (&sinks);
+    zhashx_destroy (&found);
+    zframe_destroy (&body);
+    //  The same name again without a key: its key is gone
+    const char *again_names[] = {"sink-1", "sink-1"};
+    const char *again_keys[] = {keys[0], NULL};
+    body = zetl_sinks_encode (again_names, endpoints, again_keys, 2);
+    sinks = zetl_sinks_decode (body, &found);
+    assert_int_equal (zhashx_size (found), 0);
+    zhashx_destroy (&sinks);
+    zhashx_destroy (&found);
+    zframe_destroy (&body);
 }
 
 int
@@ -191,6 +224,7 @@ main (void)
         cmocka_unit_test (test_sinks_round_trip),
         cmocka_unit_test (test_sinks_malformed),
         cmocka_unit_test (test_sinks_hostile_lengths),
+        cmocka_unit_test (test_sinks_keys),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
