@@ -228,6 +228,15 @@ typedef struct {
     int64_t baseline_ms;       //  baseline: the stretch before it the arrival rate is compared with
 } zetl_alerts_config_t;
 
+//  What one record or frame may hold; beyond it a record is dead-lettered
+//  (reason over_limit), a frame refused by libzmq
+typedef struct {
+    int64_t max_record;          //  max_record: bytes in one record (a JSONL line, a CSV row)
+    uint32_t max_fields;         //  max_fields: top-level fields in one record
+    int64_t max_string;          //  max_string: bytes in one string value
+    int64_t max_frame;           //  max_frame: bytes in one frame the coordinator receives
+} zetl_limits_t;
+
 //  CURVE on the coordinator's sockets (zetl_curve)
 typedef struct {
     char *certificate;           //  certificate: the coordinator's key pair (NAME, NAME_secret)
@@ -246,6 +255,7 @@ typedef struct {
     zetl_autoscaling_t autoscaling;  //  autoscaling
     zetl_alerts_config_t alerts;     //  alerts
     zetl_curve_config_t curve;       //  curve (ZETL_CURVE_CERT, ZETL_CURVE_ALLOWED replace it)
+    zetl_limits_t limits;            //  limits
     zetl_pipeline_t *pipelines;  //  pipelines
     size_t pipeline_count;       //  entries in pipelines
 } zetl_config_t;

@@ -130,6 +130,18 @@ static const zetl_config_option_t s_autoscaling_options[] = {
      .doc = "how long workers must stay idle before each step down"},
     {NULL}};
 
+static const zetl_config_option_t s_limits_options[] = {
+    //  key           type           default   min        max         field
+    {"max_record",  ZETL_OPT_SIZE, "16MiB",  1LL << 10, 1LL << 24,  S_FIELD (zetl_limits_t, max_record),
+     .doc = "bytes in one record (a JSONL line, a CSV row); a larger one is dead-lettered as over_limit"},
+    {"max_fields",  ZETL_OPT_INT,  "1000",   1,         1000000,    S_FIELD (zetl_limits_t, max_fields),
+     .doc = "top-level fields in one record; a record with more is dead-lettered as over_limit"},
+    {"max_string",  ZETL_OPT_SIZE, "1MiB",   1,         1LL << 24,  S_FIELD (zetl_limits_t, max_string),
+     .doc = "bytes in one string value; a record with a longer one is dead-lettered as over_limit"},
+    {"max_frame",   ZETL_OPT_SIZE, "256MiB", 1LL << 20, 1LL << 30,  S_FIELD (zetl_limits_t, max_frame),
+     .doc = "bytes in one frame the coordinator receives; libzmq drops a connection that sends a larger one"},
+    {NULL}};
+
 static const zetl_config_option_t s_curve_options[] = {
     //  key            type             default  min  max  field
     {"certificate",  ZETL_OPT_STRING, NULL,    0,   0,   S_FIELD (zetl_curve_config_t, certificate),
@@ -386,6 +398,9 @@ const zetl_config_option_t zetl_config_top_options[] = {
     {"autoscaling", ZETL_OPT_SECTION, NULL,   0,   0,   S_FIELD (zetl_config_t, autoscaling),
      .sub = s_autoscaling_options, .check = zetl_config_check_autoscaling,
      .doc = "the autoscaling signal's thresholds and delays (desired_workers, DESIGN §9)"},
+    {"limits",    ZETL_OPT_SECTION,  NULL,    0,   0,   S_FIELD (zetl_config_t, limits),
+     .sub = s_limits_options,
+     .doc = "what one record or frame may hold (docs/SECURITY.md)"},
     {"curve",     ZETL_OPT_SECTION,  NULL,    0,   0,   S_FIELD (zetl_config_t, curve),
      .sub = s_curve_options,
      .doc = "CURVE on every socket the coordinator binds (docs/SECURITY.md); without it, traffic is in the clear"},

@@ -51,6 +51,10 @@ struct zetl_jsonl {
     msgpack_sbuffer *out;        //  the caller's buffer
     zetl_field_value_t *values;  //  the caller's values, or NULL
     const char *reason;          //  why the line was refused
+    bool over;                   //  refused for a limit
+    size_t max_record;           //  limits: bytes in a line
+    size_t max_fields;           //  top-level fields, 0: none of its own
+    size_t max_string;           //  bytes in a string value, 0: none of its own
 };
 
 static void
@@ -72,6 +76,7 @@ zetl_jsonl_new (const char *const *names, size_t count)
     self->name_lens = (size_t *) calloc (count ? count : 1, sizeof (size_t));
     self->seen = (bool *) calloc (count ? count : 1, sizeof (bool));
     self->token_cap = S_INITIAL_TOKENS;
+    self->max_record = ZETL_JSONL_MAX_LINE;
     self->tokens = (jsmntok_t *) malloc (self->token_cap * sizeof (jsmntok_t));
     if (!self->name_lens || !self->seen || !self->tokens) {
         zetl_jsonl_destroy (&self);
@@ -279,6 +284,11 @@ s_scalar (zetl_jsonl_t *self, const jsmntok_t *tok, const char **text, size_t *l
     if (tok->type == JSMN_STRING) {
         if (s_string (self, tok, text, len) != 0)
             return -1;
+        if (self->max_string && *len > self->max_string) {
+            self->reason = "a string is longer than limits.max_string";
+            self->over = true;
+            return -1;
+        }
         zetl_jsonl_pack_str (self->out, *text, *len);
         self->cursor = (size_t) tok->end + 1;
         return 0;
@@ -407,6 +417,16 @@ s_tokenize (zetl_jsonl_t *self)
     }
 }
 
+void
+zetl_jsonl_set_limits (zetl_jsonl_t *self, size_t max_record, size_t max_fields, size_t max_string)
+{
+    assert (self);
+    self->max_record = max_record && max_record < ZETL_JSONL_MAX_LINE ? max_record
+                                                                       : ZETL_JSONL_MAX_LINE;
+    self->max_fields = max_fields;
+    self->max_string = max_string;
+}
+
 int
 zetl_jsonl_convert (zetl_jsonl_t *self, const char *line, size_t len, msgpack_sbuffer *out,
                     zetl_field_value_t *values, const char **reason)
@@ -422,9 +442,12 @@ zetl_jsonl_convert (zetl_jsonl_t *self, const char *line, size_t len, msgpack_sb
     if (self->count)
         memset (self->seen, 0, self->count * sizeof (bool));
 
-    if (len > ZETL_JSONL_MAX_LINE) {
-        *reason = "line longer than 16 MiB";
-        return -1;
+    self->over = false;
+    if (len > self->max_record) {
+        *reason = self->max_record == ZETL_JSONL_MAX_LINE
+                      ? "line longer than 16 MiB"
+                      : "the record is larger than limits.max_record";
+        return -2;
     }
     if (len > 0 && line[len - 1] == '\r')
         len--;
@@ -463,6 +486,12 @@ zetl_jsonl_convert (zetl_jsonl_t *self, const char *line, size_t len, msgpack_sb
     if (tokens <= 0)
         goto done;
     self->token_count = tokens;
+    if (self->max_fields && self->tokens[0].type == JSMN_OBJECT
+        && (size_t) self->tokens[0].size > self->max_fields) {
+        self->reason = "the record has more fields than limits.max_fields";
+        self->over = true;
+        goto done;
+    }
     //  The record is never longer than the line plus 8 bytes per token (an
     //  int64 of one digit, a decimal's ext header): make room once
     zetl_json_text_reserve (out, len + 9 * (size_t) tokens + 64);
@@ -483,6 +512,7 @@ done:
         out->size = mark;
         s_clear_values (self, values);
         *reason = self->reason;
+        rc = self->over ? -2 : -1;
     }
     self->line = NULL;
     self->values = NULL;

@@ -24,11 +24,18 @@ typedef struct zetl_jsonl zetl_jsonl_t;
 zetl_jsonl_t *zetl_jsonl_new (const char *const *names, size_t count);
 void zetl_jsonl_destroy (zetl_jsonl_t **self_p);
 
+//  Refuse lines longer than MAX_RECORD bytes (at most ZETL_JSONL_MAX_LINE),
+//  objects of more than MAX_FIELDS top-level fields and string values longer
+//  than MAX_STRING bytes (0: no limit of its own) from now on.
+void zetl_jsonl_set_limits (zetl_jsonl_t *self, size_t max_record, size_t max_fields,
+                            size_t max_string);
+
 //  Convert LINE (LEN bytes, no newline; a trailing '\r' is ignored) into one
 //  packed msgpack map appended to OUT, and fill VALUES[0..COUNT) with the
-//  extracted fields (borrowed until the next call). Returns 0, or -1 with
+//  extracted fields (borrowed until the next call). Returns 0; -1 with
 //  *REASON set to a static message ("malformed JSON", "not a JSON object",
-//  "line longer than 16 MiB", ...) and OUT left as it was.
+//  ...) and OUT left as it was; or -2 the same way when the line is beyond
+//  a limit ("the record is larger than limits.max_record", ...).
 int zetl_jsonl_convert (zetl_jsonl_t *self, const char *line, size_t len, msgpack_sbuffer *out,
                         zetl_field_value_t *values, const char **reason);
 

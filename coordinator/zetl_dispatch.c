@@ -339,6 +339,7 @@ s_bind_router (zetl_dispatcher_t *self, const char *endpoint)
     zsock_set_linger (router, 0);
     zsock_set_sndhwm (router, 100000);
     zsock_set_rcvhwm (router, 100000);
+    zsock_set_maxmsgsize (router, self->args.config->limits.max_frame);  //  libzmq drops larger
     zetl_curve_serve (router);
     if (zsock_bind (router, "%s", endpoint) < 0) {
         zetl_log_error ("dispatch", "bind_failed",
@@ -347,7 +348,6 @@ s_bind_router (zetl_dispatcher_t *self, const char *endpoint)
                                    "is another coordinator running? change cluster endpoints"));
         zsock_destroy (&router);
     }
-    (void) self;
     return router;
 }
 

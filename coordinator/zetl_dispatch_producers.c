@@ -67,7 +67,7 @@ zetl_dispatch_producers_start (zetl_dispatcher_t *self)
     zsock_set_router_mandatory (self->producers, 1);
     zsock_set_sndtimeo (self->producers, 0);
     zsock_set_linger (self->producers, 0);
-    zsock_set_maxmsgsize (self->producers, ZETL_PROTO_MAX_BODY);
+    zsock_set_maxmsgsize (self->producers, self->args.config->limits.max_frame);
     zetl_curve_serve (self->producers);
     if (zsock_bind (self->producers, "%s", endpoint) < 0) {
         zetl_log_error ("dispatch", "bind_failed",

@@ -17,6 +17,9 @@ zetl_feed_init (zetl_feed_t *self, zsock_t *pipe, const zetl_config_t *config, s
     self->credit = ZETL_FEED_CREDIT;
     zetl_extract_names (self->pipeline, self->names);
     self->jsonl = zetl_jsonl_new (self->names, ZETL_EXTRACT_COUNT);
+    const zetl_limits_t *limits = &config->limits;
+    zetl_jsonl_set_limits (self->jsonl, (size_t) limits->max_record, limits->max_fields,
+                           (size_t) limits->max_string);
     msgpack_zone_init (&self->zone, 8192);
     self->poller = zpoller_new (pipe, NULL);
     //  The dispatcher ends us (STOP, $TERM), signal or not: a source that
@@ -205,11 +208,13 @@ zetl_feed_jsonl_row (zetl_feed_t *self, const char *row, size_t len, uint64_t po
     zetl_field_value_t values[ZETL_EXTRACT_COUNT];
     const char *reason = NULL;
     size_t offset = self->chunk->data.size;
-    if (zetl_jsonl_convert (self->jsonl, row, len, &self->chunk->data, values, &reason) == 0)
+    int rc = zetl_jsonl_convert (self->jsonl, row, len, &self->chunk->data, values, &reason);
+    if (rc == 0)
         zetl_feed_add_record (self, position, offset, values, row, len);
     else if (!zetl_feed_committed (self, 0, position)) {
         self->records++;
-        zetl_feed_bad_row (self, 0, position, "malformed", NULL, reason, row, len);
+        zetl_feed_bad_row (self, 0, position, rc == -2 ? "over_limit" : "malformed", NULL, reason,
+                           row, len);
     }
     else
         self->skipped++;

@@ -2,8 +2,10 @@
 # Bad input gets a clear error and loses nothing else. Records: a malformed JSON line, a record
 # without the partition key, one whose key does not cast to int, one whose amount is not a
 # number, one without its event time, and a CSV row with the wrong column count each land in
-# zetl_dead_letters with their reason and field, every good record is loaded, and the
-# reconciliation balances. An unknown configuration key is refused naming file, line and key;
+# zetl_dead_letters with their reason and field, and so does each record beyond a limit of the
+# limits: section (a string longer than max_string, more fields than max_fields, a line larger
+# than max_record; reason over_limit); every good record is loaded, and the reconciliation
+# balances. An unknown configuration key is refused naming file, line and key;
 # PostgreSQL unreachable at start is refused with what to do.
 set -euo pipefail
 source "$(dirname "$0")/../helpers/testenv.sh"
@@ -32,6 +34,13 @@ cat > "$TESTENV_DIR/in/bad.jsonl" <<'JSONL'
 {"booking_id":"BK-6","hotel_id":6,"amount":14.00,"status":"new"}
 {"booking_id":"BK-7","hotel_id":7,"amount":15.25,"status":"confirmed","updated_at":"2026-01-01T10:06:00+02:00"}
 JSONL
+#  Beyond the limits set below: a 100-byte string, 13 fields, a 1.1 KiB line
+long=$(printf 'x%.0s' $(seq 1 100)) longer=$(printf 'y%.0s' $(seq 1 1100))
+cat >> "$TESTENV_DIR/in/bad.jsonl" <<JSONL
+{"booking_id":"BK-8","hotel_id":8,"guest_email":"$long","updated_at":"2026-01-01T10:07:00Z"}
+{"booking_id":"BK-9","hotel_id":9,"f1":1,"f2":2,"f3":3,"f4":4,"f5":5,"f6":6,"f7":7,"f8":8,"f9":9,"f10":10,"updated_at":"2026-01-01T10:08:00Z"}
+{"booking_id":"BK-20","hotel_id":20,"updated_at":"2026-01-01T10:09:00Z","notes":"$longer"}
+JSONL
 cat > "$TESTENV_DIR/csv/bad.csv" <<'CSV'
 booking_id,hotel_id,amount,status,updated_at
 BK-10,10,1.00,new,2026-01-01T11:00:00Z
@@ -50,6 +59,7 @@ grep -q 'cannot connect to PostgreSQL.*set ZETL_POSTGRES' "$TESTENV_DIR/unreacha
     || testenv_fail "unclear error: $(cat "$TESTENV_DIR/unreachable.err")"
 
 testenv_pg_start
+sed -i '1i limits: { max_record: 1KiB, max_fields: 12, max_string: 64B }' "$TESTENV_DIR/c.yaml"
 #  A second pipeline reads the CSV file into its own table
 cat >> "$TESTENV_DIR/c.yaml" <<YAML
   - id: bookings-csv
@@ -68,13 +78,16 @@ cat >> "$TESTENV_DIR/c.yaml" <<YAML
       - { type: postgres, table: bookings_csv, primary_key: [booking_id] }
 YAML
 bookings_up c "$TESTENV_DIR/c.yaml"
-grep -q '"pipeline":"bookings-etl".*"records_in":7,"records_loaded":2,.*"records_dead_lettered":5,.*"balanced":true' "$TESTENV_DIR/c.out" \
+grep -q '"pipeline":"bookings-etl".*"records_in":10,"records_loaded":2,.*"records_dead_lettered":8,.*"balanced":true' "$TESTENV_DIR/c.out" \
     || testenv_fail "JSONL reconciliation: $(cat "$TESTENV_DIR/c.out")"
 grep -q '"pipeline":"bookings-csv".*"records_in":3,"records_loaded":2,.*"records_dead_lettered":1,.*"balanced":true' "$TESTENV_DIR/c.out" \
     || testenv_fail "CSV reconciliation: $(cat "$TESTENV_DIR/c.out")"
 
 dead=$(testenv_psql "SELECT string_agg(pipeline || ' ' || stage || ' ' || reason || ' ' || coalesce(field, '-'), '; ' ORDER BY pipeline, position) FROM zetl_dead_letters")
-want="bookings-csv source malformed -; bookings-etl source malformed -; bookings-etl source missing_field hotel_id; bookings-etl worker cast hotel_id; bookings-etl worker cast amount; bookings-etl source missing_field updated_at"
+want="bookings-csv source malformed -; bookings-etl source malformed -; bookings-etl source missing_field hotel_id; bookings-etl worker cast hotel_id; bookings-etl worker cast amount; bookings-etl source missing_field updated_at; bookings-etl source over_limit -; bookings-etl source over_limit -; bookings-etl source over_limit -"
+errors=$(testenv_psql "SELECT string_agg(error, '; ' ORDER BY position) FROM zetl_dead_letters WHERE reason = 'over_limit'")
+[ "$errors" = "a string is longer than limits.max_string; the record has more fields than limits.max_fields; the record is larger than limits.max_record" ] \
+    || testenv_fail "over_limit errors: [$errors]"
 [ "$dead" = "$want" ] || testenv_fail "dead letters: got [$dead], want [$want]"
 raw=$(testenv_psql "SELECT raw FROM zetl_dead_letters WHERE pipeline = 'bookings-csv'")
 [[ "$raw" == BK-11,11,2.00,new* ]] || testenv_fail "the CSV dead letter lacks its raw row: [$raw]"

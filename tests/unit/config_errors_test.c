@@ -22,7 +22,7 @@ test_unknown_key_at_each_level (void **state)
     (void) state;
     s_expect_error ("clustre:\n  name: x\npipelines: []\n",
                     S_NAME ":1: clustre: unknown key; expected one of: cluster, postgres, redis, "
-                           "lookup, autoscaling, curve, alerts, pipelines");
+                           "lookup, autoscaling, limits, curve, alerts, pipelines");
     s_slot_error (S_CLUSTER, "  nmae: eu",
                   S_NAME ":3: cluster.nmae: unknown key; expected one of: name, producers, "
                          "workers, sinks, events, http");

@@ -83,17 +83,17 @@ s_assert_json (s_env_t *env, const char *line, const char *expected)
     msgpack_sbuffer_destroy (&json);
 }
 
-//  LINE (LEN bytes) is refused with a reason, and OUT and the values are as
-//  before / cleared
+//  LINE (LEN bytes) is refused with a reason (and the code RC: -1 malformed,
+//  -2 beyond a limit), and OUT and the values are as before / cleared
 static void
-s_assert_refused_len (s_env_t *env, const char *line, size_t len, const char *reason_part)
+s_assert_refused_rc (s_env_t *env, const char *line, size_t len, const char *reason_part, int rc_wanted)
 {
     msgpack_sbuffer_clear (&env->out);
     msgpack_sbuffer_write (&env->out, "previous", 8);
     const char *reason = NULL;
     int rc = zetl_jsonl_convert (env->jsonl, line, len, &env->out, env->values, &reason);
-    if (rc != -1)
-        fail_msg ("accepted: %.*s", (int) len, line);
+    if (rc != rc_wanted)
+        fail_msg ("answered %d, not %d: %.*s", rc, rc_wanted, (int) len, line);
     assert_non_null (reason);
     if (reason_part && !strstr (reason, reason_part))
         fail_msg ("%.*s: reason \"%s\", expected \"%s\"", (int) len, line, reason, reason_part);
@@ -102,6 +102,12 @@ s_assert_refused_len (s_env_t *env, const char *line, size_t len, const char *re
     for (int i = 0; i < S_NAMES; i++)
         assert_false (env->values[i].present);
     msgpack_sbuffer_clear (&env->out);
+}
+
+static void
+s_assert_refused_len (s_env_t *env, const char *line, size_t len, const char *reason_part)
+{
+    s_assert_refused_rc (env, line, len, reason_part, -1);
 }
 
 static void
@@ -441,9 +447,29 @@ test_long_lines (void **state)
     msgpack_sbuffer_clear (&env->out);
     assert_int_equal (zetl_jsonl_convert (env->jsonl, "{}", ZETL_JSONL_MAX_LINE + 1, &env->out,
                                           env->values, &reason),
-                      -1);
+                      -2);
     assert_string_equal (reason, "line longer than 16 MiB");
     assert_int_equal (env->out.size, 0);
+}
+
+//  limits: a record larger than max_record, with more top-level fields than
+//  max_fields or a string value longer than max_string is refused as beyond
+//  a limit (-2); at the limits it converts; nested fields and keys do not count
+static void
+test_limits (void **state)
+{
+    s_env_t *env = (s_env_t *) *state;
+    zetl_jsonl_set_limits (env->jsonl, 40, 3, 5);
+    const char *at = "{\"a\":\"12345\",\"b\":{\"c\":1,\"d\":2},\"e\":3}";
+    assert_int_equal (strlen (at), 37);
+    s_convert (env, at);
+    s_assert_refused_rc (env, "{\"a\":\"123456\"}", 14, "limits.max_string", -2);
+    s_assert_refused_rc (env, "{\"a\":1,\"b\":2,\"c\":3,\"d\":4}", 25, "limits.max_fields", -2);
+    s_assert_refused_rc (env, "{\"a\":1,\"b\":2,\"c\":3456789012345678901234}", 41, "limits.max_record", -2);
+    //  Malformed stays malformed, whatever the limits
+    s_assert_refused_rc (env, "{\"a\":1", 6, "malformed", -1);
+    //  And a good line after them
+    s_assert_json (env, "{\"a\":1}", "{\"a\":1}");
 }
 
 int
@@ -458,6 +484,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_extraction, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_malformed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_long_lines, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_limits, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
