@@ -77,8 +77,10 @@ log_has () { grep -q "$2" "$1" 2>/dev/null; }
 #  what is published before a subscriber is connected, so it is not looked for)
 testenv_wait_until 60 seen 'e["topic"] == "autoscale" and e["workers"] == 1 and e["desired_workers"] == 1'
 [ ! -e "$logs/worker-2.log" ] || testenv_fail "a second worker started before any load"
-worker_pid=$(pgrep -f -- "--name worker-1\$" | head -1)
-[ -n "$worker_pid" ] || testenv_fail "no worker-1 process"
+#  worker-1's pid as `up` logged it (pgrep could find another cluster's worker-1)
+worker_pid=$(grep '"event":"child_started","child":"worker-1"' "$TESTENV_DIR/up.log" | tail -1 \
+    | grep -o '"pid":[0-9]*' | cut -d: -f2)
+[ -n "$worker_pid" ] && kill -0 "$worker_pid" || testenv_fail "no worker-1 process"
 kill -KILL "$worker_pid"
 testenv_wait_until 30 seen 'e["topic"] == "membership" and e["name"] == "worker-1" and e["change"] == "left" and e["reason"] in ("silent", "restarted")'
 testenv_wait_until 30 "$TESTENV_PYTHON" -c '
