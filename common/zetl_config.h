@@ -92,12 +92,13 @@ typedef struct {
     char *strftime;             //  the pattern when kind is ZETL_TIME_STRFTIME, else NULL
 } zetl_event_time_t;
 
-typedef enum { ZETL_TARGET_POSTGRES = 0, ZETL_TARGET_FILES } zetl_target_type_t;
+typedef enum { ZETL_TARGET_POSTGRES = 0, ZETL_TARGET_FILES, ZETL_TARGET_FORWARD } zetl_target_type_t;
 
 //  One entry of a pipeline's sinks: list (a target a sink process writes)
 typedef struct {
-    zetl_target_type_t type;  //  type: postgres|files
-    char *name;               //  "postgres:<table>" or "files:<path>": the target's id in zetl_offsets
+    zetl_target_type_t type;  //  type: postgres|files|forward
+    char *name;               //  "postgres:<table>", "files:<path>" or "forward:<coordinator>/<pipeline>":
+                              //  the target's id in zetl_offsets
     char *table;              //  table (postgres): a validated SQL identifier
     char **primary_key;       //  primary_key (postgres): schema columns
     size_t primary_key_count; //  entries in primary_key
@@ -110,6 +111,11 @@ typedef struct {
     zetl_format_t format;     //  format (files): jsonl|csv
     char *compression;        //  compression (files): none|gzip|zstd
     int64_t max_future_ms;    //  max_future (postgres, with partition_by_day): later days are dead letters
+    char *coordinator;        //  coordinator (forward): the other cluster's producers endpoint
+    char *pipeline;           //  pipeline (forward): the id of the pipeline fed there
+    char *producer;           //  producer (forward): the name used there, or NULL for
+                              //  <cluster.name>-<pipeline id>; each sink adds /<sink name>
+    int64_t timeout_ms;       //  timeout (forward): wait for WELCOME, and for an ACK before resending
 } zetl_target_t;
 
 //  The kinds of transform step, in the order a step's key is looked for

@@ -199,19 +199,40 @@ zetl_config_check_step (zetl_config_walk_t *walk, const zetl_config_node_t *node
     return s_check_step_pairs (walk, node, step, path, zetl_config_step_options[step->kind].key);
 }
 
+//  A forward target connects to the other cluster: its coordinator must be
+//  an address to connect to, not one to bind
+static int
+s_check_forward (zetl_config_walk_t *walk, const zetl_config_node_t *node,
+                 const zetl_target_t *target, const char *path)
+{
+    const char *endpoint = target->coordinator;
+    if (strncmp (endpoint, "tcp://", 6) ||
+        (strncmp (endpoint + 6, "*:", 2) && strncmp (endpoint + 6, "0.0.0.0:", 8)))
+        return 0;
+    char shown[ZETL_CONFIG_SHOW_MAX];
+    s_place_t at;
+    s_place (&at, node, path, "coordinator");
+    return zetl_config_walk_error (walk, at.node, at.path,
+                                   "%s is an address to bind, not one to connect to; give the "
+                                   "other cluster's cluster.producers as reached from here, such "
+                                   "as tcp://central.example:5570",
+                                   zetl_config_show (endpoint, shown, sizeof shown));
+}
+
 //  A target is known by its type and where it writes
 int
 zetl_config_check_target (zetl_config_walk_t *walk, const zetl_config_node_t *node, void *array,
                           size_t index, const char *path)
 {
-    (void) walk;
-    (void) node;
-    (void) path;
     zetl_target_t *target = &((zetl_target_t *) array)[index];
     if (target->type == ZETL_TARGET_POSTGRES)
         target->name = zetl_config_printf ("postgres:%s", target->table);
-    else
+    else if (target->type == ZETL_TARGET_FILES)
         target->name = zetl_config_printf ("files:%s", target->path);
+    else {
+        target->name = zetl_config_printf ("forward:%s/%s", target->coordinator, target->pipeline);
+        return s_check_forward (walk, node, target, path);
+    }
     return 0;
 }
 

@@ -262,8 +262,8 @@ static const zetl_config_option_t s_event_time_options[] = {
 static const zetl_config_option_t s_target_options[] = {
     //  key               type                 default   min       max            field
     {"type",            ZETL_OPT_ENUM,       NULL,     0,        0,             S_FIELD (zetl_target_t, type),
-     .values = "postgres|files", .flags = S_REQUIRED | S_DISCRIMINATOR,
-     .doc = "a PostgreSQL table (COPY and upsert), or files by event date"},
+     .values = "postgres|files|forward", .flags = S_REQUIRED | S_DISCRIMINATOR,
+     .doc = "a PostgreSQL table (COPY and upsert), files by event date, or a pipeline of another cluster (forward: a producer there, ACKed end to end; docs/FORWARD.md)"},
     {"table",           ZETL_OPT_IDENTIFIER, NULL,     0,        0,             S_FIELD (zetl_target_t, table),
      .when = "postgres", .flags = S_REQUIRED,
      .doc = "target table, created from the schema if missing"},
@@ -294,6 +294,18 @@ static const zetl_config_option_t s_target_options[] = {
     {"max_future",      ZETL_OPT_DURATION,   "1d",     0,        3650 * S_DAY,  S_FIELD (zetl_target_t, max_future_ms),
      .when = "postgres",
      .doc = "with partition_by_day: a record whose day is later than now plus this goes to the dead letters (reason future) instead of creating a partition"},
+    {"coordinator",     ZETL_OPT_ENDPOINT,   NULL,     0,        0,             S_FIELD (zetl_target_t, coordinator),
+     .when = "forward", .flags = S_REQUIRED,
+     .doc = "the other cluster's cluster.producers endpoint as reached from here, such as tcp://central.example:5570"},
+    {"pipeline",        ZETL_OPT_NAME,       NULL,     0,        0,             S_FIELD (zetl_target_t, pipeline),
+     .when = "forward", .flags = S_REQUIRED,
+     .doc = "the id of the pipeline the rows feed in the other cluster"},
+    {"producer",        ZETL_OPT_NAME,       NULL,     0,        0,             S_FIELD (zetl_target_t, producer),
+     .when = "forward",
+     .doc = "the producer name used there, each sink adding /<its name>; unset: <cluster.name>-<pipeline id>"},
+    {"timeout",         ZETL_OPT_DURATION,   "10s",    S_SECOND, S_HOUR,        S_FIELD (zetl_target_t, timeout_ms),
+     .when = "forward",
+     .doc = "how long to wait for the other coordinator's WELCOME, and for an ACK before what is not ACKed is sent again"},
     {NULL}};
 
 static const zetl_config_option_t s_pipeline_options[] = {

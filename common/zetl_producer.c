@@ -363,3 +363,22 @@ zetl_producer_batch_size (zetl_producer_t *self)
     assert (self);
     return self->options.batch_size;
 }
+
+uint64_t
+zetl_producer_records_settled (zetl_producer_t *self)
+{
+    assert (self);
+    //  Every slot from the head on holds records not settled: the head's
+    //  batch is never ACKed, and those after it wait for it even if ACKed
+    uint64_t unsettled = zetl_body_writer_count (self->writer);
+    for (uint32_t index = 0; index < self->held; index++)
+        unsettled += zetl_producer_slot (self, index)->count;
+    return self->stats.records - unsettled;
+}
+
+zsock_t *
+zetl_producer_socket (zetl_producer_t *self)
+{
+    assert (self);
+    return self->dealer;
+}

@@ -34,6 +34,7 @@
 #ifndef ZETL_PRODUCER_H_INCLUDED
 #define ZETL_PRODUCER_H_INCLUDED
 
+#include <czmq.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -123,5 +124,18 @@ uint32_t zetl_producer_pipeline (zetl_producer_t *self);
 
 //  The records per batch in use.
 uint32_t zetl_producer_batch_size (zetl_producer_t *self);
+
+//  How many of the records taken so far, counted in the order they were
+//  taken, the coordinator has ACKed with every record before them: the
+//  first N records sent are committed. For callers that must know when a
+//  given record is (zetl_producer_stats counts the records_acked of batches
+//  ACKed out of order too).
+uint64_t zetl_producer_records_settled (zetl_producer_t *self);
+
+//  The producer's socket to the coordinator, for a caller that waits on it
+//  together with sockets of its own (zpoller) and then calls
+//  zetl_producer_poll (self, 0). Borrowed: valid until the producer is
+//  destroyed; receive nothing from it.
+zsock_t *zetl_producer_socket (zetl_producer_t *self);
 
 #endif

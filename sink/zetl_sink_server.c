@@ -2,6 +2,7 @@
 #include "zetl_sink_server.h"
 #include "zetl_curve.h"
 #include "zetl_files_writer.h"
+#include "zetl_forward_writer.h"
 #include "zetl_log.h"
 #include "zetl_pg_writer.h"
 #include "zetl_proto.h"
@@ -58,11 +59,12 @@ s_has_postgres (const zetl_pipeline_t *pipeline)
     return false;
 }
 
-//  Writers of TARGET in each sink
+//  Writers of TARGET in each sink. A forward target has one: its
+//  producer's window keeps the link busy, and its name must be one of its own
 static int64_t
 s_writers_of (const zetl_target_t *target)
 {
-    return target->connections;
+    return target->type == ZETL_TARGET_FORWARD ? 1 : target->connections;
 }
 
 //  Rows TARGET commits at once
@@ -120,6 +122,18 @@ s_start_group (s_server_t *self, const zetl_config_t *config, size_t p, size_t t
                                                  self->writer_names[at]};
             self->writers[at] = zactor_new (zetl_pg_writer_actor, &writer_args);
         }
+        else if (target->type == ZETL_TARGET_FORWARD) {
+            self->writer_names[at] =
+                zsys_sprintf ("%s/%s/forward%zu", self->args.name, pipeline->id, target_index);
+            zetl_forward_writer_args_t writer_args = {config,
+                                                      p,
+                                                      target_index,
+                                                      self->args.postgres,
+                                                      self->writer_names[at],
+                                                      self->args.name,
+                                                      !s_has_postgres (pipeline)};
+            self->writers[at] = zactor_new (zetl_forward_writer_actor, &writer_args);
+        }
         else {
             self->writer_names[at] = zsys_sprintf ("%s/%s/files%zu/%d", self->args.name,
                                                    pipeline->id, target_index, (int) conn);
@@ -140,7 +154,7 @@ s_start_group (s_server_t *self, const zetl_config_t *config, size_t p, size_t t
 
 //  (Re)create the writers for the configuration the session holds. The
 //  first postgres target of a pipeline is written (as before), and every
-//  files target
+//  files and forward target
 static void
 s_start_writers (s_server_t *self)
 {

@@ -3,7 +3,9 @@
     Binds the data endpoint workers send RESULTs to, keeps the session with
     the coordinator (zetl_session), and hands each result batch to a writer
     of every target of its pipeline (its first PostgreSQL target,
-    zetl_pg_writer, and each files target, zetl_files_writer), chosen by
+    zetl_pg_writer, each files target, zetl_files_writer, and each forward
+    target, zetl_forward_writer, which sends the rows to another cluster's
+    pipeline and answers once that cluster ACKed them), chosen by
     partition so a partition's batches always go through the same writer of
     each target. Reports COMMIT to the coordinator once every target has
     committed the batch, ERROR when one refused it for its data, and
