@@ -1,6 +1,6 @@
 /*  zetl_pg_transaction - one sink transaction of a PostgreSQL target  */
 #include "zetl_pg_transaction.h"
-#include "zetl_commit_keys.h"
+#include "zetl_commit_sql.h"
 #include "zetl_copy.h"
 #include "zetl_partition.h"
 #include "zetl_pg.h"
@@ -89,35 +89,12 @@ s_set_positions (zetl_pg_transaction_t *self, zetl_commit_keys_t *keys)
                                                 keys->positions);
 }
 
-//  Delete the dead letters of the reprocessed records committed here: they
-//  are loaded, deduplicated or dead-lettered anew now. *DEAD loses them.
+//  Delete the dead letters of reprocess REQUEST's items SEQS through SQL
+//  (a zetl_target_sql_t), which keeps the error (zetl_commit_resolve_fn)
 static int
-s_resolve_reprocessed (zetl_pg_transaction_t *self, zetl_commit_keys_t *keys, int64_t *dead)
+s_resolve (void *sql, int64_t request, const char *seqs, int64_t *deleted)
 {
-    for (size_t index = 0; index < keys->count; index++) {
-        zetl_commit_key_t *key = keys->keys[index];
-        const char *seqs = zetl_commit_key_seqs (key);
-        if (!seqs)
-            continue;
-        int64_t deleted = 0;
-        if (zetl_target_sql_resolve_reprocessed (self->sql, key->request, seqs, &deleted) != 0)
-            return -1;
-        *dead -= deleted;
-    }
-    return 0;
-}
-
-//  Read the rest of READER's body, acting on nothing. Returns NULL when it
-//  comes to a clean end, else why the body is malformed
-static const char *
-s_read_rest (zetl_body_reader_t *reader)
-{
-    zetl_entry_t entry;
-    const char *reason = NULL;
-    int rc;
-    while ((rc = zetl_body_reader_next_packed (reader, &entry, &reason)) == 1)
-        ;
-    return rc == 0 ? NULL : reason;
+    return zetl_target_sql_resolve_reprocessed ((zetl_target_sql_t *) sql, request, seqs, deleted);
 }
 
 //  The transaction needs DAY's partition: note it when it is not known to exist
@@ -242,7 +219,7 @@ s_stage (zetl_pg_transaction_t *self, zlistx_t *batches, zetl_commit_keys_t *key
             }
         }
         if (stopped)
-            reason = s_read_rest (reader);
+            reason = zetl_commit_sql_read_rest (reader);
         else if (rc == 0)
             reason = NULL;
         if (reason) {
@@ -267,14 +244,9 @@ s_transaction_once (zetl_pg_transaction_t *self, zlistx_t *batches, zetl_group_f
     self->now_us = zetl_time_now_us ();
     s_counts_t counts = {0, 0, 0, 0};
     const char *data_error = NULL;
-    zetl_commit_keys_t *keys = zetl_commit_keys_collect (batches);
-    if (keys->malformed) {
-        //  Before anything is sent
-        failure->malformed = keys->malformed;
-        failure->malformed_reason = keys->malformed_reason;
-        zetl_commit_keys_destroy (&keys);
-        return -1;
-    }
+    zetl_commit_keys_t *keys = zetl_commit_sql_collect (batches, failure);
+    if (!keys)
+        return -1;  //  Before anything is sent
     int rc = -1;
     zetl_target_sql_clear_error (self->sql);
     if (zetl_pg_exec (self->conn, "BEGIN", "begin") != 0 || s_lock_keys (self, keys) != 0)
@@ -292,7 +264,7 @@ s_transaction_once (zetl_pg_transaction_t *self, zlistx_t *batches, zetl_group_f
         (zetl_target_sql_copy (self->sql, self->copy.data, self->copy.size) != 0 ||
          zetl_target_sql_upsert (self->sql, &counts.changed) != 0))
         goto cleanup;
-    if (s_resolve_reprocessed (self, keys, &counts.dead) != 0)
+    if (zetl_commit_sql_resolve_each (keys, s_resolve, self->sql, &counts.dead) != 0)
         goto cleanup;
     if (s_set_positions (self, keys) != 0)
         goto cleanup;
