@@ -154,7 +154,7 @@ s_publish (zetl_dispatcher_t *self, int64_t now)
                                zetl_batches_held (self->batches), 0, self->redispatched,
                                (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_WORKER),
                                (uint32_t) zetl_peers_count (self->peers, ZETL_ROLE_SINK), 0, 0, 0};
-    for (int index = 0; index < ZETL_DISPATCH_MONITORS; index++)
+    for (int index = 0; index < ZETL_DISPATCH_PEER_SOCKETS; index++)
         if (self->monitors[index])
             load.connections += zetl_monitor_connections (self->monitors[index]);
     for (size_t p = 0; p < self->pipeline_count; p++) {

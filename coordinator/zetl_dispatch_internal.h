@@ -76,6 +76,7 @@ typedef struct {
 } zetl_dispatch_pipeline_t;
 
 #define ZETL_DISPATCH_MONITORS 4  //  sockets watched: workers, sinks, producers, events
+#define ZETL_DISPATCH_PEER_SOCKETS 3  //  the first three: their connections are peers'
 
 typedef struct {
     zetl_dispatch_args_t args;

@@ -310,7 +310,8 @@ zetl_dispatch_status (zetl_dispatcher_t *self)
     uint64_t connections = 0, refused = 0;
     for (int index = 0; index < ZETL_DISPATCH_MONITORS; index++)
         if (self->monitors[index]) {
-            connections += zetl_monitor_connections (self->monitors[index]);
+            if (index < ZETL_DISPATCH_PEER_SOCKETS)  //  Subscribers are no peers
+                connections += zetl_monitor_connections (self->monitors[index]);
             refused += zetl_monitor_refused (self->monitors[index]);
         }
     json_t *status = json_pack ("{s:s, s:s, s:I, s:s, s:I, s:b, s:o, s:I, s:I, s:I, s:I, s:o}",

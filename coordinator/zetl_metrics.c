@@ -109,7 +109,7 @@ static const s_family_t s_families[] = {
      S_CLUSTER, "readiness", "workers", 0, NULL},
     {"sinks_connected", "gauge", "Sinks connected to the coordinator.",
      S_CLUSTER, "readiness", "sinks", 0, NULL},
-    {"connections", "gauge", "Connections open to the coordinator's worker, sink, producer and event sockets.",
+    {"connections", "gauge", "Connections open to the coordinator's worker, sink and producer sockets.",
      S_CLUSTER, NULL, "connections", 0, NULL},
     {"connections_refused_total", "counter", "Handshakes the coordinator's sockets refused: a CURVE key not in the allowed directory.",
      S_CLUSTER, NULL, "connections_refused", 0, NULL},
