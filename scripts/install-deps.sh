@@ -9,7 +9,7 @@ packages=(
     libhiredis-dev libmicrohttpd-dev libcurl4-openssl-dev libzstd-dev zlib1g-dev libpcre2-dev
     libyaml-dev libpq-dev libcmocka-dev
     postgresql postgresql-client redis-server
-    python3-zmq python3-msgpack python3-psycopg2 python3-yaml valgrind prometheus chromium
+    python3-zmq python3-msgpack python3-psycopg2 python3-yaml valgrind prometheus chromium nftables
 )
 
 missing=()

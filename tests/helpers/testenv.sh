@@ -241,6 +241,9 @@ testenv_pg_initdb () {
 #  TCP; as user postgres via runuser when root) with a database zetl, and export ZETL_POSTGRES,
 #  PGHOST, PGPORT, PGDATABASE and PGUSER so zetl and psql reach it. Skips the test (77) when
 #  the server programs are missing. Durable enough for tests: fsync on, synchronous_commit off.
+#  Opt-in TCP: with TESTENV_PG_LISTEN=ADDR it also listens on ADDR (port TESTENV_PG_PORT) and
+#  trusts clients on the networks its host is on (pg_hba samenet); TESTENV_PG_NETNS=NS starts
+#  it in network namespace NS (ip netns exec), where ADDR is. The unix socket stays the same.
 testenv_pg_start () {
     [ -n "${TESTENV_DIR:-}" ] || testenv_fail "call testenv_init before testenv_pg_start"
     TESTENV_PG_BINDIR=$(testenv_pg_bindir) \
@@ -260,16 +263,23 @@ testenv_pg_start () {
         user=$(id -un)
     fi
     [ -d "$data" ] || testenv_pg_initdb "$data" "$log" "$user"
+    local listen='' netns=()
+    if [ -n "${TESTENV_PG_LISTEN:-}" ]; then
+        listen=$TESTENV_PG_LISTEN
+        grep -q '^host all all samenet trust$' "$data/pg_hba.conf" \
+            || echo 'host all all samenet trust' >>"$data/pg_hba.conf"
+    fi
+    [ -z "${TESTENV_PG_NETNS:-}" ] || netns=(ip netns exec "$TESTENV_PG_NETNS")
     cat >"$data/zetl.conf" <<EOF
-listen_addresses = ''
+listen_addresses = '$listen'
 unix_socket_directories = '$TESTENV_PG_DIR'
 port = $TESTENV_PG_PORT
 fsync = on
 synchronous_commit = off
 EOF
     [ -z "${TESTENV_PG_AS[*]}" ] || chown postgres:postgres "$data/zetl.conf"
-    "${TESTENV_PG_AS[@]}" "$TESTENV_PG_BINDIR/pg_ctl" -D "$data" -l "$TESTENV_PG_DIR/postgres.log" \
-        -w -t 60 -s start >>"$log" 2>&1 </dev/null \
+    "${netns[@]}" "${TESTENV_PG_AS[@]}" "$TESTENV_PG_BINDIR/pg_ctl" -D "$data" \
+        -l "$TESTENV_PG_DIR/postgres.log" -w -t 60 -s start >>"$log" 2>&1 </dev/null \
         || testenv_fail "pg_ctl start failed for $data; see $log and $TESTENV_PG_DIR/postgres.log"
     TESTENV_PG_STARTED=1
     export PGHOST=$TESTENV_PG_DIR PGPORT=$TESTENV_PG_PORT PGDATABASE=zetl PGUSER=$user
