@@ -41,10 +41,15 @@ sed -i -e "s|^  workers: .*|  workers: tcp://127.0.0.1:$p_workers|" \
        -e "s|^  events: .*|  events: tcp://127.0.0.1:$p_events|" "$TESTENV_DIR/c.yaml"
 printf 'curve:\n  certificate: %s/coordinator\n  allowed: %s\n' "$keys" "$allowed" >> "$TESTENV_DIR/c.yaml"
 
-as () {  # as NAME COMMAND...: run COMMAND with NAME's key pair and the coordinator's public key
+#  as NAME COMMAND...: run COMMAND with NAME's key pair and the coordinator's public key, through
+#  env, which becomes COMMAND: testenv_start then holds COMMAND's own pid, to stop it
+as () {
     local name=$1
     shift
-    ZETL_CURVE_CERT=$keys/$name ZETL_CURVE_SERVER=$keys/coordinator ZETL_CURVE_ALLOWED=$allowed "$@"
+    env ZETL_CURVE_CERT="$keys/$name" ZETL_CURVE_SERVER="$keys/coordinator" ZETL_CURVE_ALLOWED="$allowed" "$@"
+}
+as_env () {  # as_env NAME: the same, as words for testenv_start (no shell function in between)
+    AS=(env ZETL_CURVE_CERT="$keys/$1" ZETL_CURVE_SERVER="$keys/coordinator" ZETL_CURVE_ALLOWED="$allowed")
 }
 refused () {  # refused N: the coordinator counted at least N refused handshakes
     [ "$(grep -c '"event":"connection_refused"' "$TESTENV_DIR/coordinator.log")" -ge "${1:-1}" ]
@@ -52,12 +57,14 @@ refused () {  # refused N: the coordinator counted at least N refused handshakes
 
 testenv_start coordinator "$TESTENV_COORDINATOR" --config "$TESTENV_DIR/c.yaml"
 testenv_wait_until 30 grep -q '"event":"curve_on"' "$TESTENV_DIR/coordinator.log"
-testenv_start sink as sink-1 "$TESTENV_SINK" --coordinator "tcp://127.0.0.1:$p_sinks" --name sink-1 \
+as_env sink-1
+testenv_start sink "${AS[@]}" "$TESTENV_SINK" --coordinator "tcp://127.0.0.1:$p_sinks" --name sink-1 \
     --bind "tcp://127.0.0.1:$p_data"
 testenv_wait_until 30 grep -q '"event":"sink_joined"' "$TESTENV_DIR/coordinator.log"
 
 #  1. The intruder
-testenv_start intruder as intruder "$TESTENV_WORKER" --coordinator "tcp://127.0.0.1:$p_workers" --name intruder
+as_env intruder
+testenv_start intruder "${AS[@]}" "$TESTENV_WORKER" --coordinator "tcp://127.0.0.1:$p_workers" --name intruder
 testenv_wait_until 30 refused 1
 #  The intruder keeps trying (its handshakes fail at once); give it a few of its hello intervals
 #  to be sure none gets through: a deliberate wait, since what is checked is that nothing happens
@@ -68,7 +75,8 @@ grep -q '"event":"worker_joined"' "$TESTENV_DIR/coordinator.log" && testenv_fail
     || testenv_fail "records were loaded with only the intruder as a worker"
 
 #  2. An allowed worker
-testenv_start worker as worker-1 "$TESTENV_WORKER" --coordinator "tcp://127.0.0.1:$p_workers" --name worker-1
+as_env worker-1
+testenv_start worker "${AS[@]}" "$TESTENV_WORKER" --coordinator "tcp://127.0.0.1:$p_workers" --name worker-1
 testenv_wait_until 120 bookings_counted "$lines"
 grep '"event":"sink_joined"' "$TESTENV_DIR/worker.log" | grep -q '"curve":true' \
     || testenv_fail "worker-1 did not reach the sink over CURVE: $(grep sink_joined "$TESTENV_DIR/worker.log")"
