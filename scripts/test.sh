@@ -41,10 +41,10 @@ if [ "$sanitize" = 1 ]; then
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
     #  integration/fuzz builds its own clang build with ASan and UBSan whatever the suite's
     #  build: once is enough. The longest load tests run shorter under the sanitizers (one
-    #  arrival-order seed, 30 s of chaos, and ZETL_TEST_SHORT: fewer scenarios or records where
+    #  arrival-order seed, 20 s of chaos, and ZETL_TEST_SHORT: fewer scenarios or records where
     #  a test says so): the plain run above holds them at full size, and the whole suite stays
     #  within 20 minutes on two cores
-    ZETL_TEST_SEEDS=${ZETL_TEST_SEEDS:-11} ZETL_CHAOS_SECONDS=${ZETL_CHAOS_SECONDS:-30} \
+    ZETL_TEST_SEEDS=${ZETL_TEST_SEEDS:-11} ZETL_CHAOS_SECONDS=${ZETL_CHAOS_SECONDS:-20} \
     ZETL_TEST_SHORT=${ZETL_TEST_SHORT:-1} \
     run_suite build-asan '^integration/fuzz$' -DZETL_SANITIZE=ON || rc=$?
 fi
